@@ -1,0 +1,48 @@
+# Two commands do everything on a fresh machine with Python 3.11:
+#   make run    the whole farm (embedded Redis and SQLite) with a demo
+#   make test   the same setup, then lint, migration check and the whole suite
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test install system-packages lint check-migrations pytest bench clean
+
+# Reinstall whenever a requirements file changes.
+$(INSTALLED): requirements.txt requirements-nodeps.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
+		{ echo "Sightline needs Python 3.11 (found $$($(PYTHON) --version)); set PYTHON=/path/to/python3.11"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	$(PY) -m pip install --disable-pip-version-check -q --no-deps -r requirements-nodeps.txt
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+# Debian packages for the real RTSP test server and ffmpeg; installed when this
+# machine allows it (root with apt-get), otherwise the tests that need them skip.
+system-packages:
+	@bash tests/support/install-system-packages.sh
+
+run: install
+	$(PY) manage.py runfarm
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+check-migrations: install
+	$(PY) manage.py makemigrations --check --dry-run
+
+pytest: install system-packages
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test: lint check-migrations pytest
+
+bench: install system-packages
+	$(PY) bench/streams.py
+	$(PY) bench/inference.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,180 @@
+"""The operators' admin for cameras, AI models, displays and detections."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from cms.models import Camera, Detection, DetectionModel, Display
+from streams.urls import redact_url
+
+
+class CameraForm(forms.ModelForm):
+    # Write-only: never rendered back into the page, blank keeps the stored one.
+    password = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Leave blank to keep the current password.",
+    )
+    clear_password = forms.BooleanField(required=False, help_text="Remove the stored password.")
+
+    class Meta:
+        model = Camera
+        fields = [
+            "name",
+            "identifier",
+            "url",
+            "username",
+            "password",
+            "clear_password",
+            "snapshot_url",
+            "snapshot_interval",
+            "fps",
+            "enabled",
+        ]
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data.get("password", "")
+        if password or self.data.get("clear_password"):
+            return password
+        return self.instance.password if self.instance.pk else ""
+
+
+@admin.register(Camera)
+class CameraAdmin(admin.ModelAdmin):
+    form = CameraForm
+    list_display = ["name", "identifier", "masked_url", "fps", "display_count", "enabled"]
+    list_filter = ["enabled"]
+    search_fields = ["name", "identifier", "url"]
+    prepopulated_fields = {"identifier": ["name"]}
+    readonly_fields = ["has_password", "created", "updated"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Camera]:
+        return super().get_queryset(request).annotate(display_total=Count("displays"))
+
+    @admin.display(description="stream URL", ordering="url")
+    def masked_url(self, camera: Camera) -> str:
+        return redact_url(camera.url)
+
+    @admin.display(description="displays", ordering="display_total")
+    def display_count(self, camera: Camera) -> int:
+        return camera.display_total  # type: ignore[attr-defined]
+
+    @admin.display(description="password", boolean=True)
+    def has_password(self, camera: Camera) -> bool:
+        return bool(camera.password)
+
+
+@admin.register(DetectionModel)
+class DetectionModelAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "version",
+        "source",
+        "class_count",
+        "confidence",
+        "iou",
+        "imgsz",
+        "notes",
+        "enabled",
+    ]
+    list_filter = ["enabled"]
+    search_fields = ["name", "version", "hub_name", "sha256", "notes"]
+    readonly_fields = ["sha256", "class_names", "created", "updated"]
+
+    @admin.display(description="weights")
+    def source(self, model: DetectionModel) -> str:
+        if model.weights:
+            return f"file {model.sha256[:12]}"
+        return f"ultralytics {model.hub_name}"
+
+    @admin.display(description="classes")
+    def class_count(self, model: DetectionModel) -> int:
+        return len(model.class_names or {})
+
+
+@admin.register(Display)
+class DisplayAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "identifier",
+        "camera",
+        "model",
+        "crop_box",
+        "policy",
+        "enabled",
+        "client_last_seen",
+    ]
+    list_filter = ["enabled", "policy", "camera", "model"]
+    list_select_related = ["camera", "model"]
+    search_fields = ["name", "identifier", "camera__name", "model__name"]
+    prepopulated_fields = {"identifier": ["name"]}
+    readonly_fields = ["client_last_seen", "created", "updated"]
+    actions = ["rotate_tokens"]
+    fieldsets = [
+        (None, {"fields": ["name", "identifier", "camera", "model", "enabled"]}),
+        (
+            "Crop (source pixels; leave empty for the whole picture)",
+            {"fields": [("crop_x1", "crop_y1", "crop_x2", "crop_y2")]},
+        ),
+        ("Events", {"fields": ["policy", "policy_interval_ms"]}),
+        ("Client", {"fields": ["client_last_seen", "created", "updated"]}),
+    ]
+
+    @admin.display(description="crop")
+    def crop_box(self, display: Display) -> str:
+        return "whole picture" if display.crop is None else "{}, {} - {}, {}".format(*display.crop)
+
+    def save_model(
+        self, request: HttpRequest, obj: Display, form: forms.Form, change: bool
+    ) -> None:
+        token = None if change else obj.rotate_token()
+        super().save_model(request, obj, form, change)
+        if token:
+            self._show_token_once(request, obj, token)
+
+    @admin.action(description="Rotate client token (revokes the old one)")
+    def rotate_tokens(self, request: HttpRequest, queryset: QuerySet[Display]) -> None:
+        for display in queryset:
+            token = display.rotate_token()
+            display.save(update_fields=["token_hash", "updated"])
+            self._show_token_once(request, display, token)
+
+    def _show_token_once(self, request: HttpRequest, display: Display, token: str) -> None:
+        messages.warning(
+            request,
+            format_html(
+                "Client token for {}: <code>{}</code> — copy it now, it is not shown again.",
+                display.name,
+                token,
+            ),
+        )
+
+
+@admin.register(Detection)
+class DetectionAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "display",
+        "camera",
+        "model",
+        "generation",
+        "frame_seq",
+        "frame_time",
+        "object_count",
+    ]
+    list_filter = ["display", "camera", "model"]
+    list_select_related = ["display", "camera", "model"]
+    date_hierarchy = "frame_time"
+    search_fields = ["display__name", "display__identifier", "key"]
+    show_full_result_count = False  # counting millions of rows on every page is slow
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Detection | None = None) -> bool:
+        return False

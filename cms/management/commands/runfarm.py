@@ -1,0 +1,107 @@
+"""`make run`: the whole farm on one machine with embedded defaults.
+
+Migrates, makes sure a demo admin exists (its password printed), starts the embedded
+Redis when REDIS_URL is unset, then every process of the Procfile under honcho.
+Ctrl-C stops them all; Redis is stopped last so workers can shut down cleanly.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from tasks.embedded_redis import EmbeddedRedis, EmbeddedRedisError
+
+DEMO_ADMIN = "admin"
+
+
+def _remembered_secret(path: Path, make: Any) -> str:
+    """A development secret generated once and kept under data/ (mode 0600)."""
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(make())
+    return path.read_text().strip()
+
+
+class Command(BaseCommand):
+    help = "Run the whole farm (web, control, ingest, beat, results, flower) under honcho."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--procfile", default=str(settings.BASE_DIR / "Procfile"))
+
+    def handle(self, *args: Any, procfile: str, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        admin_password = self._ensure_demo_admin()
+        flower_auth = settings.FLOWER_BASIC_AUTH or "admin:" + _remembered_secret(
+            settings.DATA_DIR / "flower-password", lambda: secrets.token_urlsafe(12)
+        )
+        embedded = self._start_embedded_redis() if settings.EMBEDDED_REDIS else None
+        env = self._child_env(flower_auth)
+
+        web_port = env.get("WEB_PORT", "8000")
+        self.stdout.write(
+            self.style.SUCCESS(
+                "\nSightline is starting.\n"
+                f"  admin   http://127.0.0.1:{web_port}/admin/   user {DEMO_ADMIN!r}, "
+                f"password {admin_password}\n"
+                f"  flower  http://127.0.0.1:{env.get('FLOWER_PORT', settings.FLOWER_PORT)}/"
+                f"   {flower_auth.replace(':', ' / ', 1)}\n"
+                f"  redis   {'embedded, ' if embedded else ''}{settings.REDIS_URL}\n"
+                "Ctrl-C stops everything.\n"
+            )
+        )
+        try:
+            honcho = subprocess.Popen(  # noqa: S603
+                [sys.executable, "-m", "honcho", "start", "-f", procfile, "-d", settings.BASE_DIR],
+                env=env,
+            )
+            try:
+                honcho.wait()
+            except KeyboardInterrupt:
+                # The terminal sent SIGINT to honcho too; it stops its processes.
+                honcho.wait()
+        finally:
+            if embedded:
+                embedded.stop()
+
+    def _ensure_demo_admin(self) -> str:
+        """Create the demo superuser once; its password lives under data/."""
+        if settings.DEBUG is False:
+            return "(not created: DEBUG is off; use manage.py createsuperuser)"
+        password_file = settings.DATA_DIR / "admin-password"
+        user_model = get_user_model()
+        user = user_model.objects.filter(username=DEMO_ADMIN).first()
+        if user is None:
+            password_file.unlink(missing_ok=True)
+            password = _remembered_secret(password_file, lambda: secrets.token_urlsafe(12))
+            user_model.objects.create_superuser(DEMO_ADMIN, "", password)
+            return password
+        if password_file.exists() and user.check_password(password_file.read_text().strip()):
+            return password_file.read_text().strip()
+        return "(changed since it was created)"
+
+    def _start_embedded_redis(self) -> EmbeddedRedis:
+        try:
+            return EmbeddedRedis(settings.DATA_DIR, persist=True).start()
+        except EmbeddedRedisError as exc:
+            raise CommandError(f"embedded Redis: {exc} (is another `make run` running?)") from None
+
+    def _child_env(self, flower_auth: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            # Every process must use the same Redis, embedded or not.
+            REDIS_URL=settings.REDIS_URL,
+            FLOWER_BASIC_AUTH=flower_auth,
+            PYTHONUNBUFFERED="1",
+            PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        )
+        return env

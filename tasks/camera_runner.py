@@ -1,0 +1,302 @@
+"""One camera's ingest loop: decode once, infer per display group, publish, heartbeat.
+
+The runner checks its assignment about once a second. A newer generation stops it
+(fencing); a new spec hash is applied in place, reopening the stream only when the
+source itself (URL, credentials, fps, snapshot) changed. It stops on its own when it
+cannot confirm its generation for longer than the worker timeout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections
+
+from cms.models import Camera, DetectionModel, StreamAssignment
+from inference import InferenceError, MicroBatcher, ModelSource, PredictOptions
+from inference.crops import Crop
+from streams import Frame, LatestFrameReader, SourceSpec
+from tasks import redis_state
+from tasks.publisher import ResultPublisher
+from tasks.reconcile import load_desired
+from tasks.runtime import WorkerRuntime
+from tasks.specs import CameraSpec, InferenceGroup, ModelSpec, inference_groups
+from tasks.state import StreamInfo
+
+log = logging.getLogger(__name__)
+
+CHECK_INTERVAL_S = 1.0
+DB_FALLBACK_INTERVAL_S = 5.0
+INFERENCE_TIMEOUT_S = 30.0
+
+
+@dataclass
+class _Group:
+    group: InferenceGroup
+    batcher: MicroBatcher
+    options: PredictOptions
+
+
+class CameraRunner:
+    def __init__(self, camera_id: int, generation: int, runtime: WorkerRuntime) -> None:
+        self.camera_id = camera_id
+        self.generation = generation
+        self.runtime = runtime
+        self.redis = redis_state.client()
+        self.publisher = ResultPublisher(self.redis, camera_id=camera_id, generation=generation)
+        self.spec: CameraSpec | None = None
+        self.reader: LatestFrameReader | None = None
+        self.groups: list[_Group] = []
+        self._models = ExitStack()
+        self._confirmed_at = time.monotonic()
+        self._db_checked_at = 0.0
+        self._published_spec = ""
+        self._frames_in = 0
+        self._frames_out = 0
+        self._rate_since = time.monotonic()
+        self._fps_in = self._fps_out = 0.0
+        self._latency_ms: float | None = None
+        self._last_error = ""
+
+    # --- lifecycle ----------------------------------------------------------------
+
+    def run(self) -> str:
+        """Run until fenced, stopped or unwanted; returns why it ended."""
+        if self._current() is False:
+            return "stale generation"
+        spec = load_desired([self.camera_id]).get(self.camera_id)
+        if spec is None:
+            return "camera no longer wanted"
+        self.runtime.started(self.camera_id, self.generation)
+        try:
+            self._apply_spec(spec)
+            return self._loop()
+        finally:
+            self._close()
+            self.runtime.finished(self.camera_id, self.generation)
+            close_old_connections()
+
+    def _loop(self) -> str:
+        last_seq: int | None = None
+        next_check = 0.0
+        while not self.runtime.stopping.is_set():
+            now = time.monotonic()
+            if now >= next_check:
+                next_check = now + CHECK_INTERVAL_S
+                ended = self._check_assignment()
+                if ended:
+                    return ended
+                self._heartbeat()
+            frame = self.reader.wait_newer(last_seq, timeout=0.5) if self.reader else None
+            if frame is not None:
+                last_seq = frame.seq
+                self._process(frame)
+        return "worker shutting down"
+
+    def _close(self) -> None:
+        if self.reader is not None:
+            self.reader.stop()
+            self.reader = None
+        self._release_models()
+        with contextlib.suppress(redis.RedisError):  # it expires by itself anyway
+            redis_state.delete_stream(self.redis, self.camera_id, self.generation)
+
+    # --- fencing and spec changes --------------------------------------------------------
+
+    def _current(self) -> bool | None:
+        """True/False when the generation could be checked, None when it could not."""
+        try:
+            published = redis_state.read_assignment(self.redis, self.camera_id)
+        except redis.RedisError:
+            published = None
+        if published is not None:
+            self._published_spec = published[2]
+            return published[0] == self.generation
+        # Redis lost it (restart) or is unreachable: ask the database, at most every 5 s.
+        if time.monotonic() - self._db_checked_at < DB_FALLBACK_INTERVAL_S:
+            return None
+        self._db_checked_at = time.monotonic()
+        try:
+            row = StreamAssignment.objects.filter(camera_id=self.camera_id).first()
+        except DatabaseError:
+            close_old_connections()
+            return None
+        self._published_spec = row.spec_hash if row else ""
+        return row is not None and row.generation == self.generation
+
+    def _check_assignment(self) -> str | None:
+        current = self._current()
+        now = time.monotonic()
+        if current is False:
+            return "stale generation"
+        if current is None:
+            if now - self._confirmed_at > settings.SIGHTLINE_WORKER_TIMEOUT_S:
+                return "could not confirm the assignment"
+            return None
+        self._confirmed_at = now
+        if self.spec is not None and self._published_spec not in ("", self.spec.spec_hash):
+            spec = load_desired([self.camera_id]).get(self.camera_id)
+            if spec is None:
+                return "camera no longer wanted"
+            self._apply_spec(spec)
+        return None
+
+    def _apply_spec(self, spec: CameraSpec) -> None:
+        """Take a new spec: reopen the stream only if the source changed."""
+        if self.spec is None or spec.source_hash != self.spec.source_hash:
+            if self.reader is not None:
+                self.reader.stop()
+            self.reader = LatestFrameReader(source_spec(self.camera_id))
+            self.reader.start()
+        if self.spec is None or spec.displays != self.spec.displays:
+            self._release_models()
+            self.groups = [self._prepare(group) for group in inference_groups(spec)]
+        self.spec = spec
+        log.info(
+            "camera %s generation %s: %d displays in %d inference groups",
+            self.camera_id,
+            self.generation,
+            len(spec.displays),
+            len(self.groups),
+        )
+
+    def _prepare(self, group: InferenceGroup) -> _Group:
+        key = f"{group.model.id}:{group.model.sha256}"
+        batcher = self._models.enter_context(
+            self.runtime.store.acquire_batcher(
+                model_source(group.model),
+                max_batch=settings.SIGHTLINE_MAX_BATCH,
+                max_wait_ms=settings.SIGHTLINE_MAX_WAIT_MS,
+                timeout=settings.SIGHTLINE_START_GRACE_S,
+            )
+        )
+        self.runtime.hold_model(key)
+        self._models.callback(self.runtime.release_model, key)
+        return _Group(group, batcher, predict_options(group.model))
+
+    def _release_models(self) -> None:
+        self._models.close()
+        self._models = ExitStack()
+        self.groups = []
+
+    # --- frames ------------------------------------------------------------------------
+
+    def _process(self, frame: Frame) -> None:
+        self._frames_in += 1
+        started = time.monotonic()
+        for entry in self.groups:
+            try:
+                objects = self._detect(entry, frame)
+            except (InferenceError, ValueError) as exc:
+                self._last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("camera %s: inference failed: %s", self.camera_id, exc)
+                continue
+            payload = [o.to_dict() for o in objects]
+            for display_id in entry.group.display_ids:
+                self.publisher.publish(
+                    display_id=display_id,
+                    model_id=entry.group.model.id,
+                    frame=frame,
+                    objects=payload,
+                )
+        self._frames_out += 1
+        elapsed_ms = (time.monotonic() - started) * 1000
+        self._latency_ms = (
+            elapsed_ms if self._latency_ms is None else 0.8 * self._latency_ms + 0.2 * elapsed_ms
+        )
+
+    def _detect(self, entry: _Group, frame: Frame) -> list[Any]:
+        if entry.group.crop is None:
+            return entry.batcher.detect(frame.image, entry.options, timeout=INFERENCE_TIMEOUT_S)
+        crop = Crop.from_box(entry.group.crop, frame.image.shape)
+        found = entry.batcher.detect(crop.apply(frame.image), entry.options, INFERENCE_TIMEOUT_S)
+        return crop.to_frame(found)
+
+    # --- heartbeat ---------------------------------------------------------------------------
+
+    def _heartbeat(self) -> None:
+        now = time.monotonic()
+        elapsed = now - self._rate_since
+        if elapsed >= 2.0:
+            self._fps_in = self._frames_in / elapsed
+            self._fps_out = self._frames_out / elapsed
+            self._frames_in = self._frames_out = 0
+            self._rate_since = now
+        status = self.reader.status() if self.reader else None
+        info = StreamInfo(
+            camera_id=self.camera_id,
+            worker=self.runtime.name,
+            generation=self.generation,
+            spec_hash=self.spec.spec_hash if self.spec else "",
+            state=status.state.value if status else "connecting",
+            reason=status.reason.value if status and status.reason else "",
+            fps_in=round(status.fps if status else self._fps_in, 2),
+            fps_out=round(self._fps_out, 2),
+            frame_age=round(status.last_frame_age, 3)
+            if status and status.last_frame_age is not None
+            else None,
+            latency_ms=round(self._latency_ms, 1) if self._latency_ms is not None else None,
+            reconnects=status.reconnects if status else 0,
+            last_error=self._last_error or (status.detail if status else ""),
+            updated=time.time(),
+        )
+        try:
+            redis_state.write_stream(self.redis, info)
+        except redis.RedisError as exc:
+            log.warning("camera %s: heartbeat failed: %s", self.camera_id, exc)
+
+
+def source_spec(camera_id: int) -> SourceSpec:
+    """The stream source, credentials included: read here, never carried by a message."""
+    camera = Camera.objects.get(pk=camera_id)
+    return SourceSpec(
+        url=camera.url,
+        username=camera.username,
+        password=camera.password,
+        target_fps=camera.fps,
+        snapshot_url=camera.snapshot_url,
+        snapshot_interval=camera.snapshot_interval,
+        loop=settings.SIGHTLINE_ALLOW_FILE_SOURCES and camera.url.startswith("/"),
+        open_timeout=settings.SIGHTLINE_STREAM_OPEN_TIMEOUT_S,
+        read_timeout=settings.SIGHTLINE_STREAM_READ_TIMEOUT_S,
+    )
+
+
+def predict_options(model: ModelSpec) -> PredictOptions:
+    return PredictOptions(
+        confidence=model.confidence, iou=model.iou, imgsz=model.imgsz, classes=model.classes
+    )
+
+
+def model_source(model: ModelSpec) -> ModelSource:
+    """Where this worker gets the weights: the local file when it can see it, else a
+    freshly signed URL from the web server (workers on other machines)."""
+    from cms.weights import signed_weights_url
+
+    row = DetectionModel.objects.get(pk=model.id)
+    if row.hub_name:
+        return ModelSource(name=row.name, version=row.version, hub_name=row.hub_name)
+    suffix = Path(row.weights.name).suffix
+    try:
+        path = Path(row.weights.path)
+    except NotImplementedError:  # remote file storage has no local path
+        path = None
+    if path is not None and path.is_file():
+        return ModelSource(
+            name=row.name, version=row.version, sha256=row.sha256, path=str(path), suffix=suffix
+        )
+    return ModelSource(
+        name=row.name,
+        version=row.version,
+        sha256=row.sha256,
+        url=signed_weights_url(row),
+        suffix=suffix,
+    )

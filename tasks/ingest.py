@@ -1,0 +1,32 @@
+"""The long-lived ingest task: one per camera, on an ingest worker's direct queue.
+
+Acknowledged on receipt (not acks_late): with the Redis broker an unacknowledged
+message comes back after the visibility timeout, duplicating a task that runs for
+hours. Recovery is reconcile's job, guarded by the generation (fencing).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from tasks.runtime import worker_runtime
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="tasks.ingest.ingest_camera", bind=True, ignore_result=True, acks_late=False)
+def ingest_camera(self, camera_id: int, generation: int) -> str:
+    """Run camera ``camera_id`` as ``generation`` until fenced, unwanted or stopped."""
+    from tasks.camera_runner import CameraRunner  # imports torch: ingest workers only
+
+    runtime = worker_runtime(self.request.hostname or "")
+    try:
+        ended = CameraRunner(camera_id, generation, runtime).run()
+    except Exception:
+        # One bad camera never takes the worker down; reconcile restarts it elsewhere.
+        log.exception("camera %s generation %s crashed", camera_id, generation)
+        return "crashed"
+    log.info("camera %s generation %s ended: %s", camera_id, generation, ended)
+    return ended

@@ -1,0 +1,204 @@
+"""Reconcile's pure core: (desired, actual, workers) -> commands.
+
+Level-triggered: it looks at the whole state every time. It never acts on missing
+data: a worker counts as dead only when its heartbeat expired while others still
+heartbeat (``trust_worker_absence``), and a task counts as lost only after it has
+been missing for ``lost_after_s``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from tasks.specs import CameraSpec
+from tasks.state import Assignment, Plan, Start, Stop, StreamInfo, UpdateSpec, WorkerInfo
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    # A started task may take this long (model download and load) before it heartbeats.
+    start_grace_s: float = 60.0
+    # An assigned camera missing from the heartbeats this long is restarted.
+    lost_after_s: float = 10.0
+    # Running work moves only when the busiest and idlest workers' loads differ by more.
+    rebalance_threshold: float = 0.5
+    # Placement weights (the reference design's) plus GPU memory and model affinity.
+    load_weight: float = 0.40
+    cpu_weight: float = 0.35
+    memory_weight: float = 0.25
+    gpu_memory_weight: float = 0.15
+    model_bonus: float = 0.10
+
+
+@dataclass
+class _Slots:
+    """A worker's placement state while one plan is being made."""
+
+    info: WorkerInfo
+    assigned: int
+
+    @property
+    def free(self) -> int:
+        return self.info.capacity - self.assigned
+
+    @property
+    def load(self) -> float:
+        return self.assigned / self.info.capacity if self.info.capacity else 1.0
+
+
+def placement_score(slots: _Slots, spec: CameraSpec, settings: PlanSettings) -> float:
+    """Lower is better: load 40 %, CPU 35 %, memory 25 %, plus GPU memory and model affinity."""
+    worker = slots.info
+    score = (
+        settings.load_weight * (slots.assigned + 1) / max(worker.capacity, 1)
+        + settings.cpu_weight * worker.cpu_percent / 100
+        + settings.memory_weight * worker.memory_percent / 100
+    )
+    if worker.gpu_memory_percent is not None:
+        score += settings.gpu_memory_weight * worker.gpu_memory_percent / 100
+    held = {f"{model_id}:{sha}" for model_id, sha in spec.model_keys}
+    if held & set(worker.models):
+        score -= settings.model_bonus
+    return score
+
+
+def plan(
+    desired: Mapping[int, CameraSpec],
+    assignments: Mapping[int, Assignment],
+    streams: Mapping[int, StreamInfo],
+    workers: Mapping[str, WorkerInfo],
+    *,
+    now: float,
+    missing_since: Mapping[int, float],
+    trust_worker_absence: bool,
+    settings: PlanSettings,
+) -> Plan:
+    result = Plan()
+    slots = {name: _Slots(info, 0) for name, info in sorted(workers.items()) if not info.draining}
+    # Cameras assigned to workers we cannot see, while that absence is not trustworthy,
+    # keep their assignment and count against nothing.
+    to_place: list[tuple[CameraSpec, int, str]] = []
+
+    for camera_id, assignment in sorted(assignments.items()):
+        if assignment.worker and camera_id not in desired:
+            result.commands.append(Stop(camera_id, assignment.generation, "no longer wanted"))
+
+    for camera_id, spec in sorted(desired.items()):
+        assignment = assignments.get(camera_id)
+        generation = assignment.generation if assignment else 0
+        if assignment is None or not assignment.worker:
+            to_place.append((spec, generation, "new"))
+            continue
+        verdict = _assigned_verdict(
+            assignment,
+            streams.get(camera_id),
+            workers,
+            now=now,
+            missing_since=missing_since,
+            trust_worker_absence=trust_worker_absence,
+            settings=settings,
+            result=result,
+        )
+        if verdict == "keep":
+            if assignment.worker in slots:
+                slots[assignment.worker].assigned += 1
+            if assignment.spec_hash != spec.spec_hash:
+                result.commands.append(UpdateSpec(camera_id, generation, spec.spec_hash))
+        else:
+            to_place.append((spec, generation, verdict))
+
+    for spec, generation, reason in to_place:
+        _place(spec, generation, reason, slots, result, settings)
+
+    _rebalance(desired, assignments, slots, result, settings)
+    return result
+
+
+def _assigned_verdict(
+    assignment: Assignment,
+    stream: StreamInfo | None,
+    workers: Mapping[str, WorkerInfo],
+    *,
+    now: float,
+    missing_since: Mapping[int, float],
+    trust_worker_absence: bool,
+    settings: PlanSettings,
+    result: Plan,
+) -> str:
+    """'keep', or the reason the camera must be started again."""
+    worker = workers.get(assignment.worker)
+    if worker is None:
+        return "worker offline" if trust_worker_absence else "keep"
+    if worker.draining:
+        return "worker shutting down"
+    running = stream is not None and stream.generation == assignment.generation
+    if running or now - assignment.assigned_at < settings.start_grace_s:
+        return "keep"
+    first_missing = missing_since.get(assignment.camera_id, now)
+    if now - first_missing >= settings.lost_after_s:
+        return "task lost"
+    result.missing_since[assignment.camera_id] = first_missing
+    return "keep"
+
+
+def _place(
+    spec: CameraSpec,
+    generation: int,
+    reason: str,
+    slots: Mapping[str, _Slots],
+    result: Plan,
+    settings: PlanSettings,
+) -> None:
+    candidates = [s for s in slots.values() if s.free > 0]
+    if not candidates:
+        result.pending[spec.camera_id] = (
+            "no ingest worker online" if not slots else "every ingest worker is at capacity"
+        )
+        return
+    best = min(candidates, key=lambda s: (placement_score(s, spec, settings), s.info.name))
+    best.assigned += 1
+    result.commands.append(
+        Start(spec.camera_id, best.info.name, generation, spec.spec_hash, reason)
+    )
+
+
+def _rebalance(
+    desired: Mapping[int, CameraSpec],
+    assignments: Mapping[int, Assignment],
+    slots: Mapping[str, _Slots],
+    result: Plan,
+    settings: PlanSettings,
+) -> None:
+    """Move running cameras off the busiest worker only while the imbalance passes the threshold."""
+    touched = {c.camera_id for c in result.commands}
+    movable: dict[str, list[int]] = {}
+    for camera_id, assignment in sorted(assignments.items()):
+        if camera_id in desired and camera_id not in touched and assignment.worker in slots:
+            movable.setdefault(assignment.worker, []).append(camera_id)
+    for _ in range(sum(len(ids) for ids in movable.values())):
+        open_slots = [s for s in slots.values() if s.free > 0]
+        if len(slots) < 2 or not open_slots:
+            return
+        busiest = max(slots.values(), key=lambda s: (s.load, s.info.name))
+        idlest = min(open_slots, key=lambda s: (s.load, s.info.name))
+        moved_load = (busiest.assigned - 1) / busiest.info.capacity
+        if (
+            busiest.load - idlest.load <= settings.rebalance_threshold
+            or not movable.get(busiest.info.name)
+            or (idlest.assigned + 1) / idlest.info.capacity > moved_load
+        ):
+            return
+        camera_id = movable[busiest.info.name].pop()
+        assignment = assignments[camera_id]
+        busiest.assigned -= 1
+        idlest.assigned += 1
+        result.commands.append(
+            Start(
+                camera_id,
+                idlest.info.name,
+                assignment.generation,
+                desired[camera_id].spec_hash,
+                "rebalance",
+            )
+        )

@@ -1,0 +1,190 @@
+"""The farm's Redis keys: names, encoding and expiry, in one place.
+
+- ``sightline:worker:<name>``       worker heartbeat (JSON, expires after the worker timeout)
+- ``sightline:workers``             sorted set of worker names by last heartbeat (discovery)
+- ``sightline:stream:<camera>``     stream heartbeat of a running ingest task (JSON, expires)
+- ``sightline:assignment:<camera>`` the current generation, worker and spec hash (fencing)
+- ``sightline:reconcile:*``         reconcile's lock, trigger flags, bookkeeping and report
+
+Heartbeats expire, so a silent worker or task disappears by itself. Assignments are
+copies of the database's record that reconcile republishes on every run, so after a
+Redis restart they come back within one run; tasks fall back to the database meanwhile.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from typing import Any
+
+import redis
+from django.conf import settings
+
+from tasks.state import Assignment, StreamInfo, WorkerInfo
+
+PREFIX = "sightline"
+WORKER_INDEX = f"{PREFIX}:workers"
+RECONCILE_LOCK = f"{PREFIX}:reconcile:lock"
+RECONCILE_DIRTY = f"{PREFIX}:reconcile:dirty"
+RECONCILE_SCHEDULED = f"{PREFIX}:reconcile:scheduled"
+RECONCILE_REPORT = f"{PREFIX}:reconcile:report"
+RECONCILE_MISSING = f"{PREFIX}:reconcile:missing-since"
+RECONCILE_EMPTY_SINCE = f"{PREFIX}:reconcile:no-heartbeats-since"
+KNOWN_ONLINE = f"{PREFIX}:reconcile:known-online"
+
+_clients: dict[str, redis.Redis] = {}
+
+
+def client() -> redis.Redis:
+    """A process-wide client (a connection pool) for settings.REDIS_URL."""
+    url = settings.REDIS_URL
+    if url not in _clients:
+        _clients[url] = redis.Redis.from_url(
+            url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
+        )
+    return _clients[url]
+
+
+def worker_key(name: str) -> str:
+    return f"{PREFIX}:worker:{name}"
+
+
+def stream_key(camera_id: int) -> str:
+    return f"{PREFIX}:stream:{camera_id}"
+
+
+def assignment_key(camera_id: int) -> str:
+    return f"{PREFIX}:assignment:{camera_id}"
+
+
+def _ttl() -> int:
+    return max(1, round(settings.SIGHTLINE_WORKER_TIMEOUT_S))
+
+
+def _dump(payload: Any) -> str:
+    return json.dumps(payload, separators=(",", ":"))
+
+
+# --- worker heartbeats --------------------------------------------------------------
+
+
+def write_worker(r: redis.Redis, info: WorkerInfo) -> None:
+    pipe = r.pipeline(transaction=False)
+    pipe.set(worker_key(info.name), _dump(asdict(info)), ex=_ttl())
+    pipe.zadd(WORKER_INDEX, {info.name: info.last_seen})
+    pipe.execute()
+
+
+def remove_worker(r: redis.Redis, name: str) -> None:
+    pipe = r.pipeline(transaction=False)
+    pipe.delete(worker_key(name))
+    pipe.zrem(WORKER_INDEX, name)
+    pipe.execute()
+
+
+def read_workers(r: redis.Redis) -> dict[str, WorkerInfo]:
+    """Workers whose heartbeat has not expired."""
+    names = [n.decode() for n in r.zrange(WORKER_INDEX, 0, -1)]
+    if not names:
+        return {}
+    workers = {}
+    gone = []
+    for name, raw in zip(names, r.mget([worker_key(n) for n in names]), strict=True):
+        if raw is None:
+            gone.append(name)
+            continue
+        data = json.loads(raw)
+        data["running"] = tuple(data.get("running", ()))
+        data["models"] = tuple(data.get("models", ()))
+        workers[name] = WorkerInfo(**data)
+    # Forget names silent for a day so the index does not grow forever.
+    r.zremrangebyscore(WORKER_INDEX, 0, time.time() - 86400)
+    return workers
+
+
+# --- stream heartbeats -----------------------------------------------------------------
+
+
+def write_stream(r: redis.Redis, info: StreamInfo) -> None:
+    r.set(stream_key(info.camera_id), _dump(asdict(info)), ex=_ttl())
+
+
+def delete_stream(r: redis.Redis, camera_id: int, generation: int) -> None:
+    """Remove a stopped task's heartbeat unless a newer generation already wrote one."""
+    raw = r.get(stream_key(camera_id))
+    if raw is not None and json.loads(raw).get("generation") == generation:
+        r.delete(stream_key(camera_id))
+
+
+def read_streams(r: redis.Redis, camera_ids: list[int]) -> dict[int, StreamInfo]:
+    streams = {}
+    for start in range(0, len(camera_ids), 1000):
+        chunk = camera_ids[start : start + 1000]
+        for camera_id, raw in zip(chunk, r.mget([stream_key(c) for c in chunk]), strict=True):
+            if raw is not None:
+                streams[camera_id] = StreamInfo(**json.loads(raw))
+    return streams
+
+
+def read_all_streams(r: redis.Redis) -> dict[int, StreamInfo]:
+    keys = list(r.scan_iter(match=f"{PREFIX}:stream:*", count=1000))
+    ids = [int(k.decode().rsplit(":", 1)[1]) for k in keys]
+    return read_streams(r, ids)
+
+
+# --- assignments (fencing) ------------------------------------------------------------------
+
+
+def publish_assignments(r: redis.Redis, assignments: list[Assignment]) -> None:
+    pipe = r.pipeline(transaction=False)
+    for a in assignments:
+        pipe.set(assignment_key(a.camera_id), _dump([a.generation, a.worker, a.spec_hash]))
+    pipe.execute()
+
+
+def read_assignment(r: redis.Redis, camera_id: int) -> tuple[int, str, str] | None:
+    """(generation, worker, spec hash) as last published, or None when Redis lost it."""
+    raw = r.get(assignment_key(camera_id))
+    if raw is None:
+        return None
+    generation, worker, spec_hash = json.loads(raw)
+    return int(generation), worker, spec_hash
+
+
+# --- reconcile bookkeeping -------------------------------------------------------------------
+
+
+def read_missing_since(r: redis.Redis) -> dict[int, float]:
+    return {int(k): float(v) for k, v in r.hgetall(RECONCILE_MISSING).items()}
+
+
+def write_missing_since(r: redis.Redis, missing: dict[int, float]) -> None:
+    pipe = r.pipeline()
+    pipe.delete(RECONCILE_MISSING)
+    if missing:
+        pipe.hset(RECONCILE_MISSING, mapping={str(k): v for k, v in missing.items()})
+    pipe.execute()
+
+
+def heartbeats_trustworthy(r: redis.Redis, workers: dict[str, WorkerInfo], now: float) -> bool:
+    """False while Redis holds no worker heartbeat at all for less than one worker timeout.
+
+    An empty Redis (restarted, flushed) is not "every worker died": workers write their
+    heartbeats again within seconds, so absence is trusted only once it has lasted.
+    """
+    if workers:
+        r.delete(RECONCILE_EMPTY_SINCE)
+        return True
+    r.set(RECONCILE_EMPTY_SINCE, now, nx=True)
+    since = float(r.get(RECONCILE_EMPTY_SINCE) or now)
+    return now - since >= settings.SIGHTLINE_WORKER_TIMEOUT_S
+
+
+def write_report(r: redis.Redis, report: dict[str, Any]) -> None:
+    r.set(RECONCILE_REPORT, _dump(report))
+
+
+def read_report(r: redis.Redis) -> dict[str, Any] | None:
+    raw = r.get(RECONCILE_REPORT)
+    return None if raw is None else json.loads(raw)

@@ -1,0 +1,142 @@
+"""Desired state: what should run, as a pure function of the database rows.
+
+The unit of work is a camera. Its spec lists, for every enabled display watching
+it through an enabled model, the model, the crop and the event policy. Displays
+with the same model, options and crop share one inference (an InferenceGroup).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    id: int
+    name: str
+    version: str
+    sha256: str
+    confidence: float
+    iou: float
+    imgsz: int
+    classes: tuple[int, ...] | None
+
+    @property
+    def weights_key(self) -> tuple[int, str]:
+        """Identifies the loaded weights, whatever the thresholds."""
+        return (self.id, self.sha256)
+
+
+@dataclass(frozen=True)
+class DisplaySpec:
+    id: int
+    model: ModelSpec
+    crop: tuple[int, int, int, int] | None
+    policy: str
+    policy_interval_ms: int
+
+
+@dataclass(frozen=True)
+class CameraSpec:
+    camera_id: int
+    # Hash of what reopening the stream depends on (URL, credentials, fps, snapshot).
+    source_hash: str
+    displays: tuple[DisplaySpec, ...] = field(default=())
+
+    @property
+    def spec_hash(self) -> str:
+        """Changes whenever anything the ingest task runs changes."""
+        payload = {"source": self.source_hash, "displays": [asdict(d) for d in self.displays]}
+        return _digest(payload)
+
+    @property
+    def model_keys(self) -> frozenset[tuple[int, str]]:
+        return frozenset(d.model.weights_key for d in self.displays)
+
+
+@dataclass(frozen=True)
+class CameraRow:
+    """The fields of a Camera that desired state depends on."""
+
+    id: int
+    url: str
+    username: str
+    password: str
+    snapshot_url: str
+    snapshot_interval: float
+    fps: float
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class DisplayRow:
+    """An enabled display joined with its model's fields."""
+
+    id: int
+    camera_id: int
+    enabled: bool
+    model: ModelSpec
+    model_enabled: bool
+    crop: tuple[int, int, int, int] | None
+    policy: str
+    policy_interval_ms: int
+
+
+def source_hash(camera: CameraRow, *, key: bytes) -> str:
+    """Credentials change the hash (a change reopens the stream), keyed so the hash stored
+    in Redis cannot be used to guess a password offline."""
+    fields = [
+        camera.url,
+        camera.username,
+        camera.password,
+        camera.snapshot_url,
+        camera.snapshot_interval,
+        camera.fps,
+    ]
+    message = json.dumps(fields, separators=(",", ":")).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:16]
+
+
+def desired_state(
+    cameras: Iterable[CameraRow], displays: Iterable[DisplayRow], *, key: bytes
+) -> dict[int, CameraSpec]:
+    """Every enabled camera with at least one enabled display through an enabled model."""
+    by_camera: dict[int, list[DisplaySpec]] = {}
+    for row in displays:
+        if row.enabled and row.model_enabled:
+            by_camera.setdefault(row.camera_id, []).append(
+                DisplaySpec(row.id, row.model, row.crop, row.policy, row.policy_interval_ms)
+            )
+    desired = {}
+    for camera in cameras:
+        specs = by_camera.get(camera.id)
+        if camera.enabled and specs:
+            desired[camera.id] = CameraSpec(
+                camera.id, source_hash(camera, key=key), tuple(sorted(specs, key=lambda d: d.id))
+            )
+    return desired
+
+
+@dataclass(frozen=True)
+class InferenceGroup:
+    """Displays that share model, options and crop: one inference serves them all."""
+
+    model: ModelSpec
+    crop: tuple[int, int, int, int] | None
+    display_ids: tuple[int, ...]
+
+
+def inference_groups(spec: CameraSpec) -> list[InferenceGroup]:
+    grouped: dict[tuple[ModelSpec, tuple[int, int, int, int] | None], list[int]] = {}
+    for display in spec.displays:
+        grouped.setdefault((display.model, display.crop), []).append(display.id)
+    return [InferenceGroup(model, crop, tuple(ids)) for (model, crop), ids in grouped.items()]
+
+
+def _digest(payload: object) -> str:
+    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=list)
+    return hashlib.sha256(encoded.encode()).hexdigest()[:16]

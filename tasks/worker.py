@@ -1,0 +1,142 @@
+"""What makes a Celery worker an ingest worker: ``celery -A tasks worker --ingest``.
+
+It registers in Redis and heartbeats (capacity, running cameras, CPU, memory, GPU,
+models). On SIGTERM Celery fires ``worker_shutting_down`` first: the worker tells its
+camera tasks to return, deregisters and asks for a reconcile, so its cameras move at
+once while the warm shutdown completes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import psutil
+import redis
+from celery import bootsteps
+from celery.signals import worker_shutting_down
+from click import Option
+from django.conf import settings
+
+from tasks import redis_state
+from tasks.runtime import WorkerRuntime, worker_runtime
+from tasks.state import WorkerInfo
+
+log = logging.getLogger(__name__)
+
+
+def gpu_figures(device: str) -> tuple[float | None, float | None]:
+    """(utilisation %, memory used %) of the worker's GPU, or (None, None) without one."""
+    if not device.startswith("cuda"):
+        return None, None
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+        index = int(device.split(":", 1)[1]) if ":" in device else 0
+        handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+        memory = pynvml.nvmlDeviceGetMemoryInfo(handle)
+        utilisation = pynvml.nvmlDeviceGetUtilizationRates(handle)
+        return float(utilisation.gpu), 100.0 * memory.used / memory.total
+    except Exception:  # NVML missing or failing must not stop the heartbeat
+        return None, None
+
+
+def worker_info(runtime: WorkerRuntime, process: psutil.Process) -> WorkerInfo:
+    gpu, gpu_memory = gpu_figures(runtime.device)
+    return WorkerInfo(
+        name=runtime.name,
+        device=runtime.device,
+        capacity=runtime.capacity,
+        running=runtime.running(),
+        cpu_percent=psutil.cpu_percent(interval=None),
+        memory_percent=psutil.virtual_memory().percent,
+        gpu_percent=gpu,
+        gpu_memory_percent=gpu_memory,
+        models=runtime.models(),
+        last_seen=time.time(),
+    )
+
+
+class Heartbeat(threading.Thread):
+    def __init__(self, runtime: WorkerRuntime) -> None:
+        super().__init__(name="sightline-heartbeat", daemon=True)
+        self.runtime = runtime
+
+    def run(self) -> None:
+        process = psutil.Process()
+        psutil.cpu_percent(interval=None)  # the first reading is meaningless
+        while not self.runtime.stopping.is_set():
+            try:
+                redis_state.write_worker(redis_state.client(), worker_info(self.runtime, process))
+            except redis.RedisError as exc:
+                log.warning("worker heartbeat failed: %s", exc)
+            self.runtime.stopping.wait(settings.SIGHTLINE_WORKER_HEARTBEAT_S)
+
+
+class IngestWorker(bootsteps.StartStopStep):
+    """Registers the worker, heartbeats, and hands its cameras over on shutdown."""
+
+    requires = {"celery.worker.components:Pool"}
+
+    def __init__(self, worker: Any, ingest: bool = False, **options: Any) -> None:
+        self.enabled = bool(ingest)
+        self.heartbeat: Heartbeat | None = None
+
+    def start(self, worker: Any) -> None:
+        global _ingest_runtime
+        runtime = _ingest_runtime = worker_runtime(worker.hostname, worker.concurrency)
+        log.info(
+            "ingest worker %s: device %s, capacity %d",
+            runtime.name,
+            runtime.device,
+            runtime.capacity,
+        )
+        self.heartbeat = Heartbeat(runtime)
+        self.heartbeat.start()
+
+    def stop(self, worker: Any) -> None:
+        leave_farm("worker stopped")
+        if self.heartbeat is not None:
+            self.heartbeat.join(timeout=5)
+
+
+_ingest_runtime: WorkerRuntime | None = None
+_left = threading.Event()
+
+
+def leave_farm(reason: str) -> None:
+    """Stop every camera task of this process, deregister, and ask for a reconcile (once)."""
+    runtime = _ingest_runtime
+    if runtime is None:
+        return
+    runtime.stopping.set()
+    if _left.is_set():
+        return
+    _left.set()
+    try:
+        redis_state.remove_worker(redis_state.client(), runtime.name)
+    except redis.RedisError as exc:
+        log.warning("could not deregister %s: %s", runtime.name, exc)
+    from tasks.reconcile import request_reconcile
+
+    request_reconcile(f"{runtime.name}: {reason}")
+
+
+@worker_shutting_down.connect
+def _on_shutting_down(sig: str, how: str, exitcode: int, **kwargs: Any) -> None:
+    leave_farm(f"shutting down ({sig})")
+
+
+def install(app: Any) -> None:
+    app.user_options["worker"].add(
+        Option(
+            ("--ingest",),
+            is_flag=True,
+            default=False,
+            help="Run as a Sightline ingest worker (heartbeats, camera tasks).",
+        )
+    )
+    app.steps["worker"].add(IngestWorker)

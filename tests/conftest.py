@@ -1,0 +1,72 @@
+"""Suite-wide fixtures: a real Redis and a real database for every test session.
+
+Without REDIS_URL the session starts the embedded redis-server (as `make run` does)
+and points settings and every child process at it. The SQLite test database is a
+file in a per-session temp dir, so worker processes started by tests see it and
+parallel sessions never share it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+
+from cms.environment import redis_broker_url
+from tasks.embedded_redis import EmbeddedRedis
+
+_session_dir = Path(tempfile.mkdtemp(prefix="sightline-tests-"))
+_embedded_redis: EmbeddedRedis | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _embedded_redis
+    if not os.environ.get("REDIS_URL"):
+        _embedded_redis = EmbeddedRedis(_session_dir / "redis").start()
+        use_redis(_embedded_redis.url)
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database["TEST"]["NAME"] = str(_session_dir / "test.sqlite3")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _embedded_redis is not None:
+        _embedded_redis.stop()
+
+
+def use_redis(url: str) -> None:
+    """Point this process and its future children at the Redis server at ``url``."""
+    os.environ["REDIS_URL"] = url
+    settings.REDIS_URL = url
+    settings.CELERY_BROKER_URL = settings.CELERY_RESULT_BACKEND = redis_broker_url(url)
+    from tasks import app
+
+    app.conf.broker_url = app.conf.result_backend = redis_broker_url(url)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # `.ci/run` reruns the database-facing tests on PostgreSQL with `-m database`.
+    for item in items:
+        if item.get_closest_marker("django_db") or {"db", "transactional_db"} & set(
+            getattr(item, "fixturenames", ())
+        ):
+            item.add_marker(pytest.mark.database)
+
+
+@pytest.fixture
+def redis_client() -> Iterator[redis.Redis]:
+    """A client of the session's Redis, emptied before the test."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def session_dir() -> Path:
+    return _session_dir
