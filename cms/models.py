@@ -135,13 +135,18 @@ class DetectionModel(models.Model):
         return f"{self.name} {self.version}"
 
     def save(self, *args, **kwargs) -> None:
-        # `_committed` is False while a newly uploaded file waits to be stored.
-        if self.weights and (not self.sha256 or not self.weights._committed):
+        if self.weights and (not self.sha256 or self._weights_replaced()):
             self.sha256 = _file_sha256(self.weights)
             self.class_names = {}  # read again from the new weights
         elif not self.weights:
             self.sha256 = ""
         super().save(*args, **kwargs)
+
+    def _weights_replaced(self) -> bool:
+        if not self.weights._committed:  # an upload not stored yet
+            return True
+        stored = DetectionModel.objects.filter(pk=self.pk).values_list("weights", flat=True)
+        return stored.first() != self.weights.name
 
     def clean(self) -> None:
         if bool(self.weights) == bool(self.hub_name):
