@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "cms.apps.CmsConfig",
+    # Your own apps, e.g. one whose receivers react to detections (docs/results.md).
+    *env_list("SIGHTLINE_EXTRA_APPS", []),
 ]
 
 MIDDLEWARE = [
@@ -214,6 +216,16 @@ SIGHTLINE_RECONCILE_DEBOUNCE_S = env_float("SIGHTLINE_RECONCILE_DEBOUNCE_S", 0.3
 # Results go to this Redis Stream, trimmed to about this many entries.
 SIGHTLINE_RESULTS_STREAM = env_str("SIGHTLINE_RESULTS_STREAM", "sightline:results")
 SIGHTLINE_RESULTS_MAXLEN = env_int("SIGHTLINE_RESULTS_MAXLEN", 100_000, minimum=1)
+# The results consumer: batch size, how long a read blocks, when another consumer's
+# pending messages are claimed, and how many failed deliveries make a dead letter.
+SIGHTLINE_RESULTS_BATCH = env_int("SIGHTLINE_RESULTS_BATCH", 500, minimum=1)
+SIGHTLINE_RESULTS_BLOCK_MS = env_int("SIGHTLINE_RESULTS_BLOCK_MS", 1000, minimum=1)
+SIGHTLINE_RESULTS_CLAIM_IDLE_MS = env_int("SIGHTLINE_RESULTS_CLAIM_IDLE_MS", 30_000, minimum=1)
+SIGHTLINE_RESULTS_MAX_DELIVERIES = env_int("SIGHTLINE_RESULTS_MAX_DELIVERIES", 5, minimum=1)
+# Under the on-change and interval policies, deliver at least this often anyway.
+SIGHTLINE_RESULTS_BEAT_S = env_float("SIGHTLINE_RESULTS_BEAT_S", 10.0, minimum=0)
+# Detection history older than this is deleted by housekeeping.
+SIGHTLINE_DETECTION_RETENTION_DAYS = env_float("SIGHTLINE_DETECTION_RETENTION_DAYS", 7, minimum=0)
 # Model weights cached by sha256; at most this many models loaded per worker process.
 SIGHTLINE_MODEL_CACHE_DIR = Path(env_str("SIGHTLINE_MODEL_CACHE_DIR", str(DATA_DIR / "models")))
 SIGHTLINE_MAX_MODELS = env_int("SIGHTLINE_MAX_MODELS", 4, minimum=1)
@@ -231,6 +243,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tasks.control.reconcile",
         "schedule": SIGHTLINE_RECONCILE_INTERVAL_S,
         "options": {"expires": SIGHTLINE_RECONCILE_INTERVAL_S * 0.8},
+    },
+    "purge-detections": {
+        "task": "tasks.control.purge_detections",
+        "schedule": 3600.0,
+        "options": {"expires": 1800},
     },
     "watch-workers": {
         "task": "tasks.control.watch_workers",

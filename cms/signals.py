@@ -1,8 +1,33 @@
-"""Signals: reconcile after committed changes to what should run.
+"""Sightline's signals.
 
-Saves and deletes of cameras, displays and models enqueue a (debounced) reconcile
-once the transaction commits, so a burst of changes runs reconcile a few times and a
-rolled-back change never runs it at all.
+``detection_received`` is how detections reach Django code: the results consumer
+sends it once per delivered result, after the result was stored. Connect your own
+receiver to react to what a display's camera sees (see docs/results.md)::
+
+    from django.dispatch import receiver
+    from cms.signals import detection_received
+
+    @receiver(detection_received)
+    def on_detection(sender, *, display, camera, model, result, detection, **kwargs):
+        if any(obj["class_name"] == "car" for obj in result.objects):
+            ...
+
+Keyword arguments (all receivers get all of them):
+    display: cms.models.Display       the display the result is for
+    camera: cms.models.Camera         its camera
+    model: cms.models.DetectionModel  the model that produced it
+    result: cms.results.messages.DeliveredResult  the parsed result (objects, frame
+        time and sequence, generation, idempotency key)
+    detection: cms.models.Detection   the stored row (its id is the live event id)
+
+Delivery is at least once: a message whose receivers did not all finish is delivered
+again, so receivers must be idempotent (``detection.key`` is unique). A receiver that
+raises makes the message fail; after SIGHTLINE_RESULTS_MAX_DELIVERIES failures it goes
+to the dead letters (admin: Dead letters), from where it can be replayed.
+
+The module also triggers a reconcile after committed changes to cameras, displays and
+models: saves enqueue a debounced reconcile once the transaction commits, so a burst
+of changes runs it a few times and a rolled-back change never runs it.
 """
 
 from __future__ import annotations
@@ -11,9 +36,21 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from cms.models import Camera, DetectionModel, Display
+
+detection_received = Signal()
+
+# Saves limited to these fields do not change what should run.
+_BOOKKEEPING_FIELDS = {
+    "client_last_seen",
+    "client_version",
+    "client_showing",
+    "token_hash",
+    "class_names",
+    "updated",
+}
 
 
 @receiver([post_save, post_delete], sender=Camera)
@@ -22,5 +59,8 @@ from cms.models import Camera, DetectionModel, Display
 def reconcile_after_commit(sender: type, instance: Any, **kwargs: Any) -> None:
     from tasks.reconcile import request_reconcile
 
+    update_fields = kwargs.get("update_fields")
+    if update_fields and set(update_fields) <= _BOOKKEEPING_FIELDS:
+        return
     reason = f"{sender.__name__} {instance.pk} changed"
     transaction.on_commit(lambda: request_reconcile(reason))

@@ -39,3 +39,17 @@ def watch_workers() -> None:
 def echo(value: str) -> dict[str, str]:
     """Return the value with the answering host: a round trip through the real broker."""
     return {"value": value, "host": socket.gethostname()}
+
+
+@shared_task(name="tasks.control.purge_detections", ignore_result=True)
+def purge_detections() -> int:
+    """Delete detection history older than SIGHTLINE_DETECTION_RETENTION_DAYS."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from cms.housekeeping import purge_detections as purge
+
+    cutoff = timezone.now() - timedelta(days=settings.SIGHTLINE_DETECTION_RETENTION_DAYS)
+    return purge(before=cutoff)

@@ -4,6 +4,7 @@
 - ``sightline:workers``             sorted set of worker names by last heartbeat (discovery)
 - ``sightline:stream:<camera>``     stream heartbeat of a running ingest task (JSON, expires)
 - ``sightline:assignment:<camera>`` the current generation, worker and spec hash (fencing)
+- ``sightline:snapshot:<camera>``   the newest frame of a running camera as JPEG (expires)
 - ``sightline:reconcile:*``         reconcile's lock, trigger flags, bookkeeping and report
 
 Heartbeats expire, so a silent worker or task disappears by itself. Assignments are
@@ -56,6 +57,10 @@ def stream_key(camera_id: int) -> str:
 
 def assignment_key(camera_id: int) -> str:
     return f"{PREFIX}:assignment:{camera_id}"
+
+
+def snapshot_key(camera_id: int) -> str:
+    return f"{PREFIX}:snapshot:{camera_id}"
 
 
 def _ttl() -> int:
@@ -131,6 +136,18 @@ def read_all_streams(r: redis.Redis) -> dict[int, StreamInfo]:
     keys = list(r.scan_iter(match=f"{PREFIX}:stream:*", count=1000))
     ids = [int(k.decode().rsplit(":", 1)[1]) for k in keys]
     return read_streams(r, ids)
+
+
+# --- snapshots -----------------------------------------------------------------------------
+
+
+def write_snapshot(r: redis.Redis, camera_id: int, jpeg: bytes) -> None:
+    r.set(snapshot_key(camera_id), jpeg, ex=_ttl())
+
+
+def read_snapshot(r: redis.Redis, camera_id: int) -> bytes | None:
+    """The newest JPEG of a running camera, or None when it is not running."""
+    return r.get(snapshot_key(camera_id))
 
 
 # --- assignments (fencing) ------------------------------------------------------------------

@@ -1,0 +1,56 @@
+"""A display's live state in Redis: its latest result and its live event channel.
+
+- ``sightline:display:<id>:latest``  JSON of the newest delivered result (for /display/state/)
+- ``sightline:display:<id>:events``  pub/sub channel: one JSON message per delivered event
+- ``sightline:display:<id>:policy``  the event policy's memory (last delivered signature, time)
+
+Pub/sub carries only the live push to connected clients; a client that was away
+resyncs from the Detection table (event ids are Detection ids), so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import redis
+
+PREFIX = "sightline:display"
+
+
+def latest_key(display_id: int) -> str:
+    return f"{PREFIX}:{display_id}:latest"
+
+
+def events_channel(display_id: int) -> str:
+    return f"{PREFIX}:{display_id}:events"
+
+
+def write_latest(client: redis.Redis, display_id: int, state: dict[str, Any]) -> None:
+    client.set(latest_key(display_id), json.dumps(state, separators=(",", ":")))
+
+
+def read_latest(client: redis.Redis, display_id: int) -> dict[str, Any] | None:
+    raw = client.get(latest_key(display_id))
+    return None if raw is None else json.loads(raw)
+
+
+def publish_event(client: redis.Redis, display_id: int, event: dict[str, Any]) -> None:
+    """``event`` has ``id`` (the Detection id), ``frame_seq``, ``frame_time``, ``objects``."""
+    client.publish(events_channel(display_id), json.dumps(event, separators=(",", ":")))
+
+
+def policy_key(display_id: int) -> str:
+    return f"{PREFIX}:{display_id}:policy"
+
+
+def read_policy_states(client: redis.Redis, display_ids: list[int]) -> dict[int, Any]:
+    """The last delivered signature and frame time per display, as stored by the consumer."""
+    if not display_ids:
+        return {}
+    raws = client.mget([policy_key(d) for d in display_ids])
+    return {d: json.loads(raw) for d, raw in zip(display_ids, raws, strict=True) if raw}
+
+
+def write_policy_state(client: redis.Redis, display_id: int, state: Any) -> None:
+    client.set(policy_key(display_id), json.dumps(state, separators=(",", ":")))

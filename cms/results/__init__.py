@@ -1,0 +1,1 @@
+"""The results path: detections from the ingest workers' Redis Stream into Django."""

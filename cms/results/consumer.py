@@ -1,0 +1,134 @@
+"""The `results` process: a consumer-group reader of the results stream, at least once.
+
+Each step claims messages that another (dead) consumer left pending for longer than
+the claim idle time (XAUTOCLAIM; failed messages of this consumer come back the same
+way), reads new ones in a batch (XREADGROUP COUNT/BLOCK), processes them and
+acknowledges only what every receiver handled. A message that fails
+SIGHTLINE_RESULTS_MAX_DELIVERIES times, or cannot be parsed, goes to the dead letters.
+A database outage is not a message failure: the batch waits and is retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import redis
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, close_old_connections
+
+from cms.results import streams
+from cms.results.processing import BatchOutcome, process_batch
+
+log = logging.getLogger(__name__)
+
+Entry = tuple[str, dict[bytes, bytes]]
+_OUTAGE = (OperationalError, InterfaceError, redis.ConnectionError, redis.TimeoutError)
+
+
+class ResultsConsumer:
+    def __init__(self, client: redis.Redis, name: str) -> None:
+        self.client = client
+        self.name = name
+        self.batch_size = settings.SIGHTLINE_RESULTS_BATCH
+        self.block_ms = settings.SIGHTLINE_RESULTS_BLOCK_MS
+        self.claim_idle_ms = settings.SIGHTLINE_RESULTS_CLAIM_IDLE_MS
+        self.max_deliveries = settings.SIGHTLINE_RESULTS_MAX_DELIVERIES
+        self._claim_cursor = "0-0"
+
+    def run(self, stop: threading.Event) -> None:
+        streams.ensure_group(self.client)
+        log.info("results consumer %s ready on %s", self.name, streams.results_stream())
+        while not stop.is_set():
+            try:
+                self.step()
+            except _OUTAGE as exc:
+                log.warning("results consumer: %s; retrying", exc)
+                close_old_connections()
+                stop.wait(1.0)
+
+    def step(self) -> int:
+        """Claim, read and process one batch; returns the number of entries handled."""
+        entries = self._claim() + self._read_new()
+        if not entries:
+            return 0
+        outcome = self._process(entries)
+        if outcome.done:
+            self.client.xack(streams.results_stream(), streams.GROUP, *outcome.done)
+        by_id = dict(entries)
+        for message_id, error in outcome.malformed.items():
+            log.warning("results: malformed message %s: %s", message_id, error)
+            streams.dead_letter(self.client, message_id, by_id[message_id], error, 1)
+        self._handle_failures(outcome.failed, by_id)
+        streams.count(
+            self.client,
+            delivered=outcome.delivered,
+            stale_dropped=outcome.stale,
+            suppressed=outcome.suppressed,
+            orphaned=outcome.orphaned,
+            failed=len(outcome.failed),
+        )
+        return len(entries)
+
+    def _claim(self) -> list[Entry]:
+        next_cursor, claimed, *_ = self.client.xautoclaim(
+            streams.results_stream(),
+            streams.GROUP,
+            self.name,
+            min_idle_time=self.claim_idle_ms,
+            start_id=self._claim_cursor,
+            count=self.batch_size,
+        )
+        self._claim_cursor = next_cursor.decode() if isinstance(next_cursor, bytes) else next_cursor
+        return [(_id(message_id), fields) for message_id, fields in claimed if fields]
+
+    def _read_new(self) -> list[Entry]:
+        response = self.client.xreadgroup(
+            streams.GROUP,
+            self.name,
+            {streams.results_stream(): ">"},
+            count=self.batch_size,
+            block=self.block_ms,
+        )
+        return [(_id(m), f) for _, messages in response or [] for m, f in messages]
+
+    def _process(self, entries: list[Entry]) -> BatchOutcome:
+        try:
+            return process_batch(entries, self.client)
+        except _OUTAGE:
+            raise
+        except Exception:
+            log.exception("results: batch failed, isolating the message that fails")
+        # One by one, so one poison message does not hold back the rest of the batch.
+        total = BatchOutcome()
+        for entry in entries:
+            try:
+                single = process_batch([entry], self.client)
+            except _OUTAGE:
+                raise
+            except Exception as exc:
+                total.failed[entry[0]] = f"{type(exc).__name__}: {exc}"
+                continue
+            total.done += single.done
+            total.failed.update(single.failed)
+            total.malformed.update(single.malformed)
+            total.delivered += single.delivered
+            total.stale += single.stale
+            total.suppressed += single.suppressed
+            total.orphaned += single.orphaned
+        return total
+
+    def _handle_failures(self, failed: dict[str, str], by_id: dict[str, dict]) -> None:
+        """Failed messages stay pending (claimed again later) until they fail too often."""
+        for message_id, error in failed.items():
+            pending = self.client.xpending_range(
+                streams.results_stream(), streams.GROUP, message_id, message_id, 1
+            )
+            deliveries = pending[0]["times_delivered"] if pending else self.max_deliveries
+            log.warning("results: message %s failed (%d): %s", message_id, deliveries, error)
+            if deliveries >= self.max_deliveries:
+                streams.dead_letter(self.client, message_id, by_id[message_id], error, deliveries)
+
+
+def _id(message_id: bytes | str) -> str:
+    return message_id.decode() if isinstance(message_id, bytes) else message_id

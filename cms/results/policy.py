@@ -1,0 +1,40 @@
+"""The display's event policy, applied before storing and pushing (pure).
+
+- every:    every result is delivered.
+- change:   a result is delivered when the classes and their counts differ from the
+            last delivered one.
+- interval: at most one result per ``interval_ms``.
+Under "change" and "interval", a result is also delivered when nothing was delivered
+for ``beat_s``: the periodic "unchanged" beat that tells a client its state is fresh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PolicyState:
+    signature: tuple[tuple[str, int], ...]
+    delivered_at: float  # the frame time of the last delivered result
+
+
+def should_deliver(
+    policy: str,
+    *,
+    interval_ms: int,
+    beat_s: float,
+    last: PolicyState | None,
+    signature: tuple[tuple[str, int], ...],
+    frame_time: float,
+) -> bool:
+    if policy == "every" or last is None:
+        return True
+    since_last = frame_time - last.delivered_at
+    if since_last >= beat_s:
+        return True
+    if policy == "change":
+        return signature != last.signature
+    if policy == "interval":
+        return since_last * 1000 >= interval_ms
+    raise ValueError(f"unknown event policy {policy!r}")

@@ -1,0 +1,164 @@
+"""One batch of stream entries: parse, drop stale, apply the event policy, store, signal.
+
+Pure decisions (parsing, policy) live in their own modules; this one does the I/O of a
+batch: one query for the displays, one bulk insert, one query for the stored ids.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import redis
+from django.conf import settings
+from django.db import transaction
+
+from cms import live
+from cms.models import Detection, Display, StreamAssignment
+from cms.results.messages import DeliveredResult, MalformedResult, parse_result
+from cms.results.policy import PolicyState, should_deliver
+from cms.signals import detection_received
+from tasks import redis_state
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BatchOutcome:
+    done: list[str] = field(default_factory=list)  # to acknowledge
+    failed: dict[str, str] = field(default_factory=dict)  # message id -> error (retry)
+    malformed: dict[str, str] = field(default_factory=dict)  # message id -> error (dead letter)
+    delivered: int = 0
+    stale: int = 0
+    suppressed: int = 0
+    orphaned: int = 0  # for a display that no longer exists
+
+
+def process_batch(
+    entries: Iterable[tuple[str, dict[bytes, bytes]]], client: redis.Redis
+) -> BatchOutcome:
+    outcome = BatchOutcome()
+    results: list[DeliveredResult] = []
+    for message_id, fields in entries:
+        try:
+            results.append(parse_result(message_id, fields))
+        except MalformedResult as exc:
+            outcome.malformed[message_id] = str(exc)
+    results = _drop_stale(results, client, outcome)
+    displays = Display.objects.select_related("camera", "model").in_bulk(
+        {r.display_id for r in results}
+    )
+    wanted = []
+    for result in results:
+        if result.display_id in displays:
+            wanted.append(result)
+        else:
+            outcome.orphaned += 1
+            outcome.done.append(result.message_id)
+    deliver, policy_states = _apply_policy(wanted, displays, client, outcome)
+    stored = _store(deliver)
+    failed_displays = set()
+    for result in deliver:
+        display = displays[result.display_id]
+        responses = detection_received.send_robust(
+            sender=Detection,
+            display=display,
+            camera=display.camera,
+            model=display.model,
+            result=result,
+            detection=stored[result.key],
+        )
+        errors = [f"{getattr(r, '__name__', r)}: {e!r}" for r, e in responses if e is not None]
+        if errors:
+            outcome.failed[result.message_id] = "; ".join(errors)
+            failed_displays.add(result.display_id)
+            continue
+        outcome.delivered += 1
+        outcome.done.append(result.message_id)
+    # Remember what was delivered; a display with a failure is decided again on retry.
+    for display_id, state in policy_states.items():
+        if state is not None and display_id not in failed_displays:
+            live.write_policy_state(client, display_id, [state.signature, state.delivered_at])
+    return outcome
+
+
+def _drop_stale(
+    results: list[DeliveredResult], client: redis.Redis, outcome: BatchOutcome
+) -> list[DeliveredResult]:
+    """Results from a generation that is no longer current are dropped (and counted)."""
+    current = {}
+    missing = []
+    for camera_id in {r.camera_id for r in results}:
+        published = redis_state.read_assignment(client, camera_id)
+        if published is None:
+            missing.append(camera_id)
+        else:
+            current[camera_id] = published[0]
+    if missing:  # Redis lost the fencing keys (restart): the database has them
+        current.update(
+            StreamAssignment.objects.filter(camera_id__in=missing).values_list(
+                "camera_id", "generation"
+            )
+        )
+    fresh = []
+    for result in results:
+        if result.generation < current.get(result.camera_id, 0):
+            outcome.stale += 1
+            outcome.done.append(result.message_id)
+        else:
+            fresh.append(result)
+    return fresh
+
+
+def _apply_policy(
+    results: list[DeliveredResult],
+    displays: dict[int, Display],
+    client: redis.Redis,
+    outcome: BatchOutcome,
+) -> tuple[list[DeliveredResult], dict[int, PolicyState | None]]:
+    stored = live.read_policy_states(client, sorted({r.display_id for r in results}))
+    states: dict[int, PolicyState | None] = {
+        d: PolicyState(tuple(tuple(p) for p in s[0]), s[1]) if s else None
+        for d, s in ((d, stored.get(d)) for d in {r.display_id for r in results})
+    }
+    deliver = []
+    for result in results:
+        display = displays[result.display_id]
+        frame_time = result.frame_time.timestamp()
+        if should_deliver(
+            display.policy,
+            interval_ms=display.policy_interval_ms,
+            beat_s=settings.SIGHTLINE_RESULTS_BEAT_S,
+            last=states[result.display_id],
+            signature=result.signature,
+            frame_time=frame_time,
+        ):
+            deliver.append(result)
+            states[result.display_id] = PolicyState(result.signature, frame_time)
+        else:
+            outcome.suppressed += 1
+            outcome.done.append(result.message_id)
+    return deliver, states
+
+
+def _store(results: list[DeliveredResult]) -> dict[str, Detection]:
+    """Insert the batch; a redelivered result's key already exists and is left alone."""
+    if not results:
+        return {}
+    rows = [
+        Detection(
+            display_id=r.display_id,
+            camera_id=r.camera_id,
+            model_id=r.model_id,
+            generation=r.generation,
+            frame_seq=r.frame_seq,
+            frame_time=r.frame_time,
+            detected_objects=r.objects,
+            key=r.key,
+        )
+        for r in results
+    ]
+    with transaction.atomic():
+        Detection.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    return Detection.objects.in_bulk([r.key for r in results], field_name="key")

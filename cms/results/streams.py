@@ -1,0 +1,90 @@
+"""The results path's Redis keys: the results stream, its consumer group, dead letters, counters."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import redis
+from django.conf import settings
+
+GROUP = "sightline-results"
+COUNTERS = "sightline:results:counters"
+
+
+def results_stream() -> str:
+    return settings.SIGHTLINE_RESULTS_STREAM
+
+
+def dead_letter_stream() -> str:
+    return f"{settings.SIGHTLINE_RESULTS_STREAM}:dead"
+
+
+def ensure_group(client: redis.Redis) -> None:
+    """Create the consumer group; from the stream's start, so nothing written before is lost."""
+    try:
+        client.xgroup_create(results_stream(), GROUP, id="0", mkstream=True)
+    except redis.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+def count(client: redis.Redis, **increments: int) -> None:
+    pipe = client.pipeline(transaction=False)
+    for name, value in increments.items():
+        if value:
+            pipe.hincrby(COUNTERS, name, value)
+    pipe.execute()
+
+
+def counters(client: redis.Redis) -> dict[str, int]:
+    return {k.decode(): int(v) for k, v in client.hgetall(COUNTERS).items()}
+
+
+def dead_letter(
+    client: redis.Redis, message_id: str, fields: dict[bytes, bytes], error: str, deliveries: int
+) -> None:
+    """Move a message to the dead-letter stream with its error, and acknowledge it."""
+    entry = {
+        "original_id": message_id,
+        "error": error[:2000],
+        "deliveries": deliveries,
+        "failed_at": time.time(),
+        "fields": json.dumps({k.decode(): v.decode(errors="replace") for k, v in fields.items()}),
+    }
+    pipe = client.pipeline()
+    pipe.xadd(dead_letter_stream(), entry)
+    pipe.xack(results_stream(), GROUP, message_id)
+    pipe.hincrby(COUNTERS, "dead_lettered", 1)
+    pipe.execute()
+
+
+def dead_letters(client: redis.Redis, count_: int = 200) -> list[dict[str, Any]]:
+    """The newest dead letters, newest first."""
+    entries = client.xrevrange(dead_letter_stream(), count=count_)
+    return [
+        {"id": entry_id.decode(), **{k.decode(): v.decode(errors="replace") for k, v in f.items()}}
+        for entry_id, f in entries
+    ]
+
+
+def replay_dead_letters(client: redis.Redis, ids: list[str]) -> int:
+    """Put dead letters back on the results stream (as new entries) and remove them."""
+    replayed = 0
+    for entry_id in ids:
+        found = client.xrange(dead_letter_stream(), entry_id, entry_id)
+        if not found:
+            continue
+        fields = json.loads(found[0][1][b"fields"])
+        pipe = client.pipeline()
+        pipe.xadd(
+            results_stream(),
+            fields,
+            maxlen=settings.SIGHTLINE_RESULTS_MAXLEN,
+            approximate=True,
+        )
+        pipe.xdel(dead_letter_stream(), entry_id)
+        pipe.execute()
+        replayed += 1
+    return replayed

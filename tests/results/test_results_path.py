@@ -1,0 +1,191 @@
+"""Detections through the real Redis Stream into the real database, at least once."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from cms import live
+from cms.models import Camera, Detection, DetectionModel, Display
+from cms.results import streams
+from cms.results.messages import DeliveredResult
+from cms.signals import detection_received
+from tasks import redis_state
+from tasks.state import Assignment
+from tests.factories import make_display
+from tests.results.conftest import drain, person
+from tests.support.workers import REPO, child_env
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_results_are_stored_and_receivers_get_typed_arguments(publish, consumer, display):
+    received = []
+
+    def user_receiver(sender, **kwargs):
+        received.append(kwargs)
+
+    detection_received.connect(user_receiver)
+    try:
+        for seq in range(5):
+            publish(seq)
+        drain(consumer, lambda: Detection.objects.count() == 5)
+    finally:
+        detection_received.disconnect(user_receiver)
+    assert len(received) == 5
+    first = received[0]
+    assert isinstance(first["display"], Display) and first["display"].pk == display.pk
+    assert isinstance(first["camera"], Camera) and isinstance(first["model"], DetectionModel)
+    assert isinstance(first["result"], DeliveredResult)
+    assert isinstance(first["detection"], Detection)
+    assert first["result"].objects == [person()]
+    assert first["detection"].detected_objects == [person()]
+
+
+def test_a_redelivered_message_is_not_a_duplicate_row(publish, consumer):
+    publish(1)
+    publish(1)  # the same result again (same key), as after a retried XADD
+    drain(consumer, lambda: not consumer.step() and Detection.objects.exists())
+    assert Detection.objects.count() == 1
+
+
+def test_consumer_killed_mid_batch_loses_nothing_and_duplicates_nothing(
+    publish, consumer, redis_client, tmp_path
+):
+    total = 60
+    for seq in range(total):
+        publish(seq)
+    log = (tmp_path / "results.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "results", "--name", "doomed"],
+        cwd=REPO,
+        env=child_env(
+            SIGHTLINE_EXTRA_APPS="tests.testapp",
+            TESTAPP_RECEIVER_DELAY_S="0.05",
+            SIGHTLINE_RESULTS_BATCH="20",
+        ),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while Detection.objects.count() < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait(10)
+    stored_before = Detection.objects.count()
+    assert 0 < stored_before < total, (tmp_path / "results.log").read_text()
+    pending = redis_client.xpending(streams.results_stream(), streams.GROUP)["pending"]
+    assert pending > 0  # the dead consumer held an unacknowledged batch
+
+    drain(consumer, lambda: Detection.objects.count() == total)
+    keys = list(Detection.objects.values_list("key", flat=True))
+    assert len(keys) == len(set(keys)) == total
+    drain(
+        consumer,
+        lambda: redis_client.xpending(streams.results_stream(), streams.GROUP)["pending"] == 0,
+    )
+
+
+def test_a_poison_message_is_dead_lettered_while_others_flow(
+    publish, consumer, redis_client, settings
+):
+    settings.SIGHTLINE_RESULTS_MAX_DELIVERIES = 3
+    consumer.max_deliveries = 3
+
+    def poison(sender, *, result, **kwargs):
+        if result.frame_seq == 4:
+            raise RuntimeError("receiver cannot handle frame 4")
+
+    detection_received.connect(poison)
+    try:
+        for seq in range(10):
+            publish(seq)
+        drain(consumer, lambda: redis_client.xlen(streams.dead_letter_stream()) == 1)
+    finally:
+        detection_received.disconnect(poison)
+    [dead] = streams.dead_letters(redis_client)
+    assert "receiver cannot handle frame 4" in dead["error"]
+    assert int(dead["deliveries"]) >= 3
+    assert set(Detection.objects.values_list("frame_seq", flat=True)) >= set(range(10)) - {4}
+    assert streams.counters(redis_client)["delivered"] == 9
+
+    # Replayed once the receiver is fixed, it is delivered.
+    assert streams.replay_dead_letters(redis_client, [dead["id"]]) == 1
+    drain(consumer, lambda: streams.counters(redis_client)["delivered"] == 10)
+    assert redis_client.xlen(streams.dead_letter_stream()) == 0
+
+
+@pytest.mark.parametrize(
+    "fields", [{"r": "not json"}, {"x": "no result field"}, {"r": json.dumps({"display": "1"})}]
+)
+def test_malformed_messages_go_to_dead_letters(fields, publish, consumer, redis_client):
+    redis_client.xadd(streams.results_stream(), fields)
+    publish(1)
+    drain(consumer, lambda: Detection.objects.count() == 1)
+    [dead] = streams.dead_letters(redis_client)
+    assert dead["error"]
+
+
+def test_stale_generation_is_dropped_and_counted(publish, consumer, redis_client, display):
+    redis_state.publish_assignments(redis_client, [Assignment(display.camera_id, "w", 5)])
+    publish(1, generation=4)
+    publish(2, generation=5)
+    drain(consumer, lambda: streams.counters(redis_client).get("stale_dropped") == 1)
+    assert list(Detection.objects.values_list("generation", flat=True)) == [5]
+
+
+def test_on_change_policy_suppresses_repeats_but_beats(publish, consumer, display, settings):
+    settings.SIGHTLINE_RESULTS_BEAT_S = 10
+    Display.objects.filter(pk=display.pk).update(policy="change")
+    two = [person(1), person(50)]
+    publish(1, objects=[person()], at=1000.0)
+    publish(2, objects=[person(12)], at=1001.0)  # same classes and counts: suppressed
+    publish(3, objects=two, at=1002.0)  # one more person: delivered
+    publish(4, objects=two, at=1003.0)  # suppressed
+    publish(5, objects=two, at=1013.5)  # unchanged for over 10 s: the beat delivers it
+    drain(consumer, lambda: not consumer.step() and Detection.objects.count() >= 3)
+    assert list(Detection.objects.values_list("frame_seq", flat=True)) == [1, 3, 5]
+
+
+def test_interval_policy_delivers_at_most_one_per_interval(publish, consumer, display):
+    Display.objects.filter(pk=display.pk).update(policy="interval", policy_interval_ms=1000)
+    for i in range(10):
+        publish(i, objects=[person(i)], at=2000.0 + i * 0.25)
+    drain(consumer, lambda: not consumer.step() and Detection.objects.count() >= 3)
+    assert list(Detection.objects.values_list("frame_seq", flat=True)) == [0, 4, 8]
+
+
+def test_order_per_display_is_preserved(publish, consumer, display):
+    other = make_display()
+    for seq in range(40):
+        publish(seq)
+        publish(seq, target=other)
+    drain(consumer, lambda: Detection.objects.count() == 80)
+    for target in (display, other):
+        seqs = list(
+            Detection.objects.filter(display=target)
+            .order_by("id")
+            .values_list("frame_seq", flat=True)
+        )
+        assert seqs == list(range(40))
+
+
+def test_latest_state_and_live_event_carry_the_stored_id(publish, consumer, display, redis_client):
+    pubsub = redis_client.pubsub()
+    pubsub.subscribe(live.events_channel(display.id))
+    pubsub.get_message(timeout=1)  # the subscription confirmation
+    publish(7)
+    drain(consumer, lambda: Detection.objects.exists())
+    detection = Detection.objects.get()
+    message = pubsub.get_message(timeout=5)
+    pubsub.close()
+    event = json.loads(message["data"])
+    assert event["id"] == detection.id and event["frame_seq"] == 7
+    latest = live.read_latest(redis_client, display.id)
+    assert latest["detection_id"] == detection.id
+    assert latest["objects"] == [person()]
