@@ -197,6 +197,9 @@ class Display(models.Model):
     enabled = models.BooleanField(default=True)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     client_last_seen = models.DateTimeField(null=True, blank=True, editable=False)
+    # What the client said in its last heartbeat (POST /api/v1/display/heartbeat/).
+    client_version = models.CharField(max_length=100, blank=True, editable=False)
+    client_showing = models.CharField(max_length=200, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

@@ -184,6 +184,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # tasks return within about a second once the worker says it is stopping.
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 10.0
 CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = True
+# Ingest tasks are acknowledged on receipt and fenced by generation: a broker blip
+# (Redis restart) must not cancel every running camera.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 # --- Flower -------------------------------------------------------------------------
@@ -272,10 +275,38 @@ LOGGING = {
 }
 
 # --- REST API ------------------------------------------------------------------------------
+# https://www.django-rest-framework.org/api-guide/settings/ ; the API is docs/api.md.
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Operators: a personal token (`manage.py drf_create_token <user>`) or the admin
+    # session. Token first, so a request without credentials gets 401, not 403.
+    # Display clients authenticate per view (cms.api.auth).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["cms.api.permissions.IsStaff"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "cms.api.errors.exception_handler",
+    # Requests per display token, shared by all web processes (counted in Redis):
+    # "<n>/<second|minute|hour|day>", e.g. "600/min".
+    "DEFAULT_THROTTLE_RATES": {"display": env_str("SIGHTLINE_API_DISPLAY_RATE", "600/min")},
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# https://drf-spectacular.readthedocs.io/en/latest/settings.html
 SPECTACULAR_SETTINGS = {
     "TITLE": "Sightline API",
     "VERSION": "1",
+    "DESCRIPTION": "Display clients read their detections; operators run the farm. "
+    "See docs/api.md.",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request and response components: write-only fields (a camera's
+    # password) and uploads (a model's weights) appear only where they belong.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"DisplayPolicyEnum": "cms.models.Display.Policy"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "cms.api.schema.add_event_stream",
+    ],
 }

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from cms.weights import weights_view
 
@@ -9,5 +9,7 @@ admin.site.index_title = "Cameras, models and displays"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # REST API /api/v1/, OpenAPI schema /api/schema/, Swagger UI /api/docs/ (docs/api.md).
+    path("api/", include("cms.api.urls")),
     path("models/<int:pk>/weights", weights_view, name="model-weights"),
 ]

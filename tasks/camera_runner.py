@@ -154,7 +154,12 @@ class CameraRunner:
         if self.spec is None or spec.source_hash != self.spec.source_hash:
             if self.reader is not None:
                 self.reader.stop()
-            self.reader = LatestFrameReader(source_spec(self.camera_id))
+            self.reader = LatestFrameReader(
+                source_spec(self.camera_id),
+                allow_files=settings.SIGHTLINE_ALLOW_FILE_SOURCES,
+                allowed_networks=settings.SIGHTLINE_CAMERA_ALLOWED_NETWORKS,
+                denied_networks=settings.SIGHTLINE_CAMERA_DENIED_NETWORKS,
+            )
             self.reader.start()
         if self.spec is None or spec.displays != self.spec.displays:
             self._release_models()

@@ -35,6 +35,8 @@ def child_env(**extra: str) -> dict[str, str]:
         DATABASE_URL=database_url(),
         PYTHONUNBUFFERED="1",
         DJANGO_SETTINGS_MODULE="cms.settings",
+        # The same key as this process: spec hashes are keyed with it.
+        SECRET_KEY=settings.SECRET_KEY,
     )
     env.update(extra)
     return env

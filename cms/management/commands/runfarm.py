@@ -41,6 +41,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, procfile: str, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         admin_password = self._ensure_demo_admin()
+        if settings.DEBUG and settings.SIGHTLINE_ALLOW_FILE_SOURCES:
+            call_command("demo")
         flower_auth = settings.FLOWER_BASIC_AUTH or "admin:" + _remembered_secret(
             settings.DATA_DIR / "flower-password", lambda: secrets.token_urlsafe(12)
         )

@@ -1,0 +1,255 @@
+"""Server-Sent Events for display clients: ``GET /api/v1/display/events/``.
+
+An async Django view served by the ASGI server (uvicorn): an idle client costs a
+coroutine and a Redis pub/sub subscription, not a thread. DRF views are sync, so the
+display token is checked here with the same functions DRF's authentication uses.
+
+No gap, no duplicate: the stream subscribes to the display's live channel first, then
+replays from the Detection table what the client missed (``id > Last-Event-ID``), then
+forwards live messages whose id is greater than the last one sent. The results
+consumer stores a Detection before publishing it, so every event id is a Detection id
+and whatever was published before the subscription is already in the table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import redis
+import redis.asyncio
+from asgiref.sync import SyncToAsync, sync_to_async
+from django.conf import settings
+from django.db import connections
+from django.http import HttpRequest, HttpResponseBase, JsonResponse, StreamingHttpResponse
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.fields import DateTimeField
+
+from cms import live
+from cms.api import conf
+from cms.api.auth import authenticate_display
+from cms.api.serializers import MAX_BIGINT
+from cms.api.services import parse_time
+from cms.api.throttling import allow_display
+from cms.models import Detection
+
+log = logging.getLogger(__name__)
+
+REPLAY_BATCH = 500
+
+
+class Refused(Exception):
+    """The stream is not opened; ``response`` says why."""
+
+    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.response = JsonResponse({"detail": detail}, status=status, headers=headers)
+
+
+async def display_events(request: HttpRequest) -> HttpResponseBase:
+    """The display's live detections as ``text/event-stream`` (see the module doc)."""
+    if request.method != "GET":
+        detail = f'Method "{request.method}" not allowed.'
+        return JsonResponse({"detail": detail}, status=405, headers={"Allow": "GET"})
+    try:
+        display_id, last_id = await sync_to_async(open_stream)(
+            request.headers.get("Authorization", ""), request.headers.get("Last-Event-ID")
+        )
+    except Refused as refused:
+        return refused.response
+    # Its own connection: a subscription holds one for as long as the client listens.
+    # The health check pings an idle subscription, so a dead Redis ends the stream.
+    client = redis.asyncio.Redis.from_url(
+        settings.REDIS_URL, socket_connect_timeout=5, health_check_interval=30
+    )
+    pubsub = client.pubsub()
+    try:
+        await pubsub.subscribe(live.events_channel(display_id))
+    except redis.RedisError as exc:
+        log.warning("event stream not opened, Redis unavailable: %s", exc)
+        await _close(pubsub, client)
+        return JsonResponse(
+            {"detail": "The live state store (Redis) is unavailable; try again shortly."},
+            status=503,
+            headers={"Retry-After": "5"},
+        )
+    response = StreamingHttpResponse(
+        event_stream(display_id, last_id, pubsub, client), content_type="text/event-stream"
+    )
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+    return response
+
+
+def open_stream(authorization: str, last_event_id: str | None) -> tuple[int, int | None]:
+    """(display id, id to resume after) for an event stream request, or Refused."""
+    try:
+        display = authenticate_display(authorization.encode("latin-1", "replace"))
+    except AuthenticationFailed as exc:
+        raise Refused(401, str(exc.detail), {"WWW-Authenticate": 'Token realm="display"'}) from None
+    if display is None:
+        raise Refused(
+            401,
+            "Authentication credentials were not provided.",
+            {"WWW-Authenticate": 'Token realm="display"'},
+        )
+    allowed, wait = allow_display(display.id)
+    if not allowed:
+        raise Refused(429, "Request was throttled.", {"Retry-After": str(max(1, round(wait)))})
+    return display.id, parse_last_event_id(last_event_id)
+
+
+def parse_last_event_id(value: str | None) -> int | None:
+    """The Last-Event-ID header as a detection id; None when absent or empty."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if not value.isdecimal() or not value.isascii() or int(value) > MAX_BIGINT:
+        raise Refused(400, "Last-Event-ID must be the id of an event (a non-negative integer).")
+    return int(value)
+
+
+async def event_stream(
+    display_id: int,
+    last_id: int | None,
+    pubsub: redis.asyncio.client.PubSub,
+    client: redis.asyncio.Redis,
+) -> AsyncIterator[str]:
+    """Subscribed already: replay what was missed, then live events and keepalives."""
+    keepalive = conf.sse_keepalive_s()
+    clock = asyncio.get_running_loop().time
+    try:
+        yield f"retry: {conf.sse_retry_ms()}\n\n"
+        if last_id is not None:
+            async for event in replay(display_id, last_id):
+                last_id = event["id"]
+                yield format_event(event)
+        await sync_to_async(_close_connections)()
+        _release_request_thread()
+        last_write = clock()
+        while True:
+            wait = max(0.0, last_write + keepalive - clock())
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=wait)
+            if message is None:
+                if clock() - last_write >= keepalive:
+                    yield ": keepalive\n\n"
+                    last_write = clock()
+                continue
+            event = parse_message(message.get("data"))
+            if event is None or (last_id is not None and event["id"] <= last_id):
+                continue  # already sent by the replay
+            last_id = event["id"]
+            yield format_event(event)
+            last_write = clock()
+    except redis.RedisError as exc:
+        # The client reconnects (after `retry`) with Last-Event-ID and misses nothing.
+        log.warning("event stream of display %s ended, Redis unavailable: %s", display_id, exc)
+    finally:
+        await _close(pubsub, client)
+
+
+async def replay(display_id: int, after: int) -> AsyncIterator[dict[str, Any]]:
+    """The display's events with an id greater than ``after``, oldest first, in batches."""
+    while True:
+        batch = await sync_to_async(missed_events)(display_id, after, REPLAY_BATCH)
+        for event in batch:
+            yield event
+        if len(batch) < REPLAY_BATCH:
+            return
+        after = batch[-1]["id"]
+
+
+def missed_events(display_id: int, after: int, limit: int) -> list[dict[str, Any]]:
+    rows = (
+        Detection.objects.filter(display_id=display_id, id__gt=after)
+        .order_by("id")
+        .values("id", "frame_seq", "frame_time", "generation", "detected_objects")[:limit]
+    )
+    return [
+        event_data(
+            id=row["id"],
+            frame_seq=row["frame_seq"],
+            frame_time=row["frame_time"],
+            generation=row["generation"],
+            objects=row["detected_objects"],
+        )
+        for row in rows
+    ]
+
+
+def parse_message(data: Any) -> dict[str, Any] | None:
+    """A live channel message as event data; None for a malformed one (logged, skipped)."""
+    try:
+        message = json.loads(data)
+        event_id = message["id"]
+        if not isinstance(event_id, int) or isinstance(event_id, bool):
+            raise TypeError("id is not an integer")
+        return event_data(
+            id=event_id,
+            frame_seq=message.get("frame_seq"),
+            frame_time=parse_time(message.get("frame_time")),
+            generation=message.get("generation"),
+            objects=message.get("objects") or [],
+        )
+    except (TypeError, ValueError, KeyError) as exc:
+        log.warning("skipped a malformed live event: %s", exc)
+        return None
+
+
+def event_data(
+    *, id: int, frame_seq: Any, frame_time: Any, generation: Any, objects: Any
+) -> dict[str, Any]:
+    """One event's data, shaped and formatted like a /display/detections/ item."""
+    return {
+        "id": id,
+        "frame_seq": frame_seq,
+        "frame_time": None if frame_time is None else DateTimeField().to_representation(frame_time),
+        "generation": generation,
+        "objects": objects,
+    }
+
+
+def format_event(event: dict[str, Any]) -> str:
+    data = json.dumps(event, separators=(",", ":"))
+    return f"id: {event['id']}\nevent: detection\ndata: {data}\n\n"
+
+
+def _close_connections() -> None:
+    """Close this thread's database connections, except one inside a transaction (a test's)."""
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+def _release_request_thread() -> None:
+    """Let the request's sync thread go while the stream idles.
+
+    Django runs each ASGI request in a ThreadSensitiveContext: the first thread-sensitive
+    sync call (middleware, signals) starts a thread for the request that lives until the
+    request ends. For a stream open for hours that would be one idle thread per client,
+    so once the sync work is done, that executor is shut down (its thread ends). A later
+    sync call in the request (Django closing the response) starts a fresh one, which the
+    context shuts down at the end as usual. The thread's database connection is
+    closed first (_close_connections) so it does not outlive its thread.
+    """
+    context = SyncToAsync.thread_sensitive_context.get(None)
+    if context is None:
+        return
+    executor = SyncToAsync.context_to_thread_executor.pop(context, None)
+    if executor is not None:
+        executor.shutdown(wait=False)
+
+
+async def _close(pubsub: redis.asyncio.client.PubSub, client: redis.asyncio.Redis) -> None:
+    # Shielded: closing runs to the end even when the request is being cancelled.
+    with contextlib.suppress(redis.RedisError, OSError):
+        await asyncio.shield(_close_now(pubsub, client))
+
+
+async def _close_now(pubsub: redis.asyncio.client.PubSub, client: redis.asyncio.Redis) -> None:
+    await pubsub.aclose()
+    await client.aclose()

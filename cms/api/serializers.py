@@ -1,0 +1,442 @@
+"""Input and output of the API.
+
+Operator serializers validate through the model's ``full_clean()``, so the API and the
+admin share one set of rules (cms.models, cms.validators). Output never carries a
+camera password or a display token: camera URLs are masked, passwords write-only, and
+a token appears only in the response that issued it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from cms.api import conf
+from cms.api.errors import model_errors
+from cms.models import Camera, Detection, DetectionModel, Display
+from streams.urls import redact_url
+
+CROP_FIELDS = ("crop_x1", "crop_y1", "crop_x2", "crop_y2")
+# PositiveIntegerField's range on every supported database.
+MAX_INT = 2_147_483_647
+MAX_BIGINT = 9_223_372_036_854_775_807
+
+
+class FiniteFloatField(serializers.FloatField):
+    """A float that is neither infinite nor NaN (they cannot be stored or sent as JSON)."""
+
+    def to_internal_value(self, data: Any) -> float:
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            self.fail("invalid")
+        return value
+
+
+class CleanedModelSerializer(serializers.ModelSerializer):
+    """Validates by applying the input to the instance and calling the model's ``full_clean()``.
+
+    ``clean()`` may change values (a camera URL's credentials move to their fields), so
+    the cleaned instance is what gets saved. Model ValidationErrors become 400s with
+    field messages, model field names mapped to API names by ``api_field_names``.
+    """
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.FloatField: FiniteFloatField,
+    }
+    api_field_names: ClassVar[dict[str, str]] = {}
+
+    def model_values(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Validated API input as model attributes."""
+        return dict(attrs)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        instance = self.instance if self.instance is not None else self.Meta.model()
+        for name, value in self.model_values(attrs).items():
+            setattr(instance, name, value)
+        try:
+            instance.full_clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(model_errors(exc, self.api_field_names)) from None
+        self._cleaned = instance
+        return attrs
+
+    def create(self, validated_data: dict[str, Any]) -> Any:
+        self._cleaned.save()
+        return self._cleaned
+
+    def update(self, instance: Any, validated_data: dict[str, Any]) -> Any:
+        self._cleaned.save()
+        return self._cleaned
+
+
+# --- operators: cameras, models, displays ------------------------------------------------
+
+
+class CameraSerializer(CleanedModelSerializer):
+    """A camera. The password is write-only; URLs are returned with any password masked."""
+
+    password = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="Write-only. Omit to keep the stored password; an empty string removes it.",
+    )
+    has_password = serializers.SerializerMethodField(help_text="Whether a password is stored.")
+
+    class Meta:
+        model = Camera
+        fields = [
+            "id",
+            "name",
+            "identifier",
+            "url",
+            "username",
+            "password",
+            "has_password",
+            "snapshot_url",
+            "snapshot_interval",
+            "fps",
+            "enabled",
+            "created",
+            "updated",
+        ]
+        extra_kwargs = {
+            "url": {
+                "help_text": "rtsp://, rtsps://, http:// or https://. Returned with any "
+                "password masked; credentials given in the URL move to username/password."
+            },
+            "snapshot_url": {"help_text": "Optional JPEG snapshot URL, returned masked."},
+        }
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_has_password(self, camera: Camera) -> bool:
+        return bool(camera.password)
+
+    def to_representation(self, camera: Camera) -> dict[str, Any]:
+        data = super().to_representation(camera)
+        data["url"] = redact_url(camera.url)
+        data["snapshot_url"] = redact_url(camera.snapshot_url)
+        return data
+
+    def model_values(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        values = dict(attrs)
+        if self.instance is not None:
+            # A client that sends back the masked URL it read means "unchanged".
+            for field in ("url", "snapshot_url"):
+                stored = getattr(self.instance, field)
+                sent = values.get(field)
+                if sent is not None and sent != stored and sent == redact_url(stored):
+                    values[field] = stored
+        return values
+
+
+class DetectionModelSerializer(CleanedModelSerializer):
+    """An AI model: an uploaded weights file or an ultralytics model name, and its settings."""
+
+    weights = serializers.FileField(
+        use_url=False,
+        required=False,
+        allow_null=True,
+        allow_empty_file=False,
+        help_text="A YOLO weights file (.pt, .onnx, .torchscript), uploaded as "
+        "multipart/form-data. Returned as the stored file name.",
+    )
+    classes = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=MAX_INT),
+        allow_null=True,
+        required=False,
+        max_length=10_000,
+        help_text="Class ids to keep, e.g. [0, 2]; null or [] keeps all.",
+    )
+    class_names = serializers.DictField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Class id (as a string) -> name, read from the weights by a worker.",
+    )
+
+    class Meta:
+        model = DetectionModel
+        fields = [
+            "id",
+            "name",
+            "version",
+            "weights",
+            "hub_name",
+            "sha256",
+            "class_names",
+            "confidence",
+            "iou",
+            "imgsz",
+            "classes",
+            "notes",
+            "enabled",
+            "created",
+            "updated",
+        ]
+        read_only_fields = ["sha256"]
+
+
+class DisplaySerializer(CleanedModelSerializer):
+    """A display: a camera watched through a model, optionally cropped, and its client."""
+
+    crop = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=MAX_INT),
+        min_length=4,
+        max_length=4,
+        allow_null=True,
+        required=False,
+        help_text="[x1, y1, x2, y2] in source pixels, or null for the whole picture.",
+    )
+    client_online = serializers.SerializerMethodField(
+        help_text="Whether the display's client sent a heartbeat recently."
+    )
+    api_field_names = dict.fromkeys(CROP_FIELDS, "crop")
+
+    class Meta:
+        model = Display
+        fields = [
+            "id",
+            "name",
+            "identifier",
+            "camera",
+            "model",
+            "crop",
+            "policy",
+            "policy_interval_ms",
+            "enabled",
+            "client_online",
+            "client_last_seen",
+            "client_version",
+            "client_showing",
+            "created",
+            "updated",
+        ]
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_client_online(self, display: Display) -> bool:
+        return client_online(display)
+
+    def model_values(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        values = dict(attrs)
+        if "crop" in values:
+            box = values.pop("crop") or (None, None, None, None)
+            values.update(zip(CROP_FIELDS, box, strict=True))
+        return values
+
+    def create(self, validated_data: dict[str, Any]) -> Display:
+        display = self._cleaned
+        # Shown once, in the response to this request; only its hash is stored.
+        display.issued_token = display.rotate_token()
+        display.save()
+        return display
+
+
+class DisplayCreatedSerializer(DisplaySerializer):
+    """A display just created, with its client token (shown only here)."""
+
+    token = serializers.CharField(
+        source="issued_token",
+        read_only=True,
+        help_text="The display client's token. Shown only in this response: store it now.",
+    )
+
+    class Meta(DisplaySerializer.Meta):
+        fields = [*DisplaySerializer.Meta.fields, "token"]
+
+
+class DisplayTokenSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    token = serializers.CharField(
+        read_only=True,
+        help_text="The new token; the old one stops working now. Shown only in this response.",
+    )
+
+
+def client_online(display: Display, now: Any = None) -> bool:
+    """A display's client is online when its last heartbeat is recent enough."""
+    if display.client_last_seen is None:
+        return False
+    now = now or timezone.now()
+    return (now - display.client_last_seen).total_seconds() < conf.client_timeout_s()
+
+
+# --- display clients ----------------------------------------------------------------------
+
+
+class DetectedObjectSerializer(serializers.Serializer):
+    class_id = serializers.IntegerField()
+    class_name = serializers.CharField()
+    confidence = serializers.FloatField()
+    box = serializers.ListField(
+        child=serializers.FloatField(),
+        min_length=4,
+        max_length=4,
+        help_text="[x1, y1, x2, y2] in pixels of the camera's full frame.",
+    )
+
+
+class DisplayConfigSerializer(serializers.ModelSerializer):
+    camera_name = serializers.CharField(source="camera.name")
+    model_name = serializers.CharField(source="model.name")
+    model_version = serializers.CharField(source="model.version")
+    class_names = serializers.DictField(
+        source="model.class_names",
+        child=serializers.CharField(),
+        help_text="Class id (as a string) -> name; empty until a worker has read the weights.",
+    )
+    crop = serializers.ListField(
+        child=serializers.IntegerField(),
+        allow_null=True,
+        help_text="[x1, y1, x2, y2] in source pixels, or null for the whole picture.",
+    )
+
+    class Meta:
+        model = Display
+        fields = [
+            "id",
+            "name",
+            "identifier",
+            "enabled",
+            "camera_name",
+            "model_name",
+            "model_version",
+            "class_names",
+            "crop",
+            "policy",
+            "policy_interval_ms",
+            "updated",
+        ]
+        read_only_fields = fields
+
+
+class DisplayStateSerializer(serializers.Serializer):
+    objects = DetectedObjectSerializer(many=True)
+    frame_time = serializers.DateTimeField(allow_null=True)
+    frame_seq = serializers.IntegerField(allow_null=True)
+    age_s = serializers.FloatField(
+        allow_null=True, help_text="Seconds since the frame was taken (null: no result yet)."
+    )
+    generation = serializers.IntegerField(allow_null=True)
+    detection_id = serializers.IntegerField(allow_null=True)
+    running = serializers.BooleanField(help_text="Whether the camera's stream delivers frames.")
+    stream_state = serializers.CharField(
+        help_text="connecting, online, recovering, failed, or stopped when no task runs it."
+    )
+
+
+class DetectionSerializer(serializers.ModelSerializer):
+    objects = DetectedObjectSerializer(many=True, source="detected_objects")
+
+    class Meta:
+        model = Detection
+        fields = ["id", "frame_seq", "frame_time", "generation", "objects"]
+        read_only_fields = fields
+
+
+class DetectionPageSerializer(serializers.Serializer):
+    results = DetectionSerializer(many=True)
+    next = serializers.CharField(
+        allow_null=True, help_text="URL of the next page; null when there is nothing newer yet."
+    )
+
+
+class DetectionQuerySerializer(serializers.Serializer):
+    after = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=MAX_BIGINT,
+        help_text="Cursor: only detections with an id greater than this, oldest first. "
+        "Without it, the newest `limit` detections.",
+    )
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=1000, default=100)
+
+
+class HeartbeatSerializer(serializers.Serializer):
+    version = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, help_text="The client's version."
+    )
+    showing = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="What the client shows now."
+    )
+
+
+class HeartbeatResponseSerializer(serializers.Serializer):
+    client_last_seen = serializers.DateTimeField()
+    display_updated = serializers.DateTimeField(
+        help_text="When the display's configuration last changed: refetch it when this moves."
+    )
+
+
+# --- operators: the cluster -------------------------------------------------------------------
+
+
+class WorkerSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    device = serializers.CharField()
+    capacity = serializers.IntegerField()
+    load = serializers.FloatField(help_text="Running streams / capacity.")
+    running = serializers.ListField(child=serializers.IntegerField(), help_text="Camera ids.")
+    cpu_percent = serializers.FloatField()
+    memory_percent = serializers.FloatField()
+    gpu_percent = serializers.FloatField(allow_null=True)
+    gpu_memory_percent = serializers.FloatField(allow_null=True)
+    models = serializers.ListField(child=serializers.CharField())
+    draining = serializers.BooleanField()
+    last_heartbeat = serializers.DateTimeField()
+
+
+class StreamSerializer(serializers.Serializer):
+    camera = serializers.IntegerField()
+    camera_name = serializers.CharField(allow_null=True)
+    worker = serializers.CharField()
+    generation = serializers.IntegerField()
+    state = serializers.CharField()
+    reason = serializers.CharField(allow_blank=True)
+    fps = serializers.FloatField(help_text="Frames inferred per second.")
+    fps_in = serializers.FloatField(help_text="Frames decoded per second.")
+    frame_age = serializers.FloatField(allow_null=True, help_text="Seconds.")
+    latency_ms = serializers.FloatField(allow_null=True)
+    reconnects = serializers.IntegerField()
+    last_error = serializers.CharField(allow_blank=True)
+    updated = serializers.DateTimeField()
+
+
+class PendingSerializer(serializers.Serializer):
+    camera = serializers.IntegerField()
+    camera_name = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class ReconcileReportSerializer(serializers.Serializer):
+    finished_at = serializers.DateTimeField(allow_null=True)
+    duration_ms = serializers.FloatField(allow_null=True)
+    commands = serializers.DictField(child=serializers.IntegerField())
+    desired = serializers.IntegerField(allow_null=True)
+    workers = serializers.IntegerField(allow_null=True)
+    heartbeats_trusted = serializers.BooleanField(allow_null=True)
+
+
+class ClusterSerializer(serializers.Serializer):
+    workers = WorkerSerializer(many=True)
+    streams = StreamSerializer(many=True)
+    pending = PendingSerializer(many=True)
+    reconcile = ReconcileReportSerializer(
+        allow_null=True, help_text="The last reconcile run; null before the first."
+    )
+
+
+class DetailSerializer(serializers.Serializer):
+    """The body of an error or a plain acknowledgement."""
+
+    detail = serializers.CharField()

@@ -1,0 +1,223 @@
+"""What the API views do, apart from parsing and rendering: plain functions over rows and Redis."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from cms import live
+from cms.api.drawing import draw_detections
+from cms.models import Camera, Detection, Display, StreamAssignment
+from streams.urls import redact_text
+from tasks import redis_state
+from tasks.state import StreamInfo
+
+# "online" is the stream state in which frames arrive (streams.entities.StreamState).
+RUNNING_STATE = "online"
+NOT_RUNNING_STATE = "stopped"
+_URL_PASSWORD = re.compile(r"//([^/@:\s]*):[^/@\s]*@")
+
+
+class NotRunning(Exception):
+    """A camera has no current frame; the message says why."""
+
+
+# --- display clients ------------------------------------------------------------------------
+
+
+def display_state(display: Display, r: redis.Redis, *, now: float | None = None) -> dict[str, Any]:
+    """The display's newest result (from Redis) and whether its camera's stream runs."""
+    now = time.time() if now is None else now
+    latest = live.read_latest(r, display.id) or {}
+    stream = redis_state.read_streams(r, [display.camera_id]).get(display.camera_id)
+    frame_time = parse_time(latest.get("frame_time"))
+    live_wanted = display.enabled and display.camera.enabled and display.model.enabled
+    return {
+        "objects": latest.get("objects") or [],
+        "frame_time": frame_time,
+        "frame_seq": latest.get("frame_seq"),
+        "age_s": None if frame_time is None else round(max(0.0, now - frame_time.timestamp()), 3),
+        "generation": latest.get("generation"),
+        "detection_id": latest.get("detection_id"),
+        "running": bool(live_wanted and stream is not None and stream.state == RUNNING_STATE),
+        "stream_state": stream.state if stream is not None else NOT_RUNNING_STATE,
+    }
+
+
+def detection_page(
+    display: Display, *, after: int | None, limit: int
+) -> tuple[list[Detection], bool]:
+    """(detections oldest first, whether more follow).
+
+    With ``after``: those with a greater id. Without: the newest ``limit``.
+    """
+    rows = Detection.objects.filter(display=display)
+    if after is None:
+        return list(rows.order_by("-id")[:limit])[::-1], False
+    page = list(rows.filter(id__gt=after).order_by("id")[: limit + 1])
+    return page[:limit], len(page) > limit
+
+
+def record_heartbeat(
+    display: Display, *, version: str | None = None, showing: str | None = None
+) -> datetime:
+    """Note that the display's client is alive; returns the time recorded.
+
+    An UPDATE, not save(): a heartbeat changes nothing that should run, so it must not
+    trigger a reconcile, and it must not move ``updated`` (the configuration's time).
+    """
+    now = timezone.now()
+    fields: dict[str, Any] = {"client_last_seen": now}
+    if version is not None:
+        fields["client_version"] = version
+    if showing is not None:
+        fields["client_showing"] = showing
+    Display.objects.filter(pk=display.pk).update(**fields)
+    return now
+
+
+def rotate_display_token(display: Display) -> str:
+    """Issue a new client token for the display; the old one stops working at once."""
+    token = display.rotate_token()
+    display.save(update_fields=["token_hash", "updated"])
+    return token
+
+
+# --- operators ----------------------------------------------------------------------------------
+
+
+def cluster_overview(r: redis.Redis) -> dict[str, Any]:
+    """Workers, running streams, pending cameras and the last reconcile, for /api/v1/cluster/."""
+    workers = redis_state.read_workers(r)
+    streams = redis_state.read_all_streams(r)
+    report = redis_state.read_report(r)
+    pending = list(
+        StreamAssignment.objects.exclude(pending_reason="")
+        .select_related("camera")
+        .order_by("camera_id")
+    )
+    cameras = Camera.objects.in_bulk(list(streams))
+    return {
+        "workers": [_worker(w) for w in sorted(workers.values(), key=lambda w: w.name)],
+        "streams": [_stream(s, cameras.get(s.camera_id)) for _, s in sorted(streams.items())],
+        "pending": [
+            {
+                "camera": a.camera_id,
+                "camera_name": a.camera.name,
+                "reason": mask_secrets(a.pending_reason, a.camera),
+            }
+            for a in pending
+        ],
+        "reconcile": _report(report),
+    }
+
+
+def camera_snapshot(camera: Camera, r: redis.Redis, *, boxes: bool) -> bytes:
+    """The camera's newest frame as JPEG, with its displays' latest detections when ``boxes``.
+
+    Raises NotRunning when there is no current frame.
+    """
+    jpeg = redis_state.read_snapshot(r, camera.id)
+    if jpeg is None:
+        raise NotRunning(not_running_reason(camera, r))
+    if not boxes:
+        return jpeg
+    display_ids = camera.displays.filter(enabled=True).values_list("id", flat=True)
+    objects = []
+    for display_id in display_ids:
+        latest = live.read_latest(r, display_id)
+        if latest:
+            objects.extend(latest.get("objects") or [])
+    return draw_detections(jpeg, objects)
+
+
+def not_running_reason(camera: Camera, r: redis.Redis) -> str:
+    if not camera.enabled:
+        return "The camera is disabled."
+    stream = redis_state.read_streams(r, [camera.id]).get(camera.id)
+    if stream is not None:
+        why = f" ({stream.reason})" if stream.reason else ""
+        return f"No frame yet: the stream is {stream.state}{why}."
+    pending = (
+        StreamAssignment.objects.filter(camera=camera)
+        .values_list("pending_reason", flat=True)
+        .first()
+    )
+    if pending:
+        return f"Not running: {mask_secrets(pending, camera)}."
+    return "Not running: no ingest task runs this camera."
+
+
+def mask_secrets(text: str, camera: Camera | None) -> str:
+    """``text`` without the camera's password or any URL password."""
+    text = _URL_PASSWORD.sub(r"//\1:***@", text or "")
+    return redact_text(text, [camera.password]) if camera is not None else text
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO 8601 string or a Unix time as an aware datetime; None when neither."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    if isinstance(value, str):
+        try:
+            parsed = parse_datetime(value)
+        except ValueError:
+            return None
+        if parsed is not None and timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed, UTC)
+        return parsed
+    return None
+
+
+def _worker(info: Any) -> dict[str, Any]:
+    return {
+        "name": info.name,
+        "device": info.device,
+        "capacity": info.capacity,
+        "load": round(len(info.running) / info.capacity, 3) if info.capacity else 1.0,
+        "running": list(info.running),
+        "cpu_percent": info.cpu_percent,
+        "memory_percent": info.memory_percent,
+        "gpu_percent": info.gpu_percent,
+        "gpu_memory_percent": info.gpu_memory_percent,
+        "models": list(info.models),
+        "draining": info.draining,
+        "last_heartbeat": datetime.fromtimestamp(info.last_seen, UTC),
+    }
+
+
+def _stream(info: StreamInfo, camera: Camera | None) -> dict[str, Any]:
+    return {
+        "camera": info.camera_id,
+        "camera_name": camera.name if camera is not None else None,
+        "worker": info.worker,
+        "generation": info.generation,
+        "state": info.state,
+        "reason": info.reason,
+        "fps": info.fps_out,
+        "fps_in": info.fps_in,
+        "frame_age": info.frame_age,
+        "latency_ms": info.latency_ms,
+        "reconnects": info.reconnects,
+        "last_error": mask_secrets(info.last_error, camera),
+        "updated": datetime.fromtimestamp(info.updated, UTC),
+    }
+
+
+def _report(report: dict[str, Any] | None) -> dict[str, Any] | None:
+    if report is None:
+        return None
+    return {
+        "finished_at": parse_time(report.get("finished_at")),
+        "duration_ms": report.get("duration_ms"),
+        "commands": report.get("commands") or {},
+        "desired": report.get("desired"),
+        "workers": report.get("workers"),
+        "heartbeats_trusted": report.get("heartbeats_trusted"),
+    }

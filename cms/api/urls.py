@@ -1,0 +1,44 @@
+"""``/api/``: the v1 API, its OpenAPI schema and Swagger UI."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from cms.api import views
+from cms.api.events import display_events
+from cms.api.schema import DisplayTokenScheme  # noqa: F401  (registers the auth scheme)
+
+router = SimpleRouter()
+router.register("cameras", views.CameraViewSet, basename="camera")
+router.register("models", views.DetectionModelViewSet, basename="model")
+router.register("displays", views.DisplayViewSet, basename="display")
+
+v1 = [
+    path("display/", views.DisplayConfigView.as_view(), name="display-config"),
+    path("display/state/", views.DisplayStateView.as_view(), name="display-state"),
+    path("display/detections/", views.DisplayDetectionsView.as_view(), name="display-detections"),
+    path(
+        "display/detections/<int:pk>/",
+        views.DisplayDetectionView.as_view(),
+        name="display-detection",
+    ),
+    path("display/events/", display_events, name="display-events"),
+    path("display/heartbeat/", views.DisplayHeartbeatView.as_view(), name="display-heartbeat"),
+    path(
+        "cameras/<int:pk>/snapshot.jpg",
+        views.CameraSnapshotView.as_view(),
+        name="camera-snapshot",
+    ),
+    path("cluster/", views.ClusterView.as_view(), name="cluster"),
+    path("reconcile/", views.ReconcileView.as_view(), name="reconcile"),
+    *router.urls,
+]
+
+app_name = "api"
+urlpatterns = [
+    path("v1/", include(v1)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]

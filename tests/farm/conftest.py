@@ -1,0 +1,172 @@
+"""A real farm for tests: control worker, beat and ingest workers as processes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from django.core.files import File
+
+from cms.models import Camera, DetectionModel, Display, StreamAssignment
+from tasks import redis_state
+from tests.support.media import write_video
+from tests.support.models import UNTRAINED_CONFIDENCE, build_detection_weights
+from tests.support.workers import REPO, CeleryWorker, child_env
+
+T = TypeVar("T")
+
+
+def wait_for(condition: Callable[[], T], timeout: float, what: str) -> T:
+    """Poll ``condition`` until it returns something truthy; fail after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+@pytest.fixture(scope="session")
+def farm_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_detection_weights(tmp_path_factory.mktemp("farm-weights") / "yolov8n.pt")
+
+
+@pytest.fixture(scope="session")
+def farm_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("farm-video") / "clip.mp4"
+    return write_video(path, frames=50, fps=10, width=320, height=240)
+
+
+class Farm:
+    """Processes of one test's farm, all sharing the test session's Redis and database."""
+
+    def __init__(self, tmp_path: Path, weights: Path, video: Path, env: dict[str, str]) -> None:
+        self.tmp_path = tmp_path
+        self.weights = weights
+        self.video = video
+        self.env = {
+            "SIGHTLINE_ALLOW_FILE_SOURCES": "1",
+            "SIGHTLINE_MODEL_CACHE_DIR": str(tmp_path / "model-cache"),
+            "MEDIA_ROOT": str(tmp_path / "media"),
+            "SIGHTLINE_MAX_WAIT_MS": "0",
+            **env,
+        }
+        self.workers: list[CeleryWorker] = []
+        self.beat: subprocess.Popen[bytes] | None = None
+        self._model: DetectionModel | None = None
+
+    # --- processes ---------------------------------------------------------------
+
+    def control(self) -> CeleryWorker:
+        worker = CeleryWorker(self.tmp_path, prefix="control", queues="control", env=self.env)
+        self.workers.append(worker.start())
+        return worker
+
+    def ingest(self, capacity: int = 4, name: str | None = None) -> CeleryWorker:
+        worker = CeleryWorker(
+            self.tmp_path,
+            prefix="ingest",
+            concurrency=capacity,
+            extra_args=("--ingest", "--exclude-queues", "control"),
+            env=self.env,
+        )
+        if name:
+            worker.name = name
+            worker.args[worker.args.index("--hostname") + 1] = name
+        self.workers.append(worker.start())
+        return worker
+
+    def start_beat(self) -> None:
+        log = (self.tmp_path / "beat.log").open("wb")
+        self.beat = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "tasks", "beat", "--loglevel", "INFO",
+                "--schedule", str(self.tmp_path / "beat-schedule"),
+            ],
+            cwd=REPO,
+            env=child_env(**self.env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        if self.beat is not None:
+            self.beat.terminate()
+            self.beat.wait(20)
+        for worker in reversed(self.workers):
+            worker.terminate()
+
+    # --- rows ------------------------------------------------------------------------
+
+    def model(self, **fields: Any) -> DetectionModel:
+        if self._model is None or fields:
+            model = DetectionModel(
+                name="yolov8n", confidence=UNTRAINED_CONFIDENCE, imgsz=160, **fields
+            )
+            with self.weights.open("rb") as handle:
+                model.weights.save("yolov8n.pt", File(handle), save=False)
+            model.save()
+            if fields:
+                return model
+            self._model = model
+        return self._model
+
+    def camera(self, name: str, **fields: Any) -> Camera:
+        fields.setdefault("fps", 2)
+        return Camera.objects.create(name=name, identifier=name, url=str(self.video), **fields)
+
+    def display(self, name: str, camera: Camera, **fields: Any) -> Display:
+        fields.setdefault("model", self.model())
+        return Display.objects.create(name=name, identifier=name, camera=camera, **fields)
+
+    # --- observations ------------------------------------------------------------------
+
+    def streams(self) -> dict[int, Any]:
+        return redis_state.read_all_streams(redis_state.client())
+
+    def workers_online(self) -> dict[str, Any]:
+        return redis_state.read_workers(redis_state.client())
+
+    def running_on(self, camera: Camera) -> str | None:
+        """The worker an online stream of the camera's current generation runs on."""
+        stream = self.streams().get(camera.id)
+        assignment = StreamAssignment.objects.filter(camera=camera).first()
+        if stream and assignment and stream.generation == assignment.generation:
+            return stream.worker
+        return None
+
+    def results_for(self, display: Display) -> list[dict[str, Any]]:
+        from django.conf import settings
+
+        entries = redis_state.client().xrange(settings.SIGHTLINE_RESULTS_STREAM)
+        found = [json.loads(fields[b"r"]) for _, fields in entries]
+        return [r for r in found if r["display"] == display.id]
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {w.name}\n{w.log()[-4000:]}" for w in self.workers)
+
+
+@pytest.fixture
+def farm_factory(
+    tmp_path: Path, farm_weights: Path, farm_video: Path, settings, redis_client
+) -> Iterator[Callable[..., Farm]]:
+    farms: list[Farm] = []
+
+    def make(**env: str) -> Farm:
+        farm = Farm(tmp_path, farm_weights, farm_video, env)
+        settings.SIGHTLINE_ALLOW_FILE_SOURCES = True
+        settings.MEDIA_ROOT = Path(farm.env["MEDIA_ROOT"])
+        farms.append(farm)
+        return farm
+
+    yield make
+    for farm in farms:
+        farm.stop()
+        print(farm.logs())  # shown by pytest only when the test failed
