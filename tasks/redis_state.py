@@ -185,17 +185,21 @@ def write_missing_since(r: redis.Redis, missing: dict[int, float]) -> None:
 
 
 def heartbeats_trustworthy(r: redis.Redis, workers: dict[str, WorkerInfo], now: float) -> bool:
-    """False while Redis holds no worker heartbeat at all for less than one worker timeout.
+    """Whether a missing heartbeat means a dead worker.
 
-    An empty Redis (restarted, flushed) is not "every worker died": workers write their
-    heartbeats again within seconds, so absence is trusted only once it has lasted.
+    Not while Redis has been up for less than one worker timeout (it restarted: workers
+    write their heartbeats again one by one within seconds), nor while it holds no worker
+    heartbeat at all for less than that (flushed): an empty Redis is not "every worker died".
     """
+    timeout = settings.SIGHTLINE_WORKER_TIMEOUT_S
+    if int(r.info("server").get("uptime_in_seconds", timeout)) < timeout:
+        return False
     if workers:
         r.delete(RECONCILE_EMPTY_SINCE)
         return True
     r.set(RECONCILE_EMPTY_SINCE, now, nx=True)
     since = float(r.get(RECONCILE_EMPTY_SINCE) or now)
-    return now - since >= settings.SIGHTLINE_WORKER_TIMEOUT_S
+    return now - since >= timeout
 
 
 def write_report(r: redis.Redis, report: dict[str, Any]) -> None:

@@ -70,3 +70,11 @@ def redis_client() -> Iterator[redis.Redis]:
 @pytest.fixture
 def session_dir() -> Path:
     return _session_dir
+
+
+@pytest.fixture
+def embedded_redis() -> EmbeddedRedis:
+    """The session's own Redis server, for tests that restart it; skips with an external one."""
+    if _embedded_redis is None:
+        pytest.skip("REDIS_URL points at an external Redis that this test cannot restart")
+    return _embedded_redis

@@ -3,6 +3,7 @@
 - a model's ``ValidationError`` (from ``full_clean()``) -> 400 with field messages
 - deleting a row others depend on (``ProtectedError``), or losing a race on a unique
   column (``IntegrityError``) -> 409
+- a request Django refuses to parse (too many fields, too big) -> 400
 - Redis unreachable -> 503
 """
 
@@ -12,12 +13,12 @@ import logging
 from typing import Any
 
 import redis
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError
 from rest_framework import status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -61,6 +62,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, ProtectedError):
         names = sorted({str(obj) for obj in exc.protected_objects})[:10]
         exc = Conflict(f"Still in use by: {', '.join(names)}. Delete or change those first.")
+    elif isinstance(exc, SuspiciousOperation):
+        # Django's own limits (DATA_UPLOAD_MAX_NUMBER_FIELDS, ...): a 400, but as JSON.
+        exc = ParseError(f"The request was refused: {exc}")
     elif isinstance(exc, IntegrityError):
         exc = Conflict("Another request changed the same row at the same time; try again.")
     elif isinstance(exc, redis.RedisError):

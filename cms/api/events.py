@@ -26,6 +26,7 @@ from asgiref.sync import SyncToAsync, sync_to_async
 from django.conf import settings
 from django.db import connections
 from django.http import HttpRequest, HttpResponseBase, JsonResponse, StreamingHttpResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.fields import DateTimeField
 
@@ -50,6 +51,7 @@ class Refused(Exception):
         self.response = JsonResponse({"detail": detail}, status=status, headers=headers)
 
 
+@csrf_exempt  # token-authenticated, no cookies: a POST gets 405, not a CSRF page
 async def display_events(request: HttpRequest) -> HttpResponseBase:
     """The display's live detections as ``text/event-stream`` (see the module doc)."""
     if request.method != "GET":
@@ -236,10 +238,14 @@ def _release_request_thread() -> None:
     context shuts down at the end as usual. The thread's database connection is
     closed first (_close_connections) so it does not outlive its thread.
     """
-    context = SyncToAsync.thread_sensitive_context.get(None)
-    if context is None:
+    # asgiref internals (3.x): should they change, this does nothing and
+    # tests/api/test_events.py::test_idle_clients_do_not_hold_threads says so.
+    context_var = getattr(SyncToAsync, "thread_sensitive_context", None)
+    executors = getattr(SyncToAsync, "context_to_thread_executor", None)
+    context = context_var.get(None) if context_var is not None else None
+    if context is None or executors is None:
         return
-    executor = SyncToAsync.context_to_thread_executor.pop(context, None)
+    executor = executors.pop(context, None)
     if executor is not None:
         executor.shutdown(wait=False)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
@@ -119,6 +120,12 @@ class CameraSerializer(CleanedModelSerializer):
             "snapshot_url": {"help_text": "Optional JPEG snapshot URL, returned masked."},
         }
 
+    def validate_url(self, value: str) -> str:
+        return parseable_url(value)
+
+    def validate_snapshot_url(self, value: str) -> str:
+        return parseable_url(value)
+
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_has_password(self, camera: Camera) -> bool:
         return bool(camera.password)
@@ -139,6 +146,15 @@ class CameraSerializer(CleanedModelSerializer):
                 if sent is not None and sent != stored and sent == redact_url(stored):
                     values[field] = stored
         return values
+
+
+def parseable_url(value: str) -> str:
+    """Refuse what urlsplit cannot take apart (Camera.clean() would raise ValueError on it)."""
+    try:
+        urlsplit(value).port  # noqa: B018  (parsing the port is the check)
+    except ValueError as exc:
+        raise serializers.ValidationError(f"Not a valid URL: {exc}.") from None
+    return value
 
 
 class DetectionModelSerializer(CleanedModelSerializer):

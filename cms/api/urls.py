@@ -20,14 +20,14 @@ v1 = [
     path("display/state/", views.DisplayStateView.as_view(), name="display-state"),
     path("display/detections/", views.DisplayDetectionsView.as_view(), name="display-detections"),
     path(
-        "display/detections/<int:pk>/",
+        "display/detections/<str:pk>/",
         views.DisplayDetectionView.as_view(),
         name="display-detection",
     ),
     path("display/events/", display_events, name="display-events"),
     path("display/heartbeat/", views.DisplayHeartbeatView.as_view(), name="display-heartbeat"),
     path(
-        "cameras/<int:pk>/snapshot.jpg",
+        "cameras/<str:pk>/snapshot.jpg",
         views.CameraSnapshotView.as_view(),
         name="camera-snapshot",
     ),

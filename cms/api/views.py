@@ -5,11 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -44,12 +49,14 @@ from tasks import redis_state
 from tasks.reconcile import request_reconcile
 
 DISPLAY_TAG = "display client"
+# Routes take any path segment so a malformed id is a JSON 404 from the view, not Django's page.
+ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
 
 # --- display clients ----------------------------------------------------------------------------
 
 
 class DisplayClientView(APIView):
-    """A display client's view: authenticated by its token, it sees only its own display."""
+    # A display client's view: authenticated by its token, it sees only its own display.
 
     authentication_classes = [DisplayTokenAuthentication]
     permission_classes = [IsDisplayClient]
@@ -110,9 +117,10 @@ class DisplayDetectionView(DisplayClientView):
         operation_id="display_detection",
         summary="One detection of the display",
         tags=[DISPLAY_TAG],
+        parameters=[ID],
         responses={200: DetectionSerializer, **errors(401, 404, 429)},
     )
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: Request, pk: str) -> Response:
         detection = get_object_or_404(self.display.detections.all(), pk=pk)
         return Response(DetectionSerializer(detection).data)
 
@@ -157,9 +165,11 @@ def crud_schema(tag: str, serializer: Any, **overrides: Any) -> Any:
 
 
 class OperatorViewSet(ModelViewSet):
-    """Staff users (admin session or personal token); Django's model permissions apply."""
+    # Staff users (admin session or personal token); Django's model permissions apply.
 
     permission_classes = [OperatorModelPermissions]
+    # Any path segment reaches the view, so a malformed id is a JSON 404, not Django's page.
+    lookup_value_regex = "[^/]+"
 
 
 @crud_schema("cameras", CameraSerializer)
@@ -265,7 +275,7 @@ class CameraSnapshotView(APIView):
         operation_id="cameras_snapshot",
         summary="The newest frame of a running camera (JPEG)",
         tags=["cameras"],
-        parameters=[SnapshotQuerySerializer],
+        parameters=[ID, SnapshotQuerySerializer],
         responses={
             (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="The frame."),
             **errors(400, 401, 403, 503),
@@ -274,7 +284,7 @@ class CameraSnapshotView(APIView):
             ),
         },
     )
-    def get(self, request: Request, pk: int) -> HttpResponse | Response:
+    def get(self, request: Request, pk: str) -> HttpResponse | Response:
         query = SnapshotQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         camera = get_object_or_404(Camera, pk=pk)
