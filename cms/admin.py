@@ -4,12 +4,34 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from cms.farm_status import CameraStatus, camera_statuses
 from cms.models import Camera, Detection, DetectionModel, Display
 from streams.urls import redact_url
+
+
+class FarmStatusChangeList(ChangeList):
+    """Loads the farm status of every camera on the page at once (one Redis round trip)."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        rows = list(self.result_list)
+        camera_ids = [getattr(row, "camera_id", row.pk) for row in rows]
+        statuses = camera_statuses(camera_ids)
+        for row, camera_id in zip(rows, camera_ids, strict=True):
+            row.farm_status = statuses[camera_id]
+
+
+def farm_status_of(obj: Camera | Display) -> CameraStatus:
+    status = getattr(obj, "farm_status", None)
+    if status is None:  # a change page: one object
+        camera_id = getattr(obj, "camera_id", obj.pk)
+        status = obj.farm_status = camera_statuses([camera_id])[camera_id]
+    return status
 
 
 class CameraForm(forms.ModelForm):
@@ -47,11 +69,26 @@ class CameraForm(forms.ModelForm):
 @admin.register(Camera)
 class CameraAdmin(admin.ModelAdmin):
     form = CameraForm
-    list_display = ["name", "identifier", "masked_url", "fps", "display_count", "enabled"]
+    list_display = [
+        "name",
+        "identifier",
+        "masked_url",
+        "fps",
+        "display_count",
+        "enabled",
+        "status",
+    ]
     list_filter = ["enabled"]
     search_fields = ["name", "identifier", "url"]
     prepopulated_fields = {"identifier": ["name"]}
-    readonly_fields = ["has_password", "created", "updated"]
+    readonly_fields = ["status", "has_password", "created", "updated"]
+
+    def get_changelist(self, request: HttpRequest, **kwargs: object) -> type[ChangeList]:
+        return FarmStatusChangeList
+
+    @admin.display(description="farm status")
+    def status(self, camera: Camera) -> str:
+        return str(farm_status_of(camera)) if camera.pk else "-"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Camera]:
         return super().get_queryset(request).annotate(display_total=Count("displays"))
@@ -107,16 +144,17 @@ class DisplayAdmin(admin.ModelAdmin):
         "crop_box",
         "policy",
         "enabled",
+        "status",
         "client_last_seen",
     ]
     list_filter = ["enabled", "policy", "camera", "model"]
     list_select_related = ["camera", "model"]
     search_fields = ["name", "identifier", "camera__name", "model__name"]
     prepopulated_fields = {"identifier": ["name"]}
-    readonly_fields = ["client_last_seen", "created", "updated"]
+    readonly_fields = ["status", "client_last_seen", "created", "updated"]
     actions = ["rotate_tokens"]
     fieldsets = [
-        (None, {"fields": ["name", "identifier", "camera", "model", "enabled"]}),
+        (None, {"fields": ["name", "identifier", "camera", "model", "enabled", "status"]}),
         (
             "Crop (source pixels; leave empty for the whole picture)",
             {"fields": [("crop_x1", "crop_y1", "crop_x2", "crop_y2")]},
@@ -124,6 +162,13 @@ class DisplayAdmin(admin.ModelAdmin):
         ("Events", {"fields": ["policy", "policy_interval_ms"]}),
         ("Client", {"fields": ["client_last_seen", "created", "updated"]}),
     ]
+
+    def get_changelist(self, request: HttpRequest, **kwargs: object) -> type[ChangeList]:
+        return FarmStatusChangeList
+
+    @admin.display(description="camera status")
+    def status(self, display: Display) -> str:
+        return str(farm_status_of(display)) if display.pk else "-"
 
     @admin.display(description="crop")
     def crop_box(self, display: Display) -> str:

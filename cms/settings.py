@@ -238,6 +238,8 @@ SIGHTLINE_MAX_WAIT_MS = env_float("SIGHTLINE_MAX_WAIT_MS", 5.0, minimum=-1)
 # Where ingest workers on other machines download weights from (signed URLs).
 SIGHTLINE_WEB_URL = env_str("SIGHTLINE_WEB_URL", "http://127.0.0.1:8000")
 SIGHTLINE_WEIGHTS_URL_TTL_S = env_int("SIGHTLINE_WEIGHTS_URL_TTL_S", 3600, minimum=1)
+# Seconds between the JPEG snapshots a running camera keeps in Redis (0: none).
+SIGHTLINE_SNAPSHOT_INTERVAL_S = env_float("SIGHTLINE_SNAPSHOT_INTERVAL_S", 2.0, minimum=-1)
 SIGHTLINE_STREAM_OPEN_TIMEOUT_S = env_float("SIGHTLINE_STREAM_OPEN_TIMEOUT_S", 10.0, minimum=0)
 SIGHTLINE_STREAM_READ_TIMEOUT_S = env_float("SIGHTLINE_STREAM_READ_TIMEOUT_S", 10.0, minimum=0)
 

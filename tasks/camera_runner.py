@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import redis
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections
@@ -65,6 +66,7 @@ class CameraRunner:
         self._fps_in = self._fps_out = 0.0
         self._latency_ms: float | None = None
         self._last_error = ""
+        self._snapshot_due = 0.0
 
     # --- lifecycle ----------------------------------------------------------------
 
@@ -99,6 +101,7 @@ class CameraRunner:
             if frame is not None:
                 last_seq = frame.seq
                 self._process(frame)
+                self._snapshot(frame)
         return "worker shutting down"
 
     def _close(self) -> None:
@@ -185,6 +188,7 @@ class CameraRunner:
         )
         self.runtime.hold_model(key)
         self._models.callback(self.runtime.release_model, key)
+        record_class_names(group.model.id, batcher.detector.info.class_names)
         return _Group(group, batcher, predict_options(group.model))
 
     def _release_models(self) -> None:
@@ -224,6 +228,18 @@ class CameraRunner:
         crop = Crop.from_box(entry.group.crop, frame.image.shape)
         found = entry.batcher.detect(crop.apply(frame.image), entry.options, INFERENCE_TIMEOUT_S)
         return crop.to_frame(found)
+
+    def _snapshot(self, frame: Frame) -> None:
+        """Keep the newest frame as a JPEG in Redis for the API and the admin."""
+        interval = settings.SIGHTLINE_SNAPSHOT_INTERVAL_S
+        now = time.monotonic()
+        if not interval or now < self._snapshot_due:
+            return
+        self._snapshot_due = now + interval
+        ok, jpeg = cv2.imencode(".jpg", frame.image, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        if ok:
+            with contextlib.suppress(redis.RedisError):
+                redis_state.write_snapshot(self.redis, self.camera_id, jpeg.tobytes())
 
     # --- heartbeat ---------------------------------------------------------------------------
 
@@ -273,6 +289,15 @@ def source_spec(camera_id: int) -> SourceSpec:
         open_timeout=settings.SIGHTLINE_STREAM_OPEN_TIMEOUT_S,
         read_timeout=settings.SIGHTLINE_STREAM_READ_TIMEOUT_S,
     )
+
+
+def record_class_names(model_id: int, class_names: Any) -> None:
+    """Fill DetectionModel.class_names the first time a worker reads the weights."""
+    names = {str(k): v for k, v in dict(class_names).items()}
+    row = DetectionModel.objects.filter(pk=model_id).only("class_names").first()
+    if row is not None and not row.class_names and names:
+        # update_fields-free queryset update: bookkeeping, no reconcile needed
+        DetectionModel.objects.filter(pk=model_id).update(class_names=names)
 
 
 def predict_options(model: ModelSpec) -> PredictOptions:

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from cms.models import Display, StreamAssignment
+from cms.models import DetectionModel, Display, StreamAssignment
 from tasks import redis_state
 from tasks.state import Assignment
 from tests.farm.conftest import wait_for
@@ -35,6 +35,12 @@ def test_display_created_runs_on_a_worker_with_results_and_shared_decode(farm_fa
     wait_for(lambda: farm.running_on(camera) == worker.name, 60, "stream heartbeat")
     wait_for(lambda: farm.results_for(first), 60, "results for the first display")
     generation = StreamAssignment.objects.get(camera=camera).generation
+    # the worker filled in the class names and keeps a snapshot of the newest frame
+    assert DetectionModel.objects.get(pk=first.model_id).class_names["0"] == "person"
+    jpeg = wait_for(
+        lambda: redis_state.read_snapshot(redis_state.client(), camera.id), 10, "a snapshot"
+    )
+    assert jpeg.startswith(b"\xff\xd8")
 
     # a second display on the same camera shares the task (one reader, same generation)
     second = farm.display("lobby-b", camera)
