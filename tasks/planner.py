@@ -57,8 +57,7 @@ def placement_score(slots: _Slots, spec: CameraSpec, settings: PlanSettings) -> 
     )
     if worker.gpu_memory_percent is not None:
         score += settings.gpu_memory_weight * worker.gpu_memory_percent / 100
-    held = {f"{model_id}:{sha}" for model_id, sha in spec.model_keys}
-    if held & set(worker.models):
+    if not spec.model_keys.isdisjoint(worker.models):
         score -= settings.model_bonus
     return score
 

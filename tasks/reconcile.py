@@ -16,9 +16,9 @@ import redis
 from celery import current_app
 from celery.utils import worker_direct
 from django.conf import settings
-from django.db.models import F
+from django.db import connection, transaction
 
-from cms.models import Camera, Display, StreamAssignment
+from cms.models import Camera, DetectionModel, Display, StreamAssignment
 from tasks import redis_state
 from tasks.planner import PlanSettings, plan
 from tasks.specs import CameraRow, CameraSpec, DisplayRow, ModelSpec, desired_state
@@ -50,32 +50,6 @@ def model_spec(model: Any) -> ModelSpec:
     )
 
 
-def camera_row(camera: Camera) -> CameraRow:
-    return CameraRow(
-        id=camera.id,
-        url=camera.url,
-        username=camera.username,
-        password=camera.password,
-        snapshot_url=camera.snapshot_url,
-        snapshot_interval=camera.snapshot_interval,
-        fps=camera.fps,
-        enabled=camera.enabled,
-    )
-
-
-def display_row(display: Display) -> DisplayRow:
-    return DisplayRow(
-        id=display.id,
-        camera_id=display.camera_id,
-        enabled=display.enabled,
-        model=model_spec(display.model),
-        model_enabled=display.model.enabled,
-        crop=display.crop,
-        policy=display.policy,
-        policy_interval_ms=display.policy_interval_ms,
-    )
-
-
 def load_desired(camera_ids: list[int] | None = None) -> dict[int, CameraSpec]:
     """Desired state read from the database (all cameras, or just the given ones)."""
     cameras = Camera.objects.filter(enabled=True)
@@ -83,11 +57,38 @@ def load_desired(camera_ids: list[int] | None = None) -> dict[int, CameraSpec]:
     if camera_ids is not None:
         cameras = cameras.filter(id__in=camera_ids)
         displays = displays.filter(camera_id__in=camera_ids)
-    return desired_state(
-        (camera_row(c) for c in cameras.iterator(chunk_size=2000)),
-        (display_row(d) for d in displays.select_related("model").iterator(chunk_size=2000)),
-        key=settings.SECRET_KEY.encode(),
+    models = {m.id: model_spec(m) for m in DetectionModel.objects.filter(enabled=True)}
+    camera_rows = (
+        CameraRow(*values, enabled=True)
+        for values in cameras.values_list(
+            "id", "url", "username", "password", "snapshot_url", "snapshot_interval", "fps"
+        ).iterator(chunk_size=5000)
     )
+    display_rows = (
+        DisplayRow(
+            id=display_id,
+            camera_id=camera_id,
+            enabled=True,
+            model=models[model_id],
+            model_enabled=True,
+            crop=None if None in crop else tuple(crop),
+            policy=policy,
+            policy_interval_ms=interval_ms,
+        )
+        for display_id, camera_id, model_id, policy, interval_ms, *crop in displays.values_list(
+            "id",
+            "camera_id",
+            "model_id",
+            "policy",
+            "policy_interval_ms",
+            "crop_x1",
+            "crop_y1",
+            "crop_x2",
+            "crop_y2",
+        ).iterator(chunk_size=5000)
+        if model_id in models
+    )
+    return desired_state(camera_rows, display_rows, key=settings.SECRET_KEY.encode())
 
 
 def load_assignments() -> dict[int, Assignment]:
@@ -122,10 +123,11 @@ def reconcile_once(r: redis.Redis | None = None) -> dict[str, Any]:
         trust_worker_absence=trusted,
         settings=plan_settings(),
     )
-    applied = Counter(type(c).__name__ for c in result.commands if apply(c, r, now))
+    applied = apply_plan(result.commands, r, now)
     _record_pending(result.pending)
-    # Republish every assignment: after a Redis restart this restores fencing keys.
-    redis_state.publish_assignments(r, list(load_assignments().values()))
+    # Republish every assignment: after a Redis restart this restores the fencing keys.
+    current = load_assignments() if result.commands else assignments
+    redis_state.publish_assignments(r, list(current.values()))
     redis_state.write_missing_since(r, result.missing_since)
     report = {
         "finished_at": datetime.now(UTC).isoformat(),
@@ -142,51 +144,92 @@ def reconcile_once(r: redis.Redis | None = None) -> dict[str, Any]:
     return report
 
 
-def apply(command: Command, r: redis.Redis, now: float) -> bool:
-    """Carry out one command; False when another reconcile got there first."""
-    if isinstance(command, UpdateSpec):
-        StreamAssignment.objects.filter(
-            camera_id=command.camera_id, generation=command.generation
-        ).update(spec_hash=command.spec_hash)
-        return True
-    StreamAssignment.objects.get_or_create(camera_id=command.camera_id)
-    new_generation = command.previous_generation + 1
-    worker = command.worker if isinstance(command, Start) else ""
-    spec_hash = command.spec_hash if isinstance(command, Start) else ""
-    # Claim atomically: only the run that saw the current generation moves it on.
-    claimed = StreamAssignment.objects.filter(
-        camera_id=command.camera_id, generation=command.previous_generation
-    ).update(
-        generation=F("generation") + 1,
-        worker=worker,
-        spec_hash=spec_hash,
-        assigned_at=datetime.fromtimestamp(now, UTC),
-        pending_reason="",
+def apply_plan(commands: list[Command], r: redis.Redis, now: float) -> Counter[str]:
+    """Carry out a plan's commands; returns how many of each kind took effect.
+
+    Claims happen in one transaction, each guarded by the generation the plan saw, so
+    a concurrent reconcile that got there first makes ours a no-op. Fencing keys are
+    published and start messages sent only after the commit.
+    """
+    updates = [c for c in commands if isinstance(c, UpdateSpec)]
+    moves = [c for c in commands if not isinstance(c, UpdateSpec)]
+    at = datetime.fromtimestamp(now, UTC)
+    with transaction.atomic():
+        for update in updates:
+            StreamAssignment.objects.filter(
+                camera_id=update.camera_id, generation=update.generation
+            ).update(spec_hash=update.spec_hash)
+        won = _claim(moves, at)
+    claimed = [
+        (move, Assignment(move.camera_id, _worker(move), move.previous_generation + 1,
+                          _spec_hash(move), now))
+        for move in moves
+        if move.camera_id in won
+    ]  # fmt: skip
+    if len(claimed) < len(moves):
+        log.info("reconcile: %d cameras changed under us, skipped", len(moves) - len(claimed))
+    redis_state.publish_assignments(r, [assignment for _, assignment in claimed])
+    with current_app.producer_or_acquire() as producer, producer.batch():
+        for move, assignment in claimed:
+            log.debug(
+                "%s camera %s%s generation %s (%s)",
+                type(move).__name__.lower(),
+                move.camera_id,
+                f" on {assignment.worker}" if assignment.worker else "",
+                assignment.generation,
+                move.reason,
+            )
+            if isinstance(move, Start):
+                # By name: the control worker never imports the ingest code (and torch).
+                current_app.send_task(
+                    "tasks.ingest.ingest_camera",
+                    args=[move.camera_id, assignment.generation],
+                    queue=worker_direct(assignment.worker),
+                    producer=producer,
+                    # A start waiting longer is superseded by a later reconcile anyway.
+                    expires=settings.SIGHTLINE_START_GRACE_S,
+                )
+    if claimed:
+        reasons = Counter(f"{type(m).__name__.lower()} ({m.reason})" for m, _ in claimed)
+        log.info("reconcile applied: %s", dict(reasons))
+    return Counter(type(c).__name__ for c in updates) + Counter(
+        type(move).__name__ for move, _ in claimed
     )
-    if claimed != 1:
-        log.info("reconcile: camera %s changed under us, skipping", command.camera_id)
-        return False
-    assignment = Assignment(command.camera_id, worker, new_generation, spec_hash, now)
-    redis_state.publish_assignments(r, [assignment])
-    if isinstance(command, Stop):
-        log.info("stop camera %s (%s)", command.camera_id, command.reason)
-        return True
-    log.info(
-        "start camera %s on %s generation %s (%s)",
-        command.camera_id,
-        worker,
-        new_generation,
-        command.reason,
+
+
+def _claim(moves: list[Start | Stop], at: datetime) -> set[int]:
+    """Move each camera to its next generation if it still has the one the plan saw.
+
+    Returns the cameras this run claimed: those now stamped with this run's time. One
+    statement run for every move (executemany): SQLite reuses it, psycopg pipelines it.
+    """
+    if not moves:
+        return set()
+    StreamAssignment.objects.bulk_create(
+        [StreamAssignment(camera_id=m.camera_id) for m in moves], ignore_conflicts=True
     )
-    # By name: the control worker never imports the ingest code (and torch).
-    current_app.send_task(
-        "tasks.ingest.ingest_camera",
-        args=[command.camera_id, new_generation],
-        queue=worker_direct(worker),
-        # A start that waits longer than this is superseded by a later reconcile anyway.
-        expires=settings.SIGHTLINE_START_GRACE_S,
-    )
-    return True
+    table = connection.ops.quote_name(StreamAssignment._meta.db_table)
+    stamp = connection.ops.adapt_datetimefield_value(at)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET generation = generation + 1, worker = %s, spec_hash = %s, "  # noqa: S608
+            "assigned_at = %s, pending_reason = '' WHERE camera_id = %s AND generation = %s",
+            [
+                (_worker(m), _spec_hash(m), stamp, m.camera_id, m.previous_generation)
+                for m in moves
+            ],
+        )
+    expected = {m.camera_id: m.previous_generation + 1 for m in moves}
+    stamped = StreamAssignment.objects.filter(camera_id__in=list(expected), assigned_at=at)
+    return {c for c, g in stamped.values_list("camera_id", "generation") if expected[c] == g}
+
+
+def _worker(move: Start | Stop) -> str:
+    return move.worker if isinstance(move, Start) else ""
+
+
+def _spec_hash(move: Start | Stop) -> str:
+    return move.spec_hash if isinstance(move, Start) else ""
 
 
 def _record_pending(pending: dict[int, str]) -> None:

@@ -11,7 +11,8 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -24,11 +25,6 @@ class ModelSpec:
     iou: float
     imgsz: int
     classes: tuple[int, ...] | None
-
-    @property
-    def weights_key(self) -> tuple[int, str]:
-        """Identifies the loaded weights, whatever the thresholds."""
-        return (self.id, self.sha256)
 
 
 @dataclass(frozen=True)
@@ -47,15 +43,16 @@ class CameraSpec:
     source_hash: str
     displays: tuple[DisplaySpec, ...] = field(default=())
 
-    @property
+    # cached_property works on a frozen dataclass: it writes the instance __dict__ directly.
+    @cached_property
     def spec_hash(self) -> str:
         """Changes whenever anything the ingest task runs changes."""
-        payload = {"source": self.source_hash, "displays": [asdict(d) for d in self.displays]}
-        return _digest(payload)
+        return _digest([self.source_hash, [_display_fields(d) for d in self.displays]])
 
-    @property
-    def model_keys(self) -> frozenset[tuple[int, str]]:
-        return frozenset(d.model.weights_key for d in self.displays)
+    @cached_property
+    def model_keys(self) -> frozenset[str]:
+        """The weights this camera needs, named as workers report them ("model id:sha256")."""
+        return frozenset(f"{d.model.id}:{d.model.sha256}" for d in self.displays)
 
 
 @dataclass(frozen=True)
@@ -135,6 +132,12 @@ def inference_groups(spec: CameraSpec) -> list[InferenceGroup]:
     for display in spec.displays:
         grouped.setdefault((display.model, display.crop), []).append(display.id)
     return [InferenceGroup(model, crop, tuple(ids)) for (model, crop), ids in grouped.items()]
+
+
+def _display_fields(d: DisplaySpec) -> list[object]:
+    m = d.model
+    model = [m.id, m.name, m.version, m.sha256, m.confidence, m.iou, m.imgsz, m.classes]
+    return [d.id, model, d.crop, d.policy, d.policy_interval_ms]
 
 
 def _digest(payload: object) -> str:
