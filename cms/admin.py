@@ -145,13 +145,21 @@ class DisplayAdmin(admin.ModelAdmin):
         "policy",
         "enabled",
         "status",
-        "client_last_seen",
+        "client",
     ]
     list_filter = ["enabled", "policy", "camera", "model"]
     list_select_related = ["camera", "model"]
     search_fields = ["name", "identifier", "camera__name", "model__name"]
     prepopulated_fields = {"identifier": ["name"]}
-    readonly_fields = ["status", "client_last_seen", "created", "updated"]
+    readonly_fields = [
+        "status",
+        "client",
+        "client_last_seen",
+        "client_version",
+        "client_showing",
+        "created",
+        "updated",
+    ]
     actions = ["rotate_tokens"]
     fieldsets = [
         (None, {"fields": ["name", "identifier", "camera", "model", "enabled", "status"]}),
@@ -160,7 +168,19 @@ class DisplayAdmin(admin.ModelAdmin):
             {"fields": [("crop_x1", "crop_y1", "crop_x2", "crop_y2")]},
         ),
         ("Events", {"fields": ["policy", "policy_interval_ms"]}),
-        ("Client", {"fields": ["client_last_seen", "created", "updated"]}),
+        (
+            "Client",
+            {
+                "fields": [
+                    "client",
+                    "client_last_seen",
+                    "client_version",
+                    "client_showing",
+                    "created",
+                    "updated",
+                ]
+            },
+        ),
     ]
 
     def get_changelist(self, request: HttpRequest, **kwargs: object) -> type[ChangeList]:
@@ -169,6 +189,12 @@ class DisplayAdmin(admin.ModelAdmin):
     @admin.display(description="camera status")
     def status(self, display: Display) -> str:
         return str(farm_status_of(display)) if display.pk else "-"
+
+    @admin.display(description="client", ordering="client_last_seen")
+    def client(self, display: Display) -> str:
+        if display.client_last_seen is None:
+            return "never seen"
+        return "online" if display.client_online else "offline"
 
     @admin.display(description="crop")
     def crop_box(self, display: Display) -> str:

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
+from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import (
+    FileExtensionValidator,
+    MaxValueValidator,
+    MinValueValidator,
+)
 from django.db import models
 from django.utils import timezone
 
@@ -72,22 +79,31 @@ class Camera(models.Model):
                 validate_camera_url(value)
             except ValidationError as exc:
                 errors.setdefault(field, []).extend(exc.messages)
-        if self.fps is not None and self.fps <= 0:
-            errors.setdefault("fps", []).append("Target fps must be greater than 0.")
+        if self.fps is not None and not (math.isfinite(self.fps) and self.fps > 0):
+            errors.setdefault("fps", []).append("Target fps must be a number greater than 0.")
+        if self.snapshot_interval is not None and not math.isfinite(self.snapshot_interval):
+            errors.setdefault("snapshot_interval", []).append("Must be a finite number.")
         if errors:
             raise ValidationError(errors)
 
     def _move_url_credentials(self) -> None:
-        """Keep passwords out of the URL column: ``rtsp://u:p@host`` becomes url + fields."""
-        parts = urlsplit(self.url)
+        """Keep passwords out of the URL column: ``rtsp://u:p@host`` becomes url + fields.
+
+        Credentials typed into the URL win over stored ones: the operator just gave them.
+        """
+        try:
+            parts = urlsplit(self.url)
+            port = parts.port
+        except ValueError:
+            return  # malformed: the URL validator reports it
         if parts.username is None and parts.password is None:
             return
-        self.username = self.username or (parts.username or "")
-        self.password = self.password or (parts.password or "")
+        self.username = parts.username or ""
+        self.password = parts.password or ""
         host = parts.hostname or ""
         if ":" in host:  # IPv6 literal
             host = f"[{host}]"
-        netloc = f"{host}:{parts.port}" if parts.port else host
+        netloc = f"{host}:{port}" if port else host
         self.url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
@@ -97,6 +113,7 @@ class DetectionModel(models.Model):
     weights = models.FileField(
         upload_to="weights/",
         blank=True,
+        validators=[FileExtensionValidator(["pt", "onnx", "torchscript"])],
         help_text="A YOLO detection weights file (.pt, .onnx, .torchscript).",
     )
     hub_name = models.CharField(
@@ -231,6 +248,17 @@ class Display(models.Model):
                 raise ValidationError(
                     {"crop_x2": "The crop needs x1 < x2 and y1 < y2 (a positive size)."}
                 )
+
+    @property
+    def client_online(self) -> bool:
+        return self.client_online_at(timezone.now())
+
+    def client_online_at(self, now: datetime) -> bool:
+        """Whether the client sent a heartbeat within SIGHTLINE_DISPLAY_CLIENT_TIMEOUT_S."""
+        if self.client_last_seen is None:
+            return False
+        age = (now - self.client_last_seen).total_seconds()
+        return age < settings.SIGHTLINE_DISPLAY_CLIENT_TIMEOUT_S
 
     def rotate_token(self) -> str:
         """Issue a new client token, revoking the old one; the token is returned only here."""

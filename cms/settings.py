@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "cms.apps.CmsConfig",
     # Your own apps, e.g. one whose receivers react to detections (docs/results.md).
     *env_list("SIGHTLINE_EXTRA_APPS", []),
@@ -116,7 +117,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # file, not SQLite's default in-memory database.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-sightline.sqlite3")}
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env_int("DATABASE_CONN_MAX_AGE", 60))
+    # 0 under ASGI: each request runs in a thread of its own, so persistent connections
+    # would pile up (https://docs.djangoproject.com/en/5.2/ref/databases/#persistent-connections).
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env_int("DATABASE_CONN_MAX_AGE", 0))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -277,6 +280,16 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
+# --- display clients -------------------------------------------------------------------
+# Comment lines keep proxies from closing an idle event stream (most cut after 30-60 s).
+SIGHTLINE_SSE_KEEPALIVE_S = env_float("SIGHTLINE_SSE_KEEPALIVE_S", 15.0, minimum=0)
+# What an EventSource waits before reconnecting after the stream ended.
+SIGHTLINE_SSE_RETRY_MS = env_int("SIGHTLINE_SSE_RETRY_MS", 3000, minimum=0)
+# A display client that sent no heartbeat for this long is shown offline.
+SIGHTLINE_DISPLAY_CLIENT_TIMEOUT_S = env_float(
+    "SIGHTLINE_DISPLAY_CLIENT_TIMEOUT_S", 90.0, minimum=0
+)
+
 # --- REST API ------------------------------------------------------------------------------
 # https://www.django-rest-framework.org/api-guide/settings/ ; the API is docs/api.md.
 REST_FRAMEWORK = {
@@ -304,6 +317,10 @@ SPECTACULAR_SETTINGS = {
     "See docs/api.md.",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's assets from the installed sidecar package, not a CDN (works offline).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Separate request and response components: write-only fields (a camera's
     # password) and uploads (a model's weights) appear only where they belong.
     "COMPONENT_SPLIT_REQUEST": True,

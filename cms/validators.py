@@ -22,10 +22,12 @@ def validate_camera_url(url: str) -> None:
         )
     except UnsafeURLError as exc:
         raise ValidationError(str(exc)) from None
+    except ValueError as exc:  # urllib's own parse errors (a broken IPv6 literal, a bad port)
+        raise ValidationError(f"Not a valid URL: {exc}.") from None
 
 
 def validate_unit_interval(value: float | None) -> None:
-    """Thresholds live in (0, 1]."""
+    """Thresholds live in (0, 1] (NaN fails every comparison, so it is refused too)."""
     if value is None or not 0 < value <= 1:
         raise ValidationError("Must be greater than 0 and at most 1.")
 

@@ -19,7 +19,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cms.api import conf
 from cms.api.errors import model_errors
 from cms.models import Camera, Detection, DetectionModel, Display
 from streams.urls import redact_url
@@ -281,10 +280,7 @@ class DisplayTokenSerializer(serializers.Serializer):
 
 def client_online(display: Display, now: Any = None) -> bool:
     """A display's client is online when its last heartbeat is recent enough."""
-    if display.client_last_seen is None:
-        return False
-    now = now or timezone.now()
-    return (now - display.client_last_seen).total_seconds() < conf.client_timeout_s()
+    return display.client_online_at(now or timezone.now())
 
 
 # --- display clients ----------------------------------------------------------------------

@@ -154,3 +154,45 @@ def test_display_token_is_stored_hashed_and_rotation_revokes():
     assert new_token != token
     assert Display.objects.filter(token_hash=old_hash).count() == 0
     assert Display.objects.get(token_hash=hash_token(new_token)) == display
+
+
+@pytest.mark.parametrize(
+    "url", ["rtsp://u:pw@[::1/x", "rtsp://u:p@host:abc/", "rtsp://u:p@host:99999/x"]
+)
+def test_malformed_urls_with_credentials_are_field_errors(url):
+    assert "url" in errors_of(Camera(name="c", identifier="c", url=url))
+
+
+def test_credentials_typed_into_the_url_replace_stored_ones():
+    camera = make_camera(username="old", password="old-secret")
+    camera.url = "rtsp://new:new-secret@cam.example.com/live"
+    camera.full_clean()
+    assert (camera.username, camera.password) == ("new", "new-secret")
+    assert camera.url == "rtsp://cam.example.com/live"
+
+
+@pytest.mark.parametrize("field, value", [("fps", float("nan")), ("fps", float("inf"))])
+def test_non_finite_numbers_are_refused(field, value):
+    camera = Camera(name="c", identifier="c", url="rtsp://cam.example.com/x", **{field: value})
+    assert field in errors_of(camera)
+
+
+def test_weights_must_be_a_weights_file(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    model = DetectionModel(name="m")
+    model.weights.save("notes.txt", ContentFile(b"hello"), save=False)
+    assert "weights" in errors_of(model)
+
+
+def test_display_client_online_follows_heartbeats(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.SIGHTLINE_DISPLAY_CLIENT_TIMEOUT_S = 90
+    display = make_display()
+    assert not display.client_online
+    display.client_last_seen = timezone.now() - timedelta(seconds=30)
+    assert display.client_online
+    display.client_last_seen = timezone.now() - timedelta(seconds=120)
+    assert not display.client_online

@@ -1,0 +1,173 @@
+"""Operators watch the farm: cluster overview, camera snapshots, reconcile on request."""
+
+from __future__ import annotations
+
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from cms import live
+from cms.models import StreamAssignment
+from tasks import redis_state
+from tasks.state import StreamInfo, WorkerInfo
+from tests.api.conftest import PERSON
+from tests.factories import make_camera, make_display
+
+pytestmark = pytest.mark.django_db
+
+
+def black_jpeg(width: int = 320, height: int = 240) -> bytes:
+    ok, data = cv2.imencode(".jpg", np.zeros((height, width, 3), np.uint8))
+    assert ok
+    return data.tobytes()
+
+
+def test_cluster_shows_workers_streams_pending_and_the_last_reconcile(operator, redis_client):
+    running = make_camera(name="Gate", username="viewer", password="hunter2-secret")
+    waiting = make_camera(name="Dock")
+    StreamAssignment.objects.create(camera=waiting, pending_reason="no worker has room")
+    now = time.time()
+    redis_state.write_worker(
+        redis_client,
+        WorkerInfo(
+            name="gpu-1@host",
+            device="cuda:0",
+            capacity=4,
+            running=(running.id,),
+            cpu_percent=12.5,
+            memory_percent=40.0,
+            gpu_percent=55.0,
+            gpu_memory_percent=30.0,
+            models=("abc123",),
+            last_seen=now,
+        ),
+    )
+    redis_state.write_stream(
+        redis_client,
+        StreamInfo(
+            camera_id=running.id,
+            worker="gpu-1@host",
+            generation=7,
+            spec_hash="s",
+            state="recovering",
+            reason="auth",
+            fps_in=9.5,
+            fps_out=4.9,
+            frame_age=0.2,
+            reconnects=2,
+            last_error="401 from rtsp://viewer:hunter2-secret@cam/live (hunter2-secret)",
+            updated=now,
+        ),
+    )
+    redis_state.write_report(
+        redis_client,
+        {
+            "finished_at": "2025-01-01T12:00:00+00:00",
+            "duration_ms": 12.5,
+            "commands": {"Start": 1},
+            "desired": 2,
+            "workers": 1,
+            "pending": {str(waiting.id): "no worker has room"},
+            "heartbeats_trusted": True,
+        },
+    )
+
+    response = operator.get("/api/v1/cluster/")
+
+    assert response.status_code == 200
+    assert "hunter2" not in response.content.decode()
+    body = response.json()
+    [worker] = body["workers"]
+    assert worker["name"] == "gpu-1@host"
+    assert worker["device"] == "cuda:0"
+    assert worker["capacity"] == 4
+    assert worker["load"] == 0.25
+    assert worker["gpu_percent"] == 55.0
+    assert worker["models"] == ["abc123"]
+    assert worker["last_heartbeat"] is not None
+    [stream] = body["streams"]
+    assert stream["camera"] == running.id and stream["camera_name"] == "Gate"
+    assert (stream["worker"], stream["generation"]) == ("gpu-1@host", 7)
+    assert (stream["state"], stream["reason"]) == ("recovering", "auth")
+    assert stream["fps"] == 4.9 and stream["frame_age"] == 0.2
+    assert body["pending"] == [
+        {"camera": waiting.id, "camera_name": "Dock", "reason": "no worker has room"}
+    ]
+    assert body["reconcile"]["duration_ms"] == 12.5
+    assert body["reconcile"]["finished_at"].startswith("2025-01-01T12:00:00")
+
+
+def test_cluster_of_an_empty_farm(operator):
+    body = operator.get("/api/v1/cluster/").json()
+
+    assert body == {"workers": [], "streams": [], "pending": [], "reconcile": None}
+
+
+def test_snapshot_of_a_running_camera(operator, redis_client):
+    camera = make_camera()
+    jpeg = black_jpeg()
+    redis_state.write_snapshot(redis_client, camera.id, jpeg)
+
+    response = operator.get(f"/api/v1/cameras/{camera.id}/snapshot.jpg")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/jpeg"
+    assert response.content == jpeg
+
+
+def test_snapshot_with_boxes_draws_the_displays_latest_detections(operator, redis_client):
+    display = make_display()
+    redis_state.write_snapshot(redis_client, display.camera_id, black_jpeg())
+    live.write_latest(redis_client, display.id, {"id": 1, "objects": [PERSON]})
+
+    response = operator.get(f"/api/v1/cameras/{display.camera_id}/snapshot.jpg", {"boxes": 1})
+
+    assert response.status_code == 200
+    image = cv2.imdecode(np.frombuffer(response.content, np.uint8), cv2.IMREAD_COLOR)
+    x1, y1, x2, y2 = (round(v) for v in PERSON["box"])
+    # The box's left edge is drawn; the middle of the box stays black.
+    assert image[(y1 + y2) // 2, x1].max() > 100
+    assert image[(y1 + y2) // 2, (x1 + x2) // 2].max() < 40
+
+
+def test_snapshot_of_a_camera_that_is_not_running_is_404_with_a_reason(operator, redis_client):
+    camera = make_camera()
+    StreamAssignment.objects.create(camera=camera, pending_reason="no online worker")
+
+    response = operator.get(f"/api/v1/cameras/{camera.id}/snapshot.jpg", HTTP_ACCEPT="image/jpeg")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert "no online worker" in response.json()["detail"]
+
+
+def test_snapshot_of_a_connecting_stream_says_so(operator, redis_client):
+    camera = make_camera()
+    redis_state.write_stream(
+        redis_client,
+        StreamInfo(camera_id=camera.id, worker="w", generation=1, spec_hash="s"),
+    )
+
+    response = operator.get(f"/api/v1/cameras/{camera.id}/snapshot.jpg")
+
+    assert response.status_code == 404
+    assert "connecting" in response.json()["detail"]
+
+
+def test_snapshot_of_a_missing_camera_is_404_and_bad_boxes_is_400(operator):
+    camera = make_camera()
+
+    assert operator.get("/api/v1/cameras/999999/snapshot.jpg").status_code == 404
+    bad = operator.get(f"/api/v1/cameras/{camera.id}/snapshot.jpg", {"boxes": "maybe"})
+    assert bad.status_code == 400
+    assert "boxes" in bad.json()
+
+
+def test_reconcile_request_marks_the_farm_for_a_reconcile(operator, redis_client):
+    response = operator.post("/api/v1/reconcile/")
+
+    assert response.status_code == 202
+    assert redis_client.get(redis_state.RECONCILE_DIRTY) == b"1"
+    assert b"root" in redis_client.get(redis_state.RECONCILE_SCHEDULED)
