@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from cms.admin_views import dead_letters_view
 from cms.weights import weights_view
 
 admin.site.site_header = "Sightline"
@@ -8,6 +9,11 @@ admin.site.site_title = "Sightline"
 admin.site.index_title = "Cameras, models and displays"
 
 urlpatterns = [
+    path(
+        "admin/dead-letters/",
+        admin.site.admin_view(dead_letters_view),
+        name="admin-dead-letters",
+    ),
     path("admin/", admin.site.urls),
     # REST API /api/v1/, OpenAPI schema /api/schema/, Swagger UI /api/docs/ (docs/api.md).
     path("api/", include("cms.api.urls")),
