@@ -7,4 +7,4 @@ class CmsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from cms import receivers, signals  # noqa: F401  (connects the receivers)
+        from cms import signals  # noqa: F401  (connects the receivers)

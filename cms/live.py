@@ -35,6 +35,41 @@ def read_latest(client: redis.Redis, display_id: int) -> dict[str, Any] | None:
     return None if raw is None else json.loads(raw)
 
 
+def event_payload(detection: Any) -> dict[str, Any]:
+    """The live event of a stored Detection (its id is the event id)."""
+    return {
+        "id": detection.id,
+        "frame_seq": detection.frame_seq,
+        "frame_time": detection.frame_time.isoformat(),
+        "objects": detection.detected_objects,
+        "generation": detection.generation,
+    }
+
+
+def push_delivered(client: redis.Redis, detections: list[Any], received_at: float) -> None:
+    """Publish each delivered detection live and keep each display's newest as its state.
+
+    One pipeline for the whole batch; a state never moves back to an older detection.
+    """
+    newest: dict[int, Any] = {}
+    for detection in detections:
+        if detection.id > getattr(newest.get(detection.display_id), "id", 0):
+            newest[detection.display_id] = detection
+    current = client.mget([latest_key(d) for d in newest]) if newest else []
+    pipe = client.pipeline(transaction=False)
+    for detection in detections:
+        pipe.publish(events_channel(detection.display_id), _dump(event_payload(detection)))
+    for (display_id, detection), raw in zip(newest.items(), current, strict=True):
+        if raw is None or json.loads(raw).get("detection_id", 0) < detection.id:
+            state = {**event_payload(detection), "detection_id": detection.id}
+            pipe.set(latest_key(display_id), _dump({**state, "received_at": received_at}))
+    pipe.execute()
+
+
+def _dump(payload: Any) -> str:
+    return json.dumps(payload, separators=(",", ":"))
+
+
 def publish_event(client: redis.Redis, display_id: int, event: dict[str, Any]) -> None:
     """``event`` has ``id`` (the Detection id), ``frame_seq``, ``frame_time``, ``objects``."""
     client.publish(events_channel(display_id), json.dumps(event, separators=(",", ":")))
@@ -52,5 +87,6 @@ def read_policy_states(client: redis.Redis, display_ids: list[int]) -> dict[int,
     return {d: json.loads(raw) for d, raw in zip(display_ids, raws, strict=True) if raw}
 
 
-def write_policy_state(client: redis.Redis, display_id: int, state: Any) -> None:
-    client.set(policy_key(display_id), json.dumps(state, separators=(",", ":")))
+def write_policy_states(client: redis.Redis, states: dict[int, Any]) -> None:
+    if states:
+        client.mset({policy_key(d): _dump(state) for d, state in states.items()})

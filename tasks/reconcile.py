@@ -214,10 +214,7 @@ def _claim(moves: list[Start | Stop], at: datetime) -> set[int]:
         cursor.executemany(
             f"UPDATE {table} SET generation = generation + 1, worker = %s, spec_hash = %s, "  # noqa: S608
             "assigned_at = %s, pending_reason = '' WHERE camera_id = %s AND generation = %s",
-            [
-                (_worker(m), _spec_hash(m), stamp, m.camera_id, m.previous_generation)
-                for m in moves
-            ],
+            [(_worker(m), _spec_hash(m), stamp, m.camera_id, m.previous_generation) for m in moves],
         )
     expected = {m.camera_id: m.previous_generation + 1 for m in moves}
     stamped = StreamAssignment.objects.filter(camera_id__in=list(expected), assigned_at=at)

@@ -162,9 +162,17 @@ def publish_assignments(r: redis.Redis, assignments: list[Assignment]) -> None:
 
 def read_assignment(r: redis.Redis, camera_id: int) -> tuple[int, str, str] | None:
     """(generation, worker, spec hash) as last published, or None when Redis lost it."""
-    raw = r.get(assignment_key(camera_id))
-    if raw is None:
-        return None
+    return read_assignments(r, [camera_id])[0]
+
+
+def read_assignments(r: redis.Redis, camera_ids: list[int]) -> list[tuple[int, str, str] | None]:
+    if not camera_ids:
+        return []
+    raws = r.mget([assignment_key(c) for c in camera_ids])
+    return [None if raw is None else _assignment(raw) for raw in raws]
+
+
+def _assignment(raw: bytes) -> tuple[int, str, str]:
     generation, worker, spec_hash = json.loads(raw)
     return int(generation), worker, spec_hash
 

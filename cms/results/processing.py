@@ -1,12 +1,15 @@
-"""One batch of stream entries: parse, drop stale, apply the event policy, store, signal.
+"""One batch of stream entries: parse, drop stale, apply the event policy, store, push, signal.
 
 Pure decisions (parsing, policy) live in their own modules; this one does the I/O of a
-batch: one query for the displays, one bulk insert, one query for the stored ids.
+batch: one query for the displays, one bulk insert, one query for the stored ids, and
+one Redis pipeline for the live push and each display's latest state. Then
+``detection_received`` goes to the receivers, one result at a time.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -58,6 +61,7 @@ def process_batch(
             outcome.done.append(result.message_id)
     deliver, policy_states = _apply_policy(wanted, displays, client, outcome)
     stored = _store(deliver)
+    live.push_delivered(client, [stored[r.key] for r in deliver], time.time())
     failed_displays = set()
     for result in deliver:
         display = displays[result.display_id]
@@ -77,9 +81,14 @@ def process_batch(
         outcome.delivered += 1
         outcome.done.append(result.message_id)
     # Remember what was delivered; a display with a failure is decided again on retry.
-    for display_id, state in policy_states.items():
-        if state is not None and display_id not in failed_displays:
-            live.write_policy_state(client, display_id, [state.signature, state.delivered_at])
+    live.write_policy_states(
+        client,
+        {
+            display_id: [state.signature, state.delivered_at]
+            for display_id, state in policy_states.items()
+            if state is not None and display_id not in failed_displays
+        },
+    )
     return outcome
 
 
@@ -89,8 +98,10 @@ def _drop_stale(
     """Results from a generation that is no longer current are dropped (and counted)."""
     current = {}
     missing = []
-    for camera_id in {r.camera_id for r in results}:
-        published = redis_state.read_assignment(client, camera_id)
+    camera_ids = sorted({r.camera_id for r in results})
+    for camera_id, published in zip(
+        camera_ids, redis_state.read_assignments(client, camera_ids), strict=True
+    ):
         if published is None:
             missing.append(camera_id)
         else:

@@ -12,7 +12,7 @@ from asgiref.sync import async_to_sync
 
 from cms import live
 from cms.api.services import rotate_display_token
-from cms.receivers import event_payload
+from cms.live import event_payload
 from tests.api.asgi_server import AsgiServer, EventStream, wait_for
 from tests.api.conftest import make_detection, token_client
 
