@@ -88,7 +88,7 @@ def spawn(scenario: str, messages: int, database: str | None) -> dict:
     env.pop("DATABASE_URL", None)
     if database:
         env["DATABASE_URL"] = database
-    out = subprocess.run(  # noqa: S603
+    out = subprocess.run(
         [sys.executable, __file__, "--scenario", scenario, "--messages", str(messages)],
         env=env,
         capture_output=True,
@@ -292,7 +292,7 @@ def celery_per_result(displays, messages: int) -> dict:
     queue = Queue("bench")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     log = open(Path(os.environ["SIGHTLINE_DATA_DIR"]) / "worker.log", "wb")  # noqa: SIM115
-    worker = subprocess.Popen(  # noqa: S603
+    worker = subprocess.Popen(
         [
             sys.executable, "-m", "celery", "-A", "bench.celery_baseline", "worker",
             "--pool", "threads", "--concurrency", "4", "--queues", "bench",
