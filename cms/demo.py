@@ -69,7 +69,7 @@ def demo_model(directory: Path) -> DetectionModel:
         return DetectionModel.objects.create(
             name="YOLO11n", version="hub", hub_name="yolo11n.pt", notes="pretrained (COCO)"
         )
-    weights = _untrained_weights(directory / "yolov8n-untrained.pt")
+    weights = untrained_weights(directory / "yolov8n-untrained.pt")
     model = DetectionModel(
         name="YOLOv8n",
         version="untrained",
@@ -83,7 +83,8 @@ def demo_model(directory: Path) -> DetectionModel:
     return model
 
 
-def _untrained_weights(path: Path) -> Path:
+def untrained_weights(path: Path) -> Path:
+    """An untrained YOLOv8n built from its architecture config (seeded), saved as .pt."""
     if path.exists():
         return path
     import torch

@@ -189,3 +189,21 @@ def test_latest_state_and_live_event_carry_the_stored_id(publish, consumer, disp
     latest = live.read_latest(redis_client, display.id)
     assert latest["detection_id"] == detection.id
     assert latest["objects"] == [person()]
+
+
+def test_several_consumers_side_by_side_store_each_result_once(publish, consumer, redis_client):
+    from cms.results.consumer import ResultsConsumer
+
+    for seq in range(300):
+        publish(seq)
+    other = ResultsConsumer(redis_state.client(), "test-consumer-2")
+    consumer.batch_size = other.batch_size = 25
+    other.block_ms = consumer.block_ms
+    deadline = time.monotonic() + 60
+    handled = {"test-consumer": 0, "test-consumer-2": 0}
+    while Detection.objects.count() < 300 and time.monotonic() < deadline:
+        for each in (consumer, other):
+            handled[each.name] += each.step()
+    assert Detection.objects.count() == 300
+    assert all(count > 0 for count in handled.values())
+    assert len(set(Detection.objects.values_list("key", flat=True))) == 300

@@ -1,0 +1,135 @@
+"""Frames/s through the whole farm against a bare ultralytics predict loop, in one run.
+
+The farm: one CPU ingest worker process, video-file cameras decoded as fast as the
+worker can go (no fps cap), an untrained YOLOv8n, results on the Redis Stream. The
+baseline: `YOLO.predict` frame by frame over the same frames, with the same settings,
+in this process while the farm is stopped. Target: farm / baseline >= 0.9.
+
+    .venv/bin/python bench/farm.py [--cameras 2] [--seconds 30] [--imgsz 320]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+CONFIDENCE = 1e-4  # untrained weights score about 1.5e-4: with boxes, as with real weights
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cameras", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--imgsz", type=int, default=320)
+    args = parser.parse_args()
+
+    scratch = Path(tempfile.mkdtemp(prefix="sightline-bench-farm-"))
+    os.environ.update(
+        SIGHTLINE_DATA_DIR=str(scratch),
+        SIGHTLINE_ALLOW_FILE_SOURCES="1",
+        DJANGO_SETTINGS_MODULE="cms.settings",
+        LOG_LEVEL="WARNING",
+    )
+    os.environ.pop("DATABASE_URL", None)
+    from tasks.embedded_redis import EmbeddedRedis
+
+    with EmbeddedRedis(scratch / "redis") as redis_server:
+        os.environ["REDIS_URL"] = redis_server.url
+        run(args, scratch)
+
+
+def run(args: argparse.Namespace, scratch: Path) -> None:
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.files import File
+    from django.core.management import call_command
+
+    from cms.demo import untrained_weights, write_demo_clip
+    from cms.models import Camera, DetectionModel, Display
+    from tasks import redis_state
+    from tasks.reconcile import run_reconcile
+
+    call_command("migrate", verbosity=0)
+    clip = write_demo_clip(scratch / "clip.mp4")
+    weights = untrained_weights(scratch / "yolov8n.pt")
+    model = DetectionModel(name="yolov8n", confidence=CONFIDENCE, imgsz=args.imgsz)
+    with weights.open("rb") as handle:
+        model.weights.save("yolov8n.pt", File(handle), save=False)
+    model.save()
+    for i in range(args.cameras):
+        camera = Camera.objects.create(name=f"c{i}", identifier=f"c{i}", url=str(clip), fps=120)
+        Display.objects.create(name=f"d{i}", identifier=f"d{i}", camera=camera, model=model)
+
+    # --- the farm ---------------------------------------------------------------------
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{settings.DATABASES['default']['NAME']}"}
+    log = (scratch / "ingest.log").open("wb")
+    worker = subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "tasks", "worker", "--ingest",
+            "--exclude-queues", "control", "--pool", "threads",
+            "--concurrency", str(args.cameras), "--hostname", "bench@%h",
+            "--without-mingle", "--without-gossip", "--loglevel", "WARNING",
+        ],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    client = redis_state.client()
+    try:
+        wait(lambda: redis_state.read_workers(client), 60, "the ingest worker")
+        run_reconcile()
+        stream = settings.SIGHTLINE_RESULTS_STREAM
+        wait(lambda: client.xlen(stream) >= 20 * args.cameras, 120, "results to flow (warm-up)")
+        start_count, started = client.xlen(stream), time.perf_counter()
+        time.sleep(args.seconds)
+        farm_fps = (client.xlen(stream) - start_count) / (time.perf_counter() - started)
+    finally:
+        worker.terminate()
+        worker.wait(60)
+
+    # --- the baseline: bare predict over the same frames ------------------------------------
+    import cv2
+
+    from inference.ultralytics_env import yolo_class
+
+    capture = cv2.VideoCapture(str(clip))
+    frames = []
+    while (ok_frame := capture.read())[0]:
+        frames.append(ok_frame[1])
+    yolo = yolo_class()(str(weights))
+    predict = {"imgsz": args.imgsz, "conf": CONFIDENCE, "verbose": False}
+    for frame in frames[:5]:
+        yolo.predict(frame, **predict)  # warm-up, as the farm had
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < args.seconds:
+        yolo.predict(frames[done % len(frames)], **predict)
+        done += 1
+    bare_fps = done / (time.perf_counter() - started)
+
+    print(
+        f"cameras: {args.cameras} video files (640x480), imgsz {args.imgsz}, CPU, 1 ingest worker"
+    )
+    print(f"{'bare ultralytics predict loop':<36}{bare_fps:>8.1f} frames/s")
+    print(f"{'through the farm (results/s)':<36}{farm_fps:>8.1f} frames/s")
+    ratio = farm_fps / bare_fps
+    print(f"ratio farm / bare: {ratio:.2f} (target >= 0.9) {'ok' if ratio >= 0.9 else 'MISSED'}")
+
+
+def wait(condition, timeout: float, what: str):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.2)
+    raise TimeoutError(f"no {what} within {timeout} s")
+
+
+if __name__ == "__main__":
+    main()
