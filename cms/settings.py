@@ -280,6 +280,9 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
+# Bearer token required by /metrics when set (Prometheus `authorization` config).
+SIGHTLINE_METRICS_TOKEN = env_str("SIGHTLINE_METRICS_TOKEN")
+
 # --- display clients -------------------------------------------------------------------
 # Comment lines keep proxies from closing an idle event stream (most cut after 30-60 s).
 SIGHTLINE_SSE_KEEPALIVE_S = env_float("SIGHTLINE_SSE_KEEPALIVE_S", 15.0, minimum=0)

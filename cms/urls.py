@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from cms.admin_views import dead_letters_view
+from cms.metrics import metrics_view
 from cms.weights import weights_view
 
 admin.site.site_header = "Sightline"
@@ -18,4 +19,6 @@ urlpatterns = [
     # REST API /api/v1/, OpenAPI schema /api/schema/, Swagger UI /api/docs/ (docs/api.md).
     path("api/", include("cms.api.urls")),
     path("models/<int:pk>/weights", weights_view, name="model-weights"),
+    # Prometheus: the farm's workers, streams, reconcile and results path.
+    path("metrics", metrics_view, name="metrics"),
 ]

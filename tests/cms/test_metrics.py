@@ -1,0 +1,69 @@
+"""/metrics: the farm's state from Redis in Prometheus' text format."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from cms.results import streams
+from tasks import redis_state
+from tasks.state import StreamInfo, WorkerInfo
+
+
+def samples(client) -> dict[tuple[str, tuple], float]:
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    found = {}
+    for family in text_string_to_metric_families(response.content.decode()):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+def test_metrics_report_workers_streams_reconcile_and_results(client, redis_client):
+    now = time.time()
+    redis_state.write_worker(
+        redis_client, WorkerInfo("gpu-1", "cuda:0", 8, (1, 2), 40, 50, 20, 30, last_seen=now)
+    )
+    redis_state.write_stream(
+        redis_client,
+        StreamInfo(
+            1, "gpu-1", 3, "h", "online", fps_in=5, fps_out=4.5, frame_age=0.12, latency_ms=35
+        ),
+    )
+    redis_state.write_stream(
+        redis_client, StreamInfo(2, "gpu-1", 1, "h", "recovering", reason="timeout")
+    )
+    redis_state.write_report(
+        redis_client, {"duration_ms": 42.0, "commands": {"Start": 2}, "pending": {"9": "x"}}
+    )
+    streams.ensure_group(redis_client)
+    redis_client.xadd(streams.results_stream(), {"r": "{}"})
+    streams.dead_letter(redis_client, "1-0", {b"r": b"x"}, "boom", 5)
+
+    found = samples(client)
+    assert found[("sightline_workers_online", ())] == 1
+    assert found[("sightline_worker_streams", (("worker", "gpu-1"),))] == 2
+    assert found[("sightline_streams", (("state", "online"),))] == 1
+    assert found[("sightline_streams", (("state", "recovering"),))] == 1
+    assert found[
+        ("sightline_stream_frame_age_seconds", (("camera", "1"), ("worker", "gpu-1")))
+    ] == pytest.approx(0.12)
+    assert found[
+        ("sightline_stream_inference_latency_seconds", (("camera", "1"), ("worker", "gpu-1")))
+    ] == pytest.approx(0.035)
+    assert found[("sightline_reconcile_duration_seconds", ())] == pytest.approx(0.042)
+    assert found[("sightline_reconcile_commands", (("kind", "Start"),))] == 2
+    assert found[("sightline_cameras_pending", ())] == 1
+    assert found[("sightline_results_lag", ())] == 1
+    assert found[("sightline_results_dead_letters", ())] == 1
+
+
+def test_metrics_token_is_required_when_set(client, settings, redis_client):
+    settings.SIGHTLINE_METRICS_TOKEN = "scrape-me"
+    assert client.get("/metrics").status_code == 401
+    ok = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-me")
+    assert ok.status_code == 200
+    assert b"sightline_redis_up 1.0" in ok.content
