@@ -9,9 +9,21 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from cms import live
+from cms.admin_widgets import (
+    ClientOnlineFilter,
+    DisplayFarmStateFilter,
+    FarmStateFilter,
+    badge,
+    detections_chart,
+    snapshot_image,
+    status_badge,
+)
 from cms.farm_status import CameraStatus, camera_statuses
 from cms.models import Camera, Detection, DetectionModel, Display
 from streams.urls import redact_url
+from tasks import redis_state
+from tasks.reconcile import restart_camera
 
 
 class FarmStatusChangeList(ChangeList):
@@ -78,17 +90,36 @@ class CameraAdmin(admin.ModelAdmin):
         "enabled",
         "status",
     ]
-    list_filter = ["enabled"]
+    list_filter = [FarmStateFilter, "enabled"]
     search_fields = ["name", "identifier", "url"]
     prepopulated_fields = {"identifier": ["name"]}
-    readonly_fields = ["status", "has_password", "created", "updated"]
+    readonly_fields = ["status", "live_view", "has_password", "created", "updated"]
+    actions = ["restart_streams"]
+
+    class Media:
+        css = {"all": ["cms/farm.css"]}
+        js = ["cms/snapshot.js"]
 
     def get_changelist(self, request: HttpRequest, **kwargs: object) -> type[ChangeList]:
         return FarmStatusChangeList
 
+    def get_fields(self, request: HttpRequest, obj: Camera | None = None) -> list[str]:
+        fields = list(super().get_fields(request, obj))
+        return fields if obj else [f for f in fields if f not in ("status", "live_view")]
+
     @admin.display(description="farm status")
     def status(self, camera: Camera) -> str:
-        return str(farm_status_of(camera)) if camera.pk else "-"
+        return status_badge(farm_status_of(camera)) if camera.pk else "-"
+
+    @admin.display(description="newest frame")
+    def live_view(self, camera: Camera) -> str:
+        return snapshot_image(camera)
+
+    @admin.action(description="Restart the stream (a fresh task, maybe on another worker)")
+    def restart_streams(self, request: HttpRequest, queryset: QuerySet[Camera]) -> None:
+        for camera in queryset:
+            restart_camera(camera.pk)
+        messages.success(request, f"Restarting {queryset.count()} camera(s).")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Camera]:
         return super().get_queryset(request).annotate(display_total=Count("displays"))
@@ -147,12 +178,21 @@ class DisplayAdmin(admin.ModelAdmin):
         "status",
         "client",
     ]
-    list_filter = ["enabled", "policy", "camera", "model"]
+    list_filter = [
+        DisplayFarmStateFilter,
+        ClientOnlineFilter,
+        "enabled",
+        "policy",
+        "camera",
+        "model",
+    ]
     list_select_related = ["camera", "model"]
     search_fields = ["name", "identifier", "camera__name", "model__name"]
     prepopulated_fields = {"identifier": ["name"]}
     readonly_fields = [
         "status",
+        "latest_detections",
+        "activity",
         "client",
         "client_last_seen",
         "client_version",
@@ -168,6 +208,7 @@ class DisplayAdmin(admin.ModelAdmin):
             {"fields": [("crop_x1", "crop_y1", "crop_x2", "crop_y2")]},
         ),
         ("Events", {"fields": ["policy", "policy_interval_ms"]}),
+        ("Detections", {"fields": ["latest_detections", "activity"]}),
         (
             "Client",
             {
@@ -186,15 +227,36 @@ class DisplayAdmin(admin.ModelAdmin):
     def get_changelist(self, request: HttpRequest, **kwargs: object) -> type[ChangeList]:
         return FarmStatusChangeList
 
+    class Media:
+        css = {"all": ["cms/farm.css"]}
+
+    def get_fieldsets(self, request: HttpRequest, obj: Display | None = None) -> list:
+        fieldsets = super().get_fieldsets(request, obj)
+        return fieldsets if obj else [f for f in fieldsets if f[0] != "Detections"]
+
     @admin.display(description="camera status")
     def status(self, display: Display) -> str:
-        return str(farm_status_of(display)) if display.pk else "-"
+        return status_badge(farm_status_of(display)) if display.pk else "-"
+
+    @admin.display(description="latest")
+    def latest_detections(self, display: Display) -> str:
+        latest = live.read_latest(redis_state.client(), display.pk) if display.pk else None
+        if not latest:
+            return "nothing delivered yet"
+        objects = latest.get("objects") or []
+        found = ", ".join(f"{o['class_name']} {o['confidence']:.2f}" for o in objects[:20])
+        return f"{latest['frame_time']}: {len(objects)} object(s) {found}".strip()
+
+    @admin.display(description="per minute")
+    def activity(self, display: Display) -> str:
+        return detections_chart(display.pk) if display.pk else "-"
 
     @admin.display(description="client", ordering="client_last_seen")
     def client(self, display: Display) -> str:
         if display.client_last_seen is None:
-            return "never seen"
-        return "online" if display.client_online else "offline"
+            return badge("never", "never seen")
+        state = "online" if display.client_online else "offline"
+        return badge(state, f"last seen {display.client_last_seen:%Y-%m-%d %H:%M:%S}")
 
     @admin.display(description="crop")
     def crop_box(self, display: Display) -> str:

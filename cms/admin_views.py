@@ -1,16 +1,21 @@
-"""Admin pages that are not a model's: the results path's dead letters."""
+"""Admin pages that are not a model's: the farm dashboard, its actions, the dead letters."""
 
 from __future__ import annotations
 
+import redis
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.views.decorators.http import require_POST
 
+from cms.api.services import cluster_overview
+from cms.models import Camera
 from cms.results import streams
 from tasks import redis_state
+from tasks.reconcile import request_reconcile, restart_camera
 
 
 def dead_letters_view(request: HttpRequest) -> HttpResponse:
@@ -38,3 +43,48 @@ def dead_letters_view(request: HttpRequest) -> HttpResponse:
         "max_deliveries": settings.SIGHTLINE_RESULTS_MAX_DELIVERIES,
     }
     return TemplateResponse(request, "admin/cms/dead_letters.html", context)
+
+
+def _require(request: HttpRequest, permission: str) -> None:
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+
+
+def farm_dashboard_view(request: HttpRequest) -> HttpResponse:
+    """The farm at a glance; the page refreshes itself from farm_state_view."""
+    _require(request, "cms.view_camera")
+    context = {
+        **admin.site.each_context(request),
+        "title": "Farm",
+        "can_act": request.user.has_perm("cms.change_camera"),
+    }
+    return TemplateResponse(request, "admin/cms/farm.html", context)
+
+
+def farm_state_view(request: HttpRequest) -> JsonResponse:
+    """Workers, streams, pending work, the last reconcile and the dead-letter count."""
+    _require(request, "cms.view_camera")
+    client = redis_state.client()
+    try:
+        state = cluster_overview(client)
+        state["dead_letters"] = client.xlen(streams.dead_letter_stream())
+    except redis.RedisError as exc:
+        return JsonResponse({"error": f"Redis unreachable: {exc}"}, status=503)
+    return JsonResponse(state)
+
+
+@require_POST
+def reconcile_now_view(request: HttpRequest) -> HttpResponse:
+    _require(request, "cms.change_camera")
+    request_reconcile(f"requested by {request.user.get_username()} in the admin")
+    messages.success(request, "Reconcile requested.")
+    return redirect("admin-farm")
+
+
+@require_POST
+def restart_camera_view(request: HttpRequest, camera_id: int) -> HttpResponse:
+    _require(request, "cms.change_camera")
+    camera = get_object_or_404(Camera, pk=camera_id)
+    restart_camera(camera.pk)
+    messages.success(request, f"Restarting {camera.name}.")
+    return redirect(request.POST.get("next") or "admin-farm")

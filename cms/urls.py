@@ -1,7 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from cms.admin_views import dead_letters_view
+from cms.admin_views import (
+    dead_letters_view,
+    farm_dashboard_view,
+    farm_state_view,
+    reconcile_now_view,
+    restart_camera_view,
+)
 from cms.metrics import metrics_view
 from cms.weights import weights_view
 
@@ -10,6 +16,18 @@ admin.site.site_title = "Sightline"
 admin.site.index_title = "Cameras, models and displays"
 
 urlpatterns = [
+    path("admin/farm/", admin.site.admin_view(farm_dashboard_view), name="admin-farm"),
+    path("admin/farm/state.json", admin.site.admin_view(farm_state_view), name="admin-farm-state"),
+    path(
+        "admin/farm/reconcile/",
+        admin.site.admin_view(reconcile_now_view),
+        name="admin-farm-reconcile",
+    ),
+    path(
+        "admin/farm/cameras/<int:camera_id>/restart/",
+        admin.site.admin_view(restart_camera_view),
+        name="admin-camera-restart",
+    ),
     path(
         "admin/dead-letters/",
         admin.site.admin_view(dead_letters_view),

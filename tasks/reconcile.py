@@ -280,3 +280,17 @@ def request_reconcile(reason: str) -> None:
     except redis.RedisError as exc:
         # The change is committed; beat's periodic reconcile picks it up.
         log.warning("could not trigger reconcile (%s): %s", reason, exc)
+
+
+def restart_camera(camera_id: int) -> None:
+    """Stop the camera's current task (fencing it) so the next reconcile starts it afresh."""
+    with transaction.atomic():
+        assignment = StreamAssignment.objects.select_for_update().filter(camera_id=camera_id)
+        row = assignment.first()
+        if row is None or not row.worker:
+            return
+        assignment.update(generation=row.generation + 1, worker="", spec_hash="")
+    redis_state.publish_assignments(
+        redis_state.client(), [Assignment(camera_id, "", row.generation + 1)]
+    )
+    request_reconcile(f"camera {camera_id} restarted by an operator")

@@ -30,8 +30,15 @@ PALETTE = (
 )
 
 
-def draw_detections(jpeg: bytes, objects: Iterable[Mapping[str, Any]]) -> bytes:
-    """The JPEG with each object's box and label drawn on it.
+CROP_COLOR = (255, 255, 255)
+
+
+def draw_detections(
+    jpeg: bytes,
+    objects: Iterable[Mapping[str, Any]],
+    crops: Iterable[tuple[str, tuple[int, int, int, int]]] = (),
+) -> bytes:
+    """The JPEG with each object's box and label drawn on it, and each named crop outlined.
 
     Boxes are in full-frame pixels (as the farm reports them). An image that does not
     decode is returned unchanged; a malformed object is skipped.
@@ -40,6 +47,11 @@ def draw_detections(jpeg: bytes, objects: Iterable[Mapping[str, Any]]) -> bytes:
     if image is None:
         return jpeg
     thickness = max(1, round(min(image.shape[:2]) / 300))
+    for name, crop in crops:
+        box = _box({"box": list(crop)}, width=image.shape[1], height=image.shape[0])
+        if box is not None:
+            cv2.rectangle(image, box[:2], box[2:], CROP_COLOR, thickness, cv2.LINE_4)
+            _label(image, f"crop: {name}", box[:2], CROP_COLOR, thickness)
     for obj in objects:
         box = _box(obj, width=image.shape[1], height=image.shape[0])
         if box is None:

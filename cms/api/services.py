@@ -128,13 +128,14 @@ def camera_snapshot(camera: Camera, r: redis.Redis, *, boxes: bool) -> bytes:
         raise NotRunning(not_running_reason(camera, r))
     if not boxes:
         return jpeg
-    display_ids = camera.displays.filter(enabled=True).values_list("id", flat=True)
+    displays = list(camera.displays.filter(enabled=True))
     objects = []
-    for display_id in display_ids:
-        latest = live.read_latest(r, display_id)
+    for display in displays:
+        latest = live.read_latest(r, display.id)
         if latest:
             objects.extend(latest.get("objects") or [])
-    return draw_detections(jpeg, objects)
+    crops = [(d.name, d.crop) for d in displays if d.crop is not None]
+    return draw_detections(jpeg, objects, crops)
 
 
 def not_running_reason(camera: Camera, r: redis.Redis) -> str:
