@@ -24,7 +24,8 @@ class CameraStatus:
     def __str__(self) -> str:
         if self.state == "running":
             age = f", frame age {self.frame_age:.1f} s" if self.frame_age is not None else ""
-            return f"running on {self.worker} (gen {self.generation}, {self.fps:g} fps{age})"
+            error = f"; error: {self.reason}" if self.reason else ""
+            return f"running on {self.worker} (gen {self.generation}, {self.fps:g} fps{age}){error}"
         if self.state in ("starting", "recovering", "failing"):
             why = f": {self.reason}" if self.reason else ""
             return f"{self.state} on {self.worker} (gen {self.generation}){why}"
@@ -54,7 +55,13 @@ def status_of(assignment: StreamAssignment | None, stream: StreamInfo | None) ->
     if stream is None or stream.generation != assignment.generation:
         return CameraStatus("starting", **base)
     if stream.state == "online":
-        return CameraStatus("running", fps=stream.fps_out, frame_age=stream.frame_age, **base)
+        return CameraStatus(
+            "running",
+            fps=stream.fps_out,
+            frame_age=stream.frame_age,
+            reason=stream.last_error,
+            **base,
+        )
     state = "failing" if stream.state == "failed" else "recovering"
     reason = " ".join(filter(None, [stream.reason, stream.last_error]))
     return CameraStatus(state, reason=reason, **base)

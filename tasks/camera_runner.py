@@ -166,7 +166,14 @@ class CameraRunner:
             self.reader.start()
         if self.spec is None or spec.displays != self.spec.displays:
             self._release_models()
-            self.groups = [self._prepare(group) for group in inference_groups(spec)]
+            self.groups = []
+            for group in inference_groups(spec):
+                try:
+                    self.groups.append(self._prepare(group))
+                except InferenceError as exc:
+                    # One bad model never stops the camera's other displays.
+                    self._last_error = f"model {group.model.name} {group.model.version}: {exc}"
+                    log.warning("camera %s: %s", self.camera_id, self._last_error)
         self.spec = spec
         log.info(
             "camera %s generation %s: %d displays in %d inference groups",

@@ -107,9 +107,8 @@ class Farm:
 
     def model(self, **fields: Any) -> DetectionModel:
         if self._model is None or fields:
-            model = DetectionModel(
-                name="yolov8n", confidence=UNTRAINED_CONFIDENCE, imgsz=160, **fields
-            )
+            values = {"name": "yolov8n", "confidence": UNTRAINED_CONFIDENCE, "imgsz": 160}
+            model = DetectionModel(**{**values, **fields})
             with self.weights.open("rb") as handle:
                 model.weights.save("yolov8n.pt", File(handle), save=False)
             model.save()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
+from django.core.files.base import ContentFile
 
+from cms.farm_status import camera_statuses
 from cms.models import DetectionModel, Display, StreamAssignment
 from tasks import redis_state
 from tasks.state import Assignment
@@ -106,3 +109,20 @@ def test_a_fenced_task_stops_within_2s_and_a_late_start_exits_at_once(farm_facto
     )
     wait_for(lambda: "ended: stale generation" in worker.log(), 10, "the stale start to exit")
     assert farm.workers_online()[worker.name].running == ()
+
+
+def test_a_corrupt_model_is_reported_and_the_other_display_keeps_running(farm_factory):
+    farm = farm_factory()
+    farm.control()
+    farm.ingest(capacity=2)
+    camera = farm.camera("hall")
+    good = farm.display("hall-good", camera)
+    broken_model = farm.model(name="broken")
+    broken_model.weights.save("broken.pt", ContentFile(os.urandom(4096)))
+    farm.display("hall-broken", camera, model=broken_model)
+
+    wait_for(lambda: farm.results_for(good), 90, "results for the display with a good model")
+    stream = wait_for(lambda: farm.streams().get(camera.id), 10, "the stream heartbeat")
+    assert "broken" in stream.last_error
+    status = str(camera_statuses([camera.id])[camera.id])
+    assert status.startswith("running on") and "broken" in status
