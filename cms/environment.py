@@ -7,6 +7,7 @@ instead of surfacing later as a confusing error (healthchecks' ``envbool``).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -91,6 +92,19 @@ def env_list(
     if value is None:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_networks(
+    name: str, *, environ_: Mapping[str, str] | None = None
+) -> list[str]:
+    """A comma-separated list of CIDR networks (10.0.0.0/8, fd00::/8)."""
+    values = env_list(name, [], environ_=environ_)
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {value!r} is not a network like 10.0.0.0/8") from None
+    return values
 
 
 def env_database(

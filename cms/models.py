@@ -79,6 +79,8 @@ class Camera(models.Model):
                 validate_camera_url(value)
             except ValidationError as exc:
                 errors.setdefault(field, []).extend(exc.messages)
+        if self.snapshot_url and not self.snapshot_url.lower().startswith(("http://", "https://")):
+            errors.setdefault("snapshot_url", []).append("A snapshot URL is http:// or https://.")
         if self.fps is not None and not (math.isfinite(self.fps) and self.fps > 0):
             errors.setdefault("fps", []).append("Target fps must be a number greater than 0.")
         if self.snapshot_interval is not None and not math.isfinite(self.snapshot_interval):

@@ -20,6 +20,7 @@ from cms.environment import (
     env_float,
     env_int,
     env_list,
+    env_networks,
     env_str,
     redis_broker_url,
 )
@@ -202,8 +203,8 @@ FLOWER_PORT = env_int("FLOWER_PORT", 5555, minimum=1)
 # Local video files as camera sources: for demos and tests, never for untrusted operators.
 SIGHTLINE_ALLOW_FILE_SOURCES = env_bool("SIGHTLINE_ALLOW_FILE_SOURCES", DEBUG)
 # Optional CIDR lists (comma-separated) limiting which hosts a camera URL may name.
-SIGHTLINE_CAMERA_ALLOWED_NETWORKS = env_list("SIGHTLINE_CAMERA_ALLOWED_NETWORKS", [])
-SIGHTLINE_CAMERA_DENIED_NETWORKS = env_list("SIGHTLINE_CAMERA_DENIED_NETWORKS", [])
+SIGHTLINE_CAMERA_ALLOWED_NETWORKS = env_networks("SIGHTLINE_CAMERA_ALLOWED_NETWORKS")
+SIGHTLINE_CAMERA_DENIED_NETWORKS = env_networks("SIGHTLINE_CAMERA_DENIED_NETWORKS")
 
 # --- the farm ---------------------------------------------------------------------------
 # Streams one ingest worker runs at once (its thread-pool concurrency).
@@ -266,18 +267,46 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- logging ----------------------------------------------------------------------------
+# One console handler for every process and library (Django, Celery, uvicorn's access
+# log, Flower): its filters add camera/display/worker ids and mask passwords, tokens and
+# Authorization headers (cms/logs.py). LOG_FORMAT=json writes one JSON object per line.
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     raise ImproperlyConfigured(f"LOG_LEVEL={LOG_LEVEL!r} is not a logging level")
+LOG_FORMAT = env_str("LOG_FORMAT", "plain").lower()
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} must be 'plain' or 'json'")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    "filters": {
+        "context": {"()": "cms.logs.ContextFilter"},
+        "secrets": {"()": "cms.logs.SecretsFilter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {
+            "()": "cms.logs.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+        "json": {"()": "cms.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context", "secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Django's and uvicorn's own handlers would print these records a second time
+        # (or instead), unmasked: the access log holds query strings (signed ?token=).
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": ["console"], "propagate": False},
+        "uvicorn": {"handlers": ["console"], "propagate": False},
+        "uvicorn.access": {"handlers": ["console"], "propagate": False},
+    },
 }
 
 # Bearer token required by /metrics when set (Prometheus `authorization` config).

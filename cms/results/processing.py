@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 
 from cms import live
+from cms.logs import log_context
 from cms.models import Detection, Display, StreamAssignment
 from cms.results.messages import DeliveredResult, MalformedResult, parse_result
 from cms.results.policy import PolicyState, should_deliver
@@ -65,14 +66,16 @@ def process_batch(
     failed_displays = set()
     for result in deliver:
         display = displays[result.display_id]
-        responses = detection_received.send_robust(
-            sender=Detection,
-            display=display,
-            camera=display.camera,
-            model=display.model,
-            result=result,
-            detection=stored[result.key],
-        )
+        # Receivers' records (and Django's report of a failing one) name the display.
+        with log_context(camera_id=result.camera_id, display_id=result.display_id):
+            responses = detection_received.send_robust(
+                sender=Detection,
+                display=display,
+                camera=display.camera,
+                model=display.model,
+                result=result,
+                detection=stored[result.key],
+            )
         errors = [f"{getattr(r, '__name__', r)}: {e!r}" for r, e in responses if e is not None]
         if errors:
             outcome.failed[result.message_id] = "; ".join(errors)

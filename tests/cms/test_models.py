@@ -72,6 +72,13 @@ def test_camera_fps_must_be_positive(fps):
     assert "fps" in errors_of(camera)
 
 
+def test_snapshot_url_must_be_http():
+    camera = Camera(
+        name="c", identifier="c", url="rtsp://cam.example.com/x", snapshot_url="rtsp://cam/x"
+    )
+    assert "snapshot_url" in errors_of(camera)
+
+
 def test_camera_bad_snapshot_url_is_a_field_error():
     camera = Camera(
         name="c", identifier="c", url="rtsp://cam.example.com/x", snapshot_url="gopher://x"

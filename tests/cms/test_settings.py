@@ -14,6 +14,7 @@ from cms.environment import (
     env_float,
     env_int,
     env_list,
+    env_networks,
     redis_broker_url,
 )
 from tests.support.workers import REPO
@@ -33,6 +34,7 @@ def test_env_bool_reads_common_spellings(value, expected):
         (lambda env: env_float("DEBUG", 1.0, minimum=0, environ_=env), "-2"),
         (lambda env: env_float("DEBUG", 1.0, environ_=env), "nan"),
         (lambda env: env_database("DEBUG", "sqlite://", environ_=env), "nosuchdb://x"),
+        (lambda env: env_networks("DEBUG", environ_=env), "10.0.0.0/8,not-a-net"),
     ],
 )
 def test_bad_values_raise_naming_the_variable(reader, value):
