@@ -94,16 +94,15 @@ def env_list(
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def env_networks(
-    name: str, *, environ_: Mapping[str, str] | None = None
-) -> list[str]:
+def env_networks(name: str, *, environ_: Mapping[str, str] | None = None) -> list[str]:
     """A comma-separated list of CIDR networks (10.0.0.0/8, fd00::/8)."""
     values = env_list(name, [], environ_=environ_)
     for value in values:
         try:
             ipaddress.ip_network(value, strict=False)
         except ValueError:
-            raise ImproperlyConfigured(f"{name}: {value!r} is not a network like 10.0.0.0/8") from None
+            message = f"{name}: {value!r} is not a network like 10.0.0.0/8"
+            raise ImproperlyConfigured(message) from None
     return values
 
 

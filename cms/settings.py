@@ -202,6 +202,9 @@ FLOWER_PORT = env_int("FLOWER_PORT", 5555, minimum=1)
 # --- Sightline ------------------------------------------------------------------------
 # Local video files as camera sources: for demos and tests, never for untrusted operators.
 SIGHTLINE_ALLOW_FILE_SOURCES = env_bool("SIGHTLINE_ALLOW_FILE_SOURCES", DEBUG)
+# Local files in real time (a looping demo clip), or as fast as the worker infers
+# (offline analysis of recordings; bench/farm.py).
+SIGHTLINE_FILE_SOURCES_REALTIME = env_bool("SIGHTLINE_FILE_SOURCES_REALTIME", True)
 # Optional CIDR lists (comma-separated) limiting which hosts a camera URL may name.
 SIGHTLINE_CAMERA_ALLOWED_NETWORKS = env_networks("SIGHTLINE_CAMERA_ALLOWED_NETWORKS")
 SIGHTLINE_CAMERA_DENIED_NETWORKS = env_networks("SIGHTLINE_CAMERA_DENIED_NETWORKS")

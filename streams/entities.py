@@ -37,6 +37,9 @@ class SourceSpec:
     loop: bool = False
     open_timeout: float = 10.0
     read_timeout: float = 10.0
+    # Local files only: False reads the file as fast as the consumer takes frames (no
+    # pacing, no frame decoded ahead of use) - for offline analysis of recordings.
+    realtime: bool = True
 
     def __post_init__(self) -> None:
         if not self.target_fps > 0:

@@ -163,6 +163,9 @@ class LatestFrameReader:
         self._board = _StatusBoard(self._shown, secrets, on_status)
         self._cond = threading.Condition()
         self._latest: Frame | None = None
+        self._handed_out: Frame | None = None  # the newest frame a consumer took
+        # A local file read as fast as it is consumed, not in real time.
+        self._on_demand = not spec.realtime and target.startswith("/")
         self._live_seq = 0
         self._thread = threading.Thread(target=self._run, name=f"stream {self._shown}", daemon=True)
         self._started = False
@@ -206,6 +209,9 @@ class LatestFrameReader:
             while True:
                 frame = self._latest
                 if frame is not None and (after_seq is None or frame.seq != after_seq):
+                    if self._handed_out is not frame:
+                        self._handed_out = frame
+                        self._cond.notify_all()  # an on-demand reader may go on
                     return frame
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self._stop.is_set():
@@ -310,4 +316,8 @@ class LatestFrameReader:
                 return
             self._latest = frame
             self._cond.notify_all()
+            if self._on_demand:
+                # Not realtime: the next frame is decoded only once a consumer took this one.
+                while self._handed_out is not frame and not self._stop.is_set():
+                    self._cond.wait(0.1)
         self._board.decoded(monotonic)

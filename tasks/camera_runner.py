@@ -293,6 +293,7 @@ def source_spec(camera_id: int) -> SourceSpec:
         snapshot_url=camera.snapshot_url,
         snapshot_interval=camera.snapshot_interval,
         loop=settings.SIGHTLINE_ALLOW_FILE_SOURCES and camera.url.startswith("/"),
+        realtime=settings.SIGHTLINE_FILE_SOURCES_REALTIME,
         open_timeout=settings.SIGHTLINE_STREAM_OPEN_TIMEOUT_S,
         read_timeout=settings.SIGHTLINE_STREAM_READ_TIMEOUT_S,
     )

@@ -11,6 +11,7 @@ import logging
 
 from celery import shared_task
 
+from cms.logs import log_context
 from tasks.runtime import worker_runtime
 
 log = logging.getLogger(__name__)
@@ -22,11 +23,13 @@ def ingest_camera(self, camera_id: int, generation: int) -> str:
     from tasks.camera_runner import CameraRunner  # imports torch: ingest workers only
 
     runtime = worker_runtime(self.request.hostname or "")
-    try:
-        ended = CameraRunner(camera_id, generation, runtime).run()
-    except Exception:
-        # One bad camera never takes the worker down; reconcile restarts it elsewhere.
-        log.exception("camera %s generation %s crashed", camera_id, generation)
-        return "crashed"
-    log.info("camera %s generation %s ended: %s", camera_id, generation, ended)
+    # Every record of this task's thread (runner, model store, fetch) carries these ids.
+    with log_context(camera_id=camera_id, generation=generation, worker=runtime.name):
+        try:
+            ended = CameraRunner(camera_id, generation, runtime).run()
+        except Exception:
+            # One bad camera never takes the worker down; reconcile restarts it elsewhere.
+            log.exception("camera %s generation %s crashed", camera_id, generation)
+            return "crashed"
+        log.info("camera %s generation %s ended: %s", camera_id, generation, ended)
     return ended

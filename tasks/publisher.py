@@ -49,4 +49,9 @@ class ResultPublisher:
         except redis.RedisError as exc:
             # Live video moves on; a result Redis cannot take now is counted, not queued.
             self.dropped += 1
-            log.warning("camera %s: result not published: %s", self.camera_id, exc)
+            log.warning(
+                "camera %s: result not published: %s",
+                self.camera_id,
+                exc,
+                extra={"camera_id": self.camera_id, "display_id": display_id},
+            )

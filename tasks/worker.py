@@ -16,10 +16,11 @@ from typing import Any
 import psutil
 import redis
 from celery import bootsteps
-from celery.signals import worker_shutting_down
+from celery.signals import celeryd_after_setup, worker_shutting_down
 from click import Option
 from django.conf import settings
 
+from cms.logs import set_process_context
 from tasks import redis_state
 from tasks.runtime import WorkerRuntime, worker_runtime
 from tasks.state import WorkerInfo
@@ -123,6 +124,11 @@ def leave_farm(reason: str) -> None:
     from tasks.reconcile import request_reconcile
 
     request_reconcile(f"{runtime.name}: {reason}")
+
+
+@celeryd_after_setup.connect
+def _name_logs(sender: str, **kwargs: Any) -> None:
+    set_process_context(worker=sender)  # every record of this worker names it
 
 
 @worker_shutting_down.connect

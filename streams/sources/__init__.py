@@ -63,6 +63,7 @@ def open_source(spec: SourceSpec, policy: UrlPolicy, stop: Interrupter) -> Frame
             open_timeout=spec.open_timeout,
             read_timeout=spec.read_timeout,
             stop=stop,
+            paced=spec.realtime,
         )
     url, username, password = without_credentials(target)
     if spec.username:

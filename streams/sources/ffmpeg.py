@@ -203,7 +203,8 @@ class LiveCapture:
 
 
 class FileCapture:
-    """A local video file played at its own frame rate, from the start again if `loop`.
+    """A local video file played at its own frame rate (unless not `paced`), from the start
+    again if `loop`.
 
     Without `loop`, the end of the file is final (StreamReason.ENDED, permanent): a
     finished file is not reopened over and over.
@@ -217,6 +218,7 @@ class FileCapture:
         open_timeout: float,
         read_timeout: float,
         stop: Interrupter,
+        paced: bool = True,
     ) -> None:
         self._path = path
         self._loop = loop
@@ -226,7 +228,7 @@ class FileCapture:
         self._fps = _source_fps(self._capture)
         self._index = -1
         self._played = 0
-        self._pacer = Pacer()
+        self._pacer = Pacer() if paced else None
 
     def _open(self) -> cv2.VideoCapture:
         if not self._path.is_file():
@@ -253,7 +255,8 @@ class FileCapture:
                 raise SourceConnectionError(StreamReason.ENDED, "no frames", permanent=True)
         self._index += 1
         self._played += 1  # the pace runs on across loops
-        self._pacer.wait(self._played / self._fps, time.monotonic(), self._stop)
+        if self._pacer is not None:
+            self._pacer.wait(self._played / self._fps, time.monotonic(), self._stop)
         return self._index
 
     def retrieve(self) -> np.ndarray | None:

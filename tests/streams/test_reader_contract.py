@@ -133,3 +133,26 @@ def test_exiting_while_a_reader_is_inside_ffmpeg_is_clean() -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "terminate called" not in result.stderr
+
+
+def test_a_file_not_in_realtime_is_read_as_fast_as_it_is_consumed(tmp_path):
+    from tests.support.media import write_video
+
+    video = write_video(tmp_path / "clip.mp4", frames=30, fps=1)  # 30 s at its own pace
+    reader = LatestFrameReader(
+        SourceSpec(str(video), target_fps=1000, realtime=False), allow_files=True
+    ).start()
+    try:
+        seen = []
+        last = None
+        deadline = time.monotonic() + 20
+        while len(seen) < 30 and time.monotonic() < deadline:
+            frame = reader.wait_newer(last, timeout=5)
+            assert frame is not None
+            last = frame.seq
+            seen.append(frame.seq)
+            time.sleep(0.01)  # a slow consumer: nothing is decoded ahead, nothing skipped
+        assert seen == list(range(30))
+        assert reader.status().frames_skipped == 0
+    finally:
+        reader.stop()
