@@ -1,0 +1,134 @@
+"""Plain data that crosses the package boundary: detections, model metadata, options, sources."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+Box = tuple[float, float, float, float]
+"""x1, y1, x2, y2 in pixels of the frame the box belongs to."""
+
+WEIGHT_SUFFIXES = (".pt", ".onnx", ".torchscript")
+"""Weight formats the ultralytics backend runs; ultralytics picks the runtime from the suffix."""
+
+
+@dataclass(frozen=True, slots=True)
+class DetectedObject:
+    """One detection in one frame."""
+
+    class_id: int
+    class_name: str
+    confidence: float
+    box: Box
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict: class_id, class_name, confidence, box as [x1, y1, x2, y2]."""
+        return {
+            "class_id": self.class_id,
+            "class_name": self.class_name,
+            "confidence": self.confidence,
+            "box": list(self.box),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """What a loaded model is and where it runs.
+
+    `imgsz` is the size the model was warmed up at, or, for a static export (ONNX,
+    TorchScript), the size it was exported at: ultralytics runs those at that size
+    whatever `PredictOptions.imgsz` says.
+    """
+
+    name: str
+    version: str
+    sha256: str
+    class_names: Mapping[int, str]
+    device: str
+    imgsz: int
+
+
+@dataclass(frozen=True, slots=True)
+class PredictOptions:
+    """Per-display inference settings (from the DetectionModel / Display rows).
+
+    Hashable on purpose: the micro-batcher groups frames by their options, because
+    ultralytics applies one confidence, IoU, size and class filter to a whole batch.
+    """
+
+    confidence: float = 0.25
+    iou: float = 0.7
+    imgsz: int = 640
+    classes: tuple[int, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.confidence <= 1.0:
+            raise ValueError(f"confidence must be within [0, 1], got {self.confidence}")
+        if not 0.0 <= self.iou <= 1.0:
+            raise ValueError(f"iou must be within [0, 1], got {self.iou}")
+        if self.imgsz < 32:
+            raise ValueError(f"imgsz must be at least 32 pixels, got {self.imgsz}")
+        if self.classes is not None:
+            # Accept any iterable of ints from callers but store a canonical, hashable tuple.
+            object.__setattr__(self, "classes", tuple(sorted({int(c) for c in self.classes})))
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSource:
+    """Where a model's weights come from: exactly one of `url`, `path`, `hub_name`.
+
+    `url` is fetched as is (a signed query string stays opaque); `sha256` is "" when
+    unknown, in which case nothing can be verified and the file is fetched every load.
+    `suffix` names the weight format when neither the URL nor the path shows it.
+    """
+
+    name: str
+    version: str = ""
+    sha256: str = ""
+    url: str | None = None
+    path: str | None = None
+    hub_name: str | None = None
+    suffix: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        given = [k for k in ("url", "path", "hub_name") if getattr(self, k)]
+        if len(given) != 1:
+            got = ", ".join(given) or "none"
+            raise ValueError(
+                f"model {self.name!r}: give exactly one of url, path, hub_name ({got})"
+            )
+        if self.sha256:
+            sha = self.sha256.strip().lower()
+            if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+                raise ValueError(f"model {self.name!r}: sha256 must be 64 hex digits")
+            object.__setattr__(self, "sha256", sha)
+        if self.suffix and self.suffix not in WEIGHT_SUFFIXES:
+            raise ValueError(f"model {self.name!r}: suffix must be one of {WEIGHT_SUFFIXES}")
+
+    @property
+    def key(self) -> str:
+        """Identity of the weights: the sha256 when known, else the location."""
+        if self.sha256:
+            return f"sha256:{self.sha256}"
+        if self.url:
+            return f"url:{self.url.split('?', 1)[0]}"
+        return f"path:{self.path}" if self.path else f"hub:{self.hub_name}"
+
+    @property
+    def label(self) -> str:
+        """How errors and logs name the model."""
+        return f"{self.name} {self.version}".strip() if self.version else self.name
+
+
+@runtime_checkable
+class Detector(Protocol):
+    """Frames (numpy BGR, HxWx3 uint8) in; per frame, its detections in that frame's pixels."""
+
+    info: ModelInfo
+
+    def detect(
+        self, frames: Sequence[np.ndarray], options: PredictOptions
+    ) -> list[list[DetectedObject]]: ...

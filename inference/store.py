@@ -1,0 +1,188 @@
+"""Models loaded once per worker process, shared by its streams, kept in a bounded LRU.
+
+A stream holds a lease on a model while it uses it (`with store.acquire(source) as
+detector:`); a leased model is never evicted, so the LRU may briefly hold more than
+`max_models` when all of them are in use. The first caller of a model loads it; callers
+that arrive meanwhile wait for that load instead of starting their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from inference.batcher import MicroBatcher
+from inference.entities import Detector, ModelInfo, ModelSource
+from inference.errors import InferenceTimeoutError
+from inference.fetch import LocalWeights, fetch_weights
+from inference.ultralytics_backend import UltralyticsDetector
+
+logger = logging.getLogger(__name__)
+
+Loader = Callable[[ModelSource, LocalWeights, str], Detector]
+"""Turns fetched weights into a detector on a device (the ultralytics backend by default)."""
+
+
+def load_ultralytics(source: ModelSource, weights: LocalWeights, device: str) -> Detector:
+    """The default loader: an UltralyticsDetector on `device`."""
+    return UltralyticsDetector(
+        weights.path,
+        name=source.name,
+        version=source.version,
+        sha256=weights.sha256,
+        device=device,
+    )
+
+
+@dataclass
+class _Entry:
+    loaded: Future[Detector] = field(default_factory=Future)
+    leases: int = 0
+    batcher: MicroBatcher | None = None
+
+
+class ModelStore:
+    """The models of one worker process."""
+
+    def __init__(
+        self,
+        cache_dir: str | Path,
+        *,
+        device: str = "cpu",
+        max_models: int = 4,
+        fetch_timeout: float = 300.0,
+        loader: Loader = load_ultralytics,
+    ) -> None:
+        if max_models < 1:
+            raise ValueError("max_models must be at least 1")
+        self.cache_dir = Path(cache_dir)
+        self.device = device
+        self.max_models = max_models
+        self._fetch_timeout = fetch_timeout
+        self._loader = loader
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()  # least recently used first
+
+    @contextmanager
+    def acquire(self, source: ModelSource, *, timeout: float | None = None) -> Iterator[Detector]:
+        """Lease the model for `source`, loading it on first use; raises what loading raised.
+
+        `timeout` bounds the wait for a load another caller started.
+        """
+        with self._leased(source, timeout) as entry:
+            yield entry.loaded.result()
+
+    @contextmanager
+    def acquire_batcher(
+        self,
+        source: ModelSource,
+        *,
+        max_batch: int = 8,
+        max_wait_ms: float = 5.0,
+        timeout: float | None = None,
+    ) -> Iterator[MicroBatcher]:
+        """Lease the model and its one shared MicroBatcher (created on first use).
+
+        The batcher belongs to the model: it is closed when the model is evicted, and
+        the first caller's max_batch / max_wait_ms configure it.
+        """
+        with self._leased(source, timeout) as entry:
+            detector = entry.loaded.result()
+            with self._lock:
+                if entry.batcher is None:
+                    entry.batcher = MicroBatcher(
+                        detector, max_batch=max_batch, max_wait_ms=max_wait_ms
+                    )
+                batcher = entry.batcher
+            yield batcher
+
+    def loaded(self) -> list[ModelInfo]:
+        """The models loaded now, least recently used first."""
+        with self._lock:
+            entries = list(self._entries.values())
+        return [
+            e.loaded.result().info
+            for e in entries
+            if e.loaded.done() and not e.loaded.cancelled() and e.loaded.exception() is None
+        ]
+
+    def close(self) -> None:
+        """Drop every model that is not in use and stop its batcher."""
+        with self._lock:
+            idle = [k for k, e in self._entries.items() if e.leases == 0 and e.loaded.done()]
+            dropped = [self._entries.pop(k) for k in idle]
+        for entry in dropped:
+            _dispose(entry)
+
+    @contextmanager
+    def _leased(self, source: ModelSource, timeout: float | None) -> Iterator[_Entry]:
+        with self._lock:
+            entry = self._entries.get(source.key)
+            first = entry is None
+            if entry is None:
+                entry = self._entries[source.key] = _Entry()
+            self._entries.move_to_end(source.key)
+            entry.leases += 1
+        try:
+            if first:
+                self._load(source, entry)
+            try:
+                entry.loaded.exception(timeout=timeout)
+            except TimeoutError as exc:
+                raise InferenceTimeoutError(
+                    f"model {source.label!r} did not finish loading within {timeout:g} s"
+                ) from exc
+            yield entry
+        finally:
+            with self._lock:
+                entry.leases -= 1
+            self._evict()
+
+    def _load(self, source: ModelSource, entry: _Entry) -> None:
+        """Load outside the store lock, so other models stay usable during a slow load."""
+        try:
+            weights = fetch_weights(source, self.cache_dir, timeout=self._fetch_timeout)
+            detector = self._loader(source, weights, self.device)
+        except BaseException as exc:
+            with self._lock:
+                # Forget the failure: the next assignment retries (fresh signed URL, fixed file).
+                if self._entries.get(source.key) is entry:
+                    del self._entries[source.key]
+            entry.loaded.set_exception(exc)
+            return
+        logger.info("loaded model %r on %s", source.label, self.device)
+        entry.loaded.set_result(detector)
+        self._evict()
+
+    def _evict(self) -> None:
+        """Drop least recently used idle models while the store holds more than max_models."""
+        with self._lock:
+            dropped: list[_Entry] = []
+            excess = len(self._entries) - self.max_models
+            for key, entry in list(self._entries.items()):
+                if excess <= 0:
+                    break
+                if entry.leases == 0 and entry.loaded.done():
+                    dropped.append(self._entries.pop(key))
+                    excess -= 1
+        for entry in dropped:
+            _dispose(entry)
+
+
+def _dispose(entry: _Entry) -> None:
+    if entry.batcher is not None:
+        entry.batcher.close()
+    if entry.loaded.exception() is None:
+        info = entry.loaded.result().info
+        logger.info("evicted model %r from %s", info.name, info.device)
+        entry.batcher, entry.loaded = None, Future()  # drop the detector's last references
+        if info.device.startswith("cuda"):
+            import torch
+
+            torch.cuda.empty_cache()

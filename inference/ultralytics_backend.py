@@ -1,0 +1,175 @@
+"""A `Detector` on ultralytics YOLO detection weights (.pt, ONNX, TorchScript)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inference.entities import WEIGHT_SUFFIXES, DetectedObject, ModelInfo, PredictOptions
+from inference.errors import ModelLoadError
+from inference.ultralytics_env import yolo_class
+
+logger = logging.getLogger(__name__)
+
+DETECTION_TASK = "detect"
+MAX_DETECTIONS = 300  # ultralytics' default max_det, kept explicit so it never drifts
+
+
+class UltralyticsDetector:
+    """One loaded YOLO detection model on one device.
+
+    Thread-safe: calls are serialised, because ultralytics keeps per-call state (its
+    predictor's arguments) on the model. Feed it through a `MicroBatcher` to serve many
+    streams with one forward pass per batch.
+    """
+
+    def __init__(
+        self,
+        weights: str | Path,
+        *,
+        name: str,
+        version: str = "",
+        sha256: str = "",
+        device: str = "cpu",
+        imgsz: int = 640,
+        half: bool | None = None,
+    ) -> None:
+        """Load `weights`, check it is a detection model and warm it up once at `imgsz`.
+
+        `half` defaults to True on CUDA and is always off on CPU. Raises ModelLoadError
+        naming the model for empty, corrupt or non-detection weights.
+        """
+        self._label = f"{name} {version}".strip()
+        self._device = device
+        self._half = bool(half if half is not None else device.startswith("cuda"))
+        self._half &= device.startswith("cuda")
+        self._lock = threading.Lock()
+        self._yolo = self._load(Path(weights))
+        self._warm_up(imgsz)
+        # Exports only know their class names once ultralytics' predictor exists (warm-up).
+        self.info = ModelInfo(
+            name=name,
+            version=version,
+            sha256=sha256,
+            class_names=dict(self._yolo.names),
+            device=device,
+            imgsz=self._fixed_imgsz() or imgsz,
+        )
+
+    def detect(
+        self, frames: Sequence[np.ndarray], options: PredictOptions
+    ) -> list[list[DetectedObject]]:
+        """Run one forward pass over `frames`; boxes are in each frame's own pixels."""
+        if not frames:
+            return []
+        for frame in frames:
+            check_frame(frame)
+        with self._lock:
+            results = self._yolo.predict(list(frames), **self._predict_args(options))
+        return [self._objects(result) for result in results]
+
+    def _predict_args(self, options: PredictOptions) -> dict[str, Any]:
+        return {
+            "conf": options.confidence,
+            "iou": options.iou,
+            "imgsz": options.imgsz,
+            "classes": list(options.classes) if options.classes is not None else None,
+            "max_det": MAX_DETECTIONS,
+            "device": self._device,
+            "quantize": 16 if self._half else None,
+            "verbose": False,
+        }
+
+    def _objects(self, result: Any) -> list[DetectedObject]:
+        names = self.info.class_names
+        rows = result.boxes.data.cpu().tolist() if result.boxes is not None else []
+        return [
+            DetectedObject(
+                class_id=int(cls),
+                class_name=names.get(int(cls), str(int(cls))),
+                confidence=float(conf),
+                box=(float(x1), float(y1), float(x2), float(y2)),
+            )
+            for x1, y1, x2, y2, conf, cls in (row[:6] for row in rows)
+        ]
+
+    def _load(self, path: Path) -> Any:
+        if not path.is_file():
+            raise ModelLoadError(f"model {self._label!r}: weights file {path} does not exist")
+        if path.stat().st_size == 0:
+            raise ModelLoadError(f"model {self._label!r}: weights file {path.name} is empty")
+        if path.suffix not in WEIGHT_SUFFIXES:
+            raise ModelLoadError(
+                f"model {self._label!r}: unsupported weights format {path.suffix!r} "
+                f"(expected one of {', '.join(WEIGHT_SUFFIXES)})"
+            )
+        try:
+            # task="detect" only matters for exports, whose task ultralytics otherwise guesses
+            # from the file name; a .pt file always reports its own task.
+            yolo = yolo_class()(str(path), task=DETECTION_TASK)
+        except Exception as exc:
+            raise ModelLoadError(
+                f"model {self._label!r}: cannot load weights {path.name}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        if yolo.task != DETECTION_TASK:
+            raise ModelLoadError(
+                f"model {self._label!r} is a {yolo.task!r} model, not a detection model"
+            )
+        return yolo
+
+    def _warm_up(self, imgsz: int) -> None:
+        """Build ultralytics' predictor and run one pass, so the first real frame is not slow."""
+        # ultralytics sets torch's CPU thread count while it builds a predictor; the worker's
+        # own setting is process-wide and must survive loading a model.
+        import torch
+
+        threads = torch.get_num_threads()
+        try:
+            blank = np.zeros((imgsz, imgsz, 3), np.uint8)
+            self._yolo.predict([blank], **self._predict_args(PredictOptions(imgsz=imgsz)))
+        except Exception as exc:
+            self._check_export_task()  # a classifier export fails here: say so, not "warm-up"
+            raise ModelLoadError(
+                f"model {self._label!r}: warm-up inference failed: {type(exc).__name__}: {exc}"
+            ) from exc
+        finally:
+            torch.set_num_threads(threads)
+        self._check_export_task()
+
+    def _metadata(self) -> dict[str, Any]:
+        """An export's metadata (task, imgsz, ...), read by ultralytics' predictor; {} for .pt."""
+        backend = getattr(getattr(self._yolo, "predictor", None), "model", None)
+        metadata = getattr(backend, "metadata", None)
+        return metadata if isinstance(metadata, dict) else {}
+
+    def _fixed_imgsz(self) -> int | None:
+        """A static export runs at its export size whatever the options say."""
+        metadata = self._metadata()
+        size = metadata.get("imgsz")
+        if metadata.get("dynamic") or not size:
+            return None
+        return int(max(size)) if isinstance(size, (list, tuple)) else int(size)
+
+    def _check_export_task(self) -> None:
+        """Exports record their task in metadata that ultralytics reads only when predicting."""
+        task = self._metadata().get("task")
+        if task not in (None, DETECTION_TASK):
+            raise ModelLoadError(
+                f"model {self._label!r} is a {task!r} model, not a detection model"
+            )
+
+
+def check_frame(frame: Any) -> None:
+    """Raise ValueError unless `frame` is a non-empty HxWx3 uint8 (BGR) array."""
+    if not isinstance(frame, np.ndarray):
+        raise ValueError(f"a frame must be a numpy array, got {type(frame).__name__}")
+    if frame.ndim != 3 or frame.shape[2] != 3 or frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise ValueError(f"a frame must be HxWx3 with H, W > 0, got shape {frame.shape}")
+    if frame.dtype != np.uint8:
+        raise ValueError(f"a frame must be uint8, got {frame.dtype}")

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import pytest
+
+from inference import DetectedObject, ModelSource, PredictOptions
+
+SHA = "ab" * 32
+
+
+def test_detected_object_serialises_to_plain_json_types():
+    obj = DetectedObject(class_id=2, class_name="car", confidence=0.5, box=(1.0, 2.0, 3.0, 4.0))
+
+    assert obj.to_dict() == {
+        "class_id": 2,
+        "class_name": "car",
+        "confidence": 0.5,
+        "box": [1.0, 2.0, 3.0, 4.0],
+    }
+
+
+def test_predict_options_are_hashable_and_canonical():
+    a = PredictOptions(classes=(5, 0, 5))
+    b = PredictOptions(classes=[0, 5])  # type: ignore[arg-type]
+
+    assert a == b and hash(a) == hash(b) and a.classes == (0, 5)
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"confidence": 1.5}, {"confidence": -0.1}, {"iou": 2}, {"imgsz": 0}]
+)
+def test_predict_options_refuse_impossible_values(kwargs):
+    with pytest.raises(ValueError):
+        PredictOptions(**kwargs)
+
+
+def test_model_source_needs_exactly_one_location():
+    with pytest.raises(ValueError, match="exactly one"):
+        ModelSource(name="m")
+    with pytest.raises(ValueError, match="exactly one"):
+        ModelSource(name="m", url="http://x/w.pt", path="/w.pt")
+
+
+def test_model_source_is_keyed_by_sha256_when_known():
+    by_url = ModelSource(name="m", sha256=SHA.upper(), url="http://cms/m/1?token=a")
+    by_path = ModelSource(name="m", sha256=SHA, path="/weights/m.pt")
+
+    assert by_url.key == by_path.key == f"sha256:{SHA}"
+
+
+def test_signed_urls_for_the_same_weights_share_a_key():
+    first = ModelSource(name="m", url="http://cms/models/1/weights?token=a")
+    fresh = ModelSource(name="m", url="http://cms/models/1/weights?token=b")
+
+    assert first.key == fresh.key
+    assert "token" not in first.key
+
+
+def test_model_source_refuses_a_malformed_sha256():
+    with pytest.raises(ValueError, match="64 hex"):
+        ModelSource(name="m", sha256="abc", path="/w.pt")
