@@ -1,19 +1,45 @@
 #!/usr/bin/env bash
-# Debian packages the stream tests need: GStreamer's RTSP server (run with Debian's
-# /usr/bin/python3) and ffmpeg. Installs them when it can; never fails the build.
+# Debian packages some tests need, installed when this machine allows it (root with
+# apt-get). Never fails the build: without them those tests skip and say what to install.
+#   - the stream tests: GStreamer's RTSP server (run with Debian's /usr/bin/python3), ffmpeg
+#   - the compose file check (tests/deploy): Debian's docker-compose, unless a
+#     `docker compose` plugin or a docker-compose is already there
 set -u
-packages=(
+rtsp=(
   python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base
   gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly ffmpeg
 )
-dpkg -s "${packages[@]}" >/dev/null 2>&1 && exit 0
+compose=(docker-compose)
+
+want_rtsp=()
+dpkg -s "${rtsp[@]}" >/dev/null 2>&1 || want_rtsp=("${rtsp[@]}")
+want_compose=()
+if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then
+  want_compose=("${compose[@]}")
+fi
+missing=("${want_rtsp[@]}" "${want_compose[@]}")
+[ "${#missing[@]}" -eq 0 ] && exit 0
+
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-  echo "note: not root or no apt-get: RTSP tests will skip. Install: ${packages[*]}"
+  echo "note: not root or no apt-get: RTSP and compose tests will skip. Install: ${missing[*]}"
   exit 0
 fi
-echo "installing Debian packages for the RTSP test server: ${packages[*]}"
+log=/tmp/sightline-apt.log
 export DEBIAN_FRONTEND=noninteractive
-if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${packages[@]}"; } >/tmp/sightline-apt.log 2>&1; then
-  echo "warning: apt-get failed (see /tmp/sightline-apt.log): RTSP tests will skip"
+echo "installing Debian packages for tests: ${missing[*]}"
+if ! apt-get update -q >"$log" 2>&1; then
+  echo "warning: apt-get update failed (see $log): RTSP and compose tests will skip"
+  exit 0
 fi
+# One install per group, so that one missing package does not cost the other group.
+install() {
+  local what=$1
+  shift
+  [ "$#" -eq 0 ] && return 0
+  if ! apt-get install -y -q --no-install-recommends "$@" >>"$log" 2>&1; then
+    echo "warning: apt-get could not install $* (see $log): $what tests will skip"
+  fi
+}
+install RTSP "${want_rtsp[@]}"
+install compose "${want_compose[@]}"
 exit 0

@@ -1,0 +1,230 @@
+"""docker/: the compose file as compose itself reads it, and the facts an operator relies on.
+
+Compose validates the file (`docker compose config -q`, or Debian's v1 `docker-compose`
+where the plugin is missing); the structural checks read the YAML with PyYAML, which
+resolves the file's anchors and merge keys the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.deploy.conftest import DOCKER
+from tests.support.workers import REPO
+
+COMPOSE = DOCKER / "compose.yml"
+ENV_EXAMPLE = DOCKER / ".env.example"
+REQUIRED = ("SIGHTLINE_DOMAIN", "SECRET_KEY", "POSTGRES_PASSWORD", "REDIS_PASSWORD")
+PROCESSES = ("web", "control", "ingest", "beat", "results", "flower")
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|_AUTH|_KEY", re.IGNORECASE)
+OWN_IMAGE = "${SIGHTLINE_IMAGE:-sightline}"
+
+
+def compose_command() -> list[str]:
+    """`docker compose` where the plugin exists, else Debian's `docker-compose`."""
+    docker = shutil.which("docker")
+    if (
+        docker
+        and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0
+    ):
+        return [docker, "compose"]
+    if legacy := shutil.which("docker-compose"):
+        return [legacy]
+    pytest.skip(
+        "neither `docker compose` nor `docker-compose` is installed "
+        "(`make test` installs Debian's docker-compose when run as root)"
+    )
+
+
+def filled_env(tmp_path: Path) -> Path:
+    """docker/.env.example with every required value filled in, as an operator would."""
+    text = ENV_EXAMPLE.read_text()
+    values = {
+        "SIGHTLINE_DOMAIN": "sightline.example.com",
+        "SECRET_KEY": "s" * 50,
+        "POSTGRES_PASSWORD": "0123456789abcdef",
+        "REDIS_PASSWORD": "fedcba9876543210",
+        "FLOWER_BASIC_AUTH": "admin:0123456789",
+    }
+    for name, value in values.items():
+        text, count = re.subn(rf"^{name}=$", f"{name}={value}", text, flags=re.MULTILINE)
+        assert count == 1, f"{name}= is not an empty line of .env.example"
+    path = tmp_path / "compose.env"
+    path.write_text(text)
+    return path
+
+
+def run_compose(env_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*compose_command(), "--env-file", str(env_file), "-f", str(COMPOSE), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
+
+
+@pytest.fixture(scope="module")
+def services() -> dict[str, dict[str, Any]]:
+    return yaml.safe_load(COMPOSE.read_text())["services"]
+
+
+def command(service: dict[str, Any]) -> list[str]:
+    value = service.get("command", [])
+    return value.split() if isinstance(value, str) else list(value)
+
+
+# --- compose's own validation -------------------------------------------------------------
+
+
+def test_compose_accepts_the_file_with_the_example_settings_filled_in(tmp_path):
+    result = run_compose(filled_env(tmp_path), "config", "-q")
+    assert result.returncode == 0, result.stderr
+
+
+def test_compose_refuses_to_start_while_a_secret_is_missing():
+    # The example as shipped: every secret empty, so compose stops and names one.
+    result = run_compose(ENV_EXAMPLE, "config", "-q")
+    assert result.returncode != 0
+    assert "in docker/.env" in result.stderr + result.stdout
+
+
+# --- what an operator relies on -----------------------------------------------------------
+
+
+def test_every_process_of_the_procfile_runs_as_a_service(services):
+    procfile = [line.split(":", 1)[0] for line in (REPO / "Procfile").read_text().splitlines()]
+    assert sorted(procfile) == sorted(PROCESSES)
+    commands = {command(s)[0] for s in services.values() if command(s)}
+    assert set(PROCESSES) <= commands
+
+
+def test_beat_runs_exactly_once(services):
+    beats = [name for name, s in services.items() if command(s)[:1] == ["beat"]]
+    assert beats == ["beat"]
+    assert services["beat"]["deploy"]["replicas"] == 1
+
+
+def test_the_gpu_ingest_worker_reserves_one_gpu_and_uses_the_cuda_image(services):
+    ingest = services["ingest"]
+    assert command(ingest) == ["ingest"]
+    assert ingest["build"]["dockerfile"] == "docker/Dockerfile.cuda"
+    assert ingest["image"].endswith("-cuda")
+    devices = ingest["deploy"]["resources"]["reservations"]["devices"]
+    assert devices == [{"driver": "nvidia", "count": 1, "capabilities": ["gpu"]}]
+    assert ingest["environment"]["SIGHTLINE_DEVICE"].startswith("cuda")
+
+
+def test_every_long_running_service_has_a_healthcheck(services):
+    for name, service in services.items():
+        if service.get("restart") == "no":
+            continue  # one-shot (migrate)
+        check = service.get("healthcheck")
+        assert check and check.get("test") and not check.get("disable"), name
+
+
+def test_sightline_processes_wait_for_migrations_and_redis(services):
+    for name, service in services.items():
+        if not service.get("image", "").startswith(OWN_IMAGE) or name in ("migrate", "flower"):
+            continue
+        depends = service["depends_on"]
+        assert depends["migrate"]["condition"] == "service_completed_successfully", name
+        assert depends["redis"]["condition"] == "service_healthy", name
+
+
+def test_no_sightline_service_runs_as_root(services):
+    own = [s for s in services.values() if s.get("image", "").startswith(OWN_IMAGE)]
+    assert len(own) >= len(PROCESSES)
+    for service in own:
+        assert str(service.get("user", "10001")).split(":")[0] not in ("root", "0")
+    for dockerfile in ("Dockerfile", "Dockerfile.cuda"):
+        users = re.findall(r"^USER\s+(\S+)", (DOCKER / dockerfile).read_text(), re.MULTILINE)
+        assert users, dockerfile
+        assert users[-1].split(":")[0] not in ("root", "0"), dockerfile
+
+
+def test_no_secret_is_written_in_the_compose_file(services):
+    for name, service in services.items():
+        for key, value in (service.get("environment") or {}).items():
+            if SECRET_NAME.search(key) and value:
+                assert str(value).startswith("${"), f"{name}: {key} is written inline"
+    # Passwords inside URLs (DATABASE_URL, REDIS_URL) are interpolated as well.
+    for match in re.finditer(r"://[^:/@\s]*:([^@\s]+)@", COMPOSE.read_text()):
+        assert match.group(1).startswith("${"), match.group(0)
+    # And the example leaves every secret empty, so no sample value reaches production.
+    example = ENV_EXAMPLE.read_text()
+    for name in (*REQUIRED, "FLOWER_BASIC_AUTH"):
+        assert re.search(rf"^{name}=$", example, re.MULTILINE), name
+
+
+def test_only_the_proxy_is_public_and_flower_listens_on_loopback(services):
+    published = {name: s["ports"] for name, s in services.items() if s.get("ports")}
+    assert set(published) == {"proxy", "flower"}
+    assert all(str(p).startswith("127.0.0.1:") for p in published["flower"])
+
+
+def test_redis_has_a_password_and_an_append_only_file(services):
+    redis = services["redis"]
+    args = command(redis)
+    assert args[args.index("--requirepass") + 1].startswith("${REDIS_PASSWORD")
+    assert args[args.index("--appendonly") + 1] == "yes"
+    assert "redis-cli" in " ".join(redis["healthcheck"]["test"])
+    assert redis["environment"]["REDISCLI_AUTH"].startswith("${REDIS_PASSWORD")
+
+
+def test_data_and_the_model_cache_are_volumes(services):
+    mounts = {name: [str(v) for v in s.get("volumes", [])] for name, s in services.items()}
+    assert "postgres-data:/var/lib/postgresql" in mounts["postgres"]
+    assert "redis-data:/data" in mounts["redis"]
+    assert "media:/data/media" in mounts["web"]
+    assert "models:/data/models" in mounts["ingest"]
+    assert "static:/data/static" in mounts["migrate"]
+    assert "static:/srv/static:ro" in mounts["proxy"]
+
+
+# --- the images ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dockerfile", ["Dockerfile", "Dockerfile.cuda"])
+def test_images_are_multi_stage_with_init_and_healthcheck(dockerfile):
+    text = (DOCKER / dockerfile).read_text()
+    assert len(re.findall(r"^FROM\s", text, re.MULTILINE)) >= 2
+    assert "COPY --from=builder /opt/venv /opt/venv" in text
+    assert 'ENTRYPOINT ["/usr/bin/tini", "--", "/app/docker/entrypoint.sh"]' in text
+    assert re.search(r"^HEALTHCHECK\s", text, re.MULTILINE)
+
+
+def test_dockerignore_keeps_secrets_and_local_state_out_of_images():
+    ignored = (REPO / ".dockerignore").read_text().split()
+    for pattern in ("**/.env", ".git", ".venv", "data"):
+        assert pattern in ignored
+
+
+def test_the_cpu_image_installs_cpu_torch_and_no_test_tools():
+    pinned = re.search(r"^torch===(\S+)", (REPO / "requirements.txt").read_text(), re.MULTILINE)
+    assert pinned, "requirements.txt pins torch with ==="
+    cpu = requirements_for("cpu")
+    assert f"torch=={pinned.group(1)}+cpu" in cpu
+    assert any(re.fullmatch(r"torchvision==\S+\+cpu", line) for line in cpu)
+    assert not any(line.startswith(("pytest", "ruff", "schemathesis")) for line in cpu)
+    assert any(line.startswith("ultralytics==") for line in cpu)
+    cuda = requirements_for("cuda")
+    assert f"torch==={pinned.group(1)}" in cuda
+
+
+def requirements_for(variant: str) -> list[str]:
+    result = subprocess.run(
+        [str(DOCKER / "install-requirements.sh"), variant, "--print"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return [line.strip() for line in result.stdout.splitlines()]
