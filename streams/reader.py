@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextvars
 import logging
 import threading
 import time
@@ -167,7 +168,10 @@ class LatestFrameReader:
         # A local file read as fast as it is consumed, not in real time.
         self._on_demand = not spec.realtime and target.startswith("/")
         self._live_seq = 0
-        self._thread = threading.Thread(target=self._run, name=f"stream {self._shown}", daemon=True)
+        self._context = contextvars.Context()
+        self._thread = threading.Thread(
+            target=lambda: self._context.run(self._run), name=f"stream {self._shown}", daemon=True
+        )
         self._started = False
 
     # --- consumer side -------------------------------------------------------------
@@ -177,6 +181,9 @@ class LatestFrameReader:
             raise RuntimeError("a reader starts once; make a new one")
         self._started = True
         _started_readers.add(self)
+        # The caller's context variables (e.g. the ids its log records carry) follow
+        # the reader into its thread.
+        self._context = contextvars.copy_context()
         self._thread.start()
         return self
 

@@ -4,12 +4,14 @@
 #   - the stream tests: GStreamer's RTSP server (run with Debian's /usr/bin/python3), ffmpeg
 #   - the compose file check (tests/deploy): Debian's docker-compose, unless a
 #     `docker compose` plugin or a docker-compose is already there
+#   - the browser tests (tests/browser): Debian's chromium and chromium-driver
 set -u
 rtsp=(
   python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base
   gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly ffmpeg
 )
 compose=(docker-compose)
+browser=(chromium chromium-driver)
 
 want_rtsp=()
 dpkg -s "${rtsp[@]}" >/dev/null 2>&1 || want_rtsp=("${rtsp[@]}")
@@ -17,18 +19,20 @@ want_compose=()
 if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then
   want_compose=("${compose[@]}")
 fi
-missing=("${want_rtsp[@]}" "${want_compose[@]}")
+want_browser=()
+dpkg -s "${browser[@]}" >/dev/null 2>&1 || want_browser=("${browser[@]}")
+missing=("${want_rtsp[@]}" "${want_compose[@]}" "${want_browser[@]}")
 [ "${#missing[@]}" -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-  echo "note: not root or no apt-get: RTSP and compose tests will skip. Install: ${missing[*]}"
+  echo "note: not root or no apt-get: RTSP, compose and browser tests will skip. Install: ${missing[*]}"
   exit 0
 fi
 log=/tmp/sightline-apt.log
 export DEBIAN_FRONTEND=noninteractive
 echo "installing Debian packages for tests: ${missing[*]}"
 if ! apt-get update -q >"$log" 2>&1; then
-  echo "warning: apt-get update failed (see $log): RTSP and compose tests will skip"
+  echo "warning: apt-get update failed (see $log): RTSP, compose and browser tests will skip"
   exit 0
 fi
 # One install per group, so that one missing package does not cost the other group.
@@ -42,4 +46,5 @@ install() {
 }
 install RTSP "${want_rtsp[@]}"
 install compose "${want_compose[@]}"
+install browser "${want_browser[@]}"
 exit 0
