@@ -240,6 +240,8 @@ SIGHTLINE_DETECTION_RETENTION_DAYS = env_float("SIGHTLINE_DETECTION_RETENTION_DA
 # Model weights cached by sha256; at most this many models loaded per worker process.
 SIGHTLINE_MODEL_CACHE_DIR = Path(env_str("SIGHTLINE_MODEL_CACHE_DIR", str(DATA_DIR / "models")))
 SIGHTLINE_MAX_MODELS = env_int("SIGHTLINE_MAX_MODELS", 4, minimum=1)
+# torch CPU threads of an ingest worker (0: one per core).
+SIGHTLINE_TORCH_THREADS = env_int("SIGHTLINE_TORCH_THREADS", 0, minimum=0)
 # Micro-batching across a worker's streams.
 SIGHTLINE_MAX_BATCH = env_int("SIGHTLINE_MAX_BATCH", 8, minimum=1)
 SIGHTLINE_MAX_WAIT_MS = env_float("SIGHTLINE_MAX_WAIT_MS", 5.0, minimum=-1)

@@ -23,7 +23,6 @@ from django.db import DatabaseError, close_old_connections
 
 from cms.models import Camera, DetectionModel, StreamAssignment
 from inference import InferenceError, MicroBatcher, ModelSource, PredictOptions
-from inference.crops import Crop
 from streams import Frame, LatestFrameReader, SourceSpec
 from tasks import redis_state
 from tasks.publisher import ResultPublisher
@@ -208,12 +207,20 @@ class CameraRunner:
     def _process(self, frame: Frame) -> None:
         self._frames_in += 1
         started = time.monotonic()
+        # Submit every group first: groups on one model can share a batch.
+        pending = []
         for entry in self.groups:
             try:
-                objects = self._detect(entry, frame)
-            except (InferenceError, ValueError) as exc:
-                self._last_error = f"{type(exc).__name__}: {exc}"
-                log.warning("camera %s: inference failed: %s", self.camera_id, exc)
+                future = entry.batcher.submit(frame.image, entry.options, crop=entry.group.crop)
+            except (InferenceError, ValueError) as exc:  # a crop outside this frame
+                self._inference_failed(exc)
+                continue
+            pending.append((entry, future))
+        for entry, future in pending:
+            try:
+                objects = future.result(timeout=INFERENCE_TIMEOUT_S)
+            except (InferenceError, ValueError, TimeoutError) as exc:
+                self._inference_failed(exc)
                 continue
             payload = [o.to_dict() for o in objects]
             for display_id in entry.group.display_ids:
@@ -229,12 +236,9 @@ class CameraRunner:
             elapsed_ms if self._latency_ms is None else 0.8 * self._latency_ms + 0.2 * elapsed_ms
         )
 
-    def _detect(self, entry: _Group, frame: Frame) -> list[Any]:
-        if entry.group.crop is None:
-            return entry.batcher.detect(frame.image, entry.options, timeout=INFERENCE_TIMEOUT_S)
-        crop = Crop.from_box(entry.group.crop, frame.image.shape)
-        found = entry.batcher.detect(crop.apply(frame.image), entry.options, INFERENCE_TIMEOUT_S)
-        return crop.to_frame(found)
+    def _inference_failed(self, exc: Exception) -> None:
+        self._last_error = f"{type(exc).__name__}: {exc}"
+        log.warning("camera %s: inference failed: %s", self.camera_id, exc)
 
     def _snapshot(self, frame: Frame) -> None:
         """Keep the newest frame as a JPEG in Redis for the API and the admin."""

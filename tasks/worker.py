@@ -9,6 +9,7 @@ once while the warm shutdown completes.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from typing import Any
@@ -89,6 +90,11 @@ class IngestWorker(bootsteps.StartStopStep):
     def start(self, worker: Any) -> None:
         global _ingest_runtime
         runtime = _ingest_runtime = worker_runtime(worker.hostname, worker.concurrency)
+        # Once per process, before any inference thread runs: building an ultralytics
+        # predictor would otherwise change it process-wide (to cores - 1).
+        import torch
+
+        torch.set_num_threads(settings.SIGHTLINE_TORCH_THREADS or os.cpu_count() or 1)
         log.info(
             "ingest worker %s: device %s, capacity %d",
             runtime.name,

@@ -191,3 +191,29 @@ def test_model_is_warmed_up_once_at_load(detection_weights, bus, options):
 
     assert predictor is not None and predictor.done_warmup
     assert detector._yolo.predictor is predictor  # options never rebuild it
+
+
+@pytest.fixture(scope="module")
+def onnx_weights(detection_weights: Path, tmp_path_factory) -> Path:
+    from inference.ultralytics_env import yolo_class
+
+    work = tmp_path_factory.mktemp("export-onnx")
+    source = work / "model.pt"
+    source.write_bytes(detection_weights.read_bytes())
+    exported = yolo_class()(str(source)).export(format="onnx", imgsz=IMGSZ, simplify=False)
+    cached = work / "4567cdef.onnx"  # named like a cache entry
+    Path(exported).rename(cached)
+    return cached
+
+
+@pytest.mark.slow
+@exporting
+def test_onnx_export_runs_and_matches_ultralytics(onnx_weights, bus, options):
+    detector = UltralyticsDetector(onnx_weights, name="onnx", imgsz=640)
+
+    [objects] = detector.detect([bus], options)
+
+    [reference] = reference_predict(onnx_weights, [bus], conf=UNTRAINED_CONFIDENCE, imgsz=IMGSZ)
+    assert len(objects) > 0
+    assert_detections_match(objects, reference)
+    assert detector.info.class_names[0] == "person"

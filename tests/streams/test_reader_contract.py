@@ -156,3 +156,29 @@ def test_a_file_not_in_realtime_is_read_as_fast_as_it_is_consumed(tmp_path):
         assert reader.status().frames_skipped == 0
     finally:
         reader.stop()
+
+
+def test_the_reader_thread_inherits_the_callers_context(tmp_path):
+    import contextvars
+    import logging
+
+    from tests.support.media import write_video
+
+    tag = contextvars.ContextVar("tag", default="none")
+    seen: list[str] = []
+
+    class Remember(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(tag.get())
+
+    handler = Remember()
+    logging.getLogger("streams").addHandler(handler)
+    video = write_video(tmp_path / "clip.mp4", frames=5, fps=25)
+    tag.set("camera-7")
+    reader = LatestFrameReader(SourceSpec(str(video)), allow_files=True).start()
+    try:
+        assert reader.wait_newer(None, timeout=10) is not None
+    finally:
+        reader.stop()
+        logging.getLogger("streams").removeHandler(handler)
+    assert seen and set(seen) == {"camera-7"}
