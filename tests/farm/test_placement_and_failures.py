@@ -14,6 +14,7 @@ from tasks import redis_state
 from tasks.reconcile import reconcile_once, run_reconcile
 from tasks.state import WorkerInfo
 from tests.farm.conftest import wait_for
+from tests.support.workers import reset_broker_connections
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -155,6 +156,7 @@ def test_redis_restart_under_a_running_farm_moves_nothing(farm_factory, embedded
     # everything in Redis is gone, as after a restart without persistence
     embedded_redis.stop()
     embedded_redis.start()
+    reset_broker_connections()  # this test process's pooled broker connections are dead
     wait_for(lambda: placement(farm, cameras) == {a.name: 1, b.name: 1}, 60, "convergence")
     # over one heartbeat timeout, with reconciles running: a mass reassignment would show now
     deadline = time.monotonic() + 12

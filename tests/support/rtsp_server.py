@@ -21,6 +21,7 @@ import select
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -83,6 +84,7 @@ class RtspServer:
     port: int = 0
     host: str = "127.0.0.1"
     _proc: subprocess.Popen[str] | None = field(default=None, repr=False)
+    _log: Path | None = field(default=None, repr=False)
 
     def url(self, mount: str | None = None, *, with_credentials: bool = False) -> str:
         mount = mount or self.mounts[0]
@@ -111,14 +113,18 @@ class RtspServer:
         if self.username:
             env["RTSP_TEST_USERNAME"] = self.username
             env["RTSP_TEST_PASSWORD"] = self.password
-        self._proc = subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=None,
-            text=True,
-            env=env,
-        )
+        # Its stderr goes to a file: a killed server's last words must not interleave
+        # with pytest's output, but a server that fails to start shows them.
+        self._log = Path(tempfile.mkstemp(prefix="rtsp-server-", suffix=".log")[1])
+        with self._log.open("w") as log:
+            self._proc = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                env=env,
+            )
         try:
             self.port = self._wait_ready(timeout)
         except BaseException:
@@ -137,7 +143,10 @@ class RtspServer:
                     return int(line.split()[1])
                 if not line and self._proc.poll() is not None:
                     break
-        raise RuntimeError(f"RTSP test server did not start (exit code {self._proc.poll()})")
+        raise RuntimeError(
+            f"RTSP test server did not start (exit code {self._proc.poll()}):\n"
+            + self._log.read_text(errors="replace")[-3000:]
+        )
 
     def kill(self) -> None:
         """SIGKILL, like a camera losing power; returns when the process is gone."""

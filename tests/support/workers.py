@@ -10,6 +10,8 @@ import time
 import uuid
 from pathlib import Path
 
+import kombu.pools
+import redis
 from django.conf import settings
 from django.db import connection
 
@@ -40,6 +42,15 @@ def child_env(**extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+def reset_broker_connections() -> None:
+    """Drop this process's pooled broker connections (dead after a Redis restart).
+
+    Celery does the same after a fork, when inherited connections are unusable.
+    """
+    kombu.pools.reset()  # closes them and forgets the pools kombu keeps per broker URL
+    app._after_fork()
 
 
 class CeleryWorker:
@@ -78,8 +89,11 @@ class CeleryWorker:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"worker exited early:\n{self.log()}")
-            if app.control.ping(destination=[self.name], timeout=0.5):
-                return self
+            try:
+                if app.control.ping(destination=[self.name], timeout=0.5):
+                    return self
+            except (OSError, redis.ConnectionError):
+                reset_broker_connections()  # the next try connects afresh
         self.kill()
         raise TimeoutError(f"worker {self.name} did not answer within {timeout} s:\n{self.log()}")
 
