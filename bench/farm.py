@@ -109,6 +109,10 @@ def run(args: argparse.Namespace, scratch: Path) -> None:
     predict = {"imgsz": args.imgsz, "conf": CONFIDENCE, "verbose": False}
     for frame in frames[:5]:
         yolo.predict(frame, **predict)  # warm-up, as the farm had
+    # The same torch threads as the ingest worker (building the predictor set cores - 1).
+    import torch
+
+    torch.set_num_threads(settings.SIGHTLINE_TORCH_THREADS or os.cpu_count() or 1)
     done, started = 0, time.perf_counter()
     while time.perf_counter() - started < args.seconds:
         yolo.predict(frames[done % len(frames)], **predict)
@@ -118,6 +122,7 @@ def run(args: argparse.Namespace, scratch: Path) -> None:
     print(
         f"{args.cameras} video-file cameras (640x480), imgsz {args.imgsz}, CPU, one ingest worker"
     )
+    print(f"torch threads: {torch.get_num_threads()} in the baseline and in the ingest worker")
     print(f"{'bare ultralytics predict loop':<36}{bare_fps:>8.1f} frames/s")
     print(f"{'through the farm (results/s)':<36}{farm_fps:>8.1f} frames/s")
     ratio = farm_fps / bare_fps

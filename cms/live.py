@@ -1,7 +1,7 @@
 """A display's live state in Redis: its latest result and its live event channel.
 
 - ``sightline:display:<id>:latest``  JSON of the newest delivered result (for /display/state/)
-- ``sightline:display:<id>:events``  pub/sub channel: one JSON message per delivered event
+- ``sightline:display:<id>:events``  pub/sub channel: a JSON list of delivered events per message
 - ``sightline:display:<id>:policy``  the event policy's memory (last delivered signature, time)
 
 Pub/sub carries only the live push to connected clients; a client that was away
@@ -56,9 +56,12 @@ def push_delivered(client: redis.Redis, detections: list[Any], received_at: floa
         if detection.id > getattr(newest.get(detection.display_id), "id", 0):
             newest[detection.display_id] = detection
     current = client.mget([latest_key(d) for d in newest]) if newest else []
-    pipe = client.pipeline(transaction=False)
+    events: dict[int, list[dict[str, Any]]] = {}
     for detection in detections:
-        pipe.publish(events_channel(detection.display_id), _dump(event_payload(detection)))
+        events.setdefault(detection.display_id, []).append(event_payload(detection))
+    pipe = client.pipeline(transaction=False)
+    for display_id, batch in events.items():  # one message per display per batch
+        pipe.publish(events_channel(display_id), _dump(batch))
     for (display_id, detection), raw in zip(newest.items(), current, strict=True):
         if raw is None or json.loads(raw).get("detection_id", 0) < detection.id:
             state = {**event_payload(detection), "detection_id": detection.id}
@@ -70,9 +73,9 @@ def _dump(payload: Any) -> str:
     return json.dumps(payload, separators=(",", ":"))
 
 
-def publish_event(client: redis.Redis, display_id: int, event: dict[str, Any]) -> None:
-    """``event`` has ``id`` (the Detection id), ``frame_seq``, ``frame_time``, ``objects``."""
-    client.publish(events_channel(display_id), json.dumps(event, separators=(",", ":")))
+def publish_events(client: redis.Redis, display_id: int, events: list[dict[str, Any]]) -> None:
+    """Each event has ``id`` (the Detection id), ``frame_seq``, ``frame_time``, ``objects``."""
+    client.publish(events_channel(display_id), _dump(events))
 
 
 def policy_key(display_id: int) -> str:

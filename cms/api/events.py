@@ -141,12 +141,12 @@ async def event_stream(
                     yield ": keepalive\n\n"
                     last_write = clock()
                 continue
-            event = parse_message(message.get("data"))
-            if event is None or (last_id is not None and event["id"] <= last_id):
-                continue  # already sent by the replay
-            last_id = event["id"]
-            yield format_event(event)
-            last_write = clock()
+            for event in parse_message(message.get("data")):
+                if last_id is not None and event["id"] <= last_id:
+                    continue  # already sent by the replay
+                last_id = event["id"]
+                yield format_event(event)
+                last_write = clock()
     except redis.RedisError as exc:
         # The client reconnects (after `retry`) with Last-Event-ID and misses nothing.
         log.warning("event stream of display %s ended, Redis unavailable: %s", display_id, exc)
@@ -183,23 +183,34 @@ def missed_events(display_id: int, after: int, limit: int) -> list[dict[str, Any
     ]
 
 
-def parse_message(data: Any) -> dict[str, Any] | None:
-    """A live channel message as event data; None for a malformed one (logged, skipped)."""
+def parse_message(data: Any) -> list[dict[str, Any]]:
+    """A live channel message (a JSON list of events) as event data, oldest first.
+
+    A malformed event is logged and skipped; the rest of the message still counts.
+    """
     try:
-        message = json.loads(data)
-        event_id = message["id"]
-        if not isinstance(event_id, int) or isinstance(event_id, bool):
-            raise TypeError("id is not an integer")
-        return event_data(
-            id=event_id,
-            frame_seq=message.get("frame_seq"),
-            frame_time=parse_time(message.get("frame_time")),
-            generation=message.get("generation"),
-            objects=message.get("objects") or [],
-        )
-    except (TypeError, ValueError, KeyError) as exc:
-        log.warning("skipped a malformed live event: %s", exc)
-        return None
+        events = json.loads(data)
+    except (TypeError, ValueError) as exc:
+        log.warning("skipped a malformed live message: %s", exc)
+        return []
+    parsed = []
+    for message in events if isinstance(events, list) else [events]:
+        try:
+            event_id = message["id"]
+            if not isinstance(event_id, int) or isinstance(event_id, bool):
+                raise TypeError("id is not an integer")
+            parsed.append(
+                event_data(
+                    id=event_id,
+                    frame_seq=message.get("frame_seq"),
+                    frame_time=parse_time(message.get("frame_time")),
+                    generation=message.get("generation"),
+                    objects=message.get("objects") or [],
+                )
+            )
+        except (TypeError, ValueError, KeyError) as exc:
+            log.warning("skipped a malformed live event: %s", exc)
+    return parsed
 
 
 def event_data(

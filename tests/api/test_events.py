@@ -31,7 +31,7 @@ def server(django_db_setup, django_db_blocker, tmp_path_factory):
 
 def deliver(redis_client, detection):
     """What the results consumer does once a Detection row is stored: publish it live."""
-    live.publish_event(redis_client, detection.display_id, event_payload(detection))
+    live.publish_events(redis_client, detection.display_id, [event_payload(detection)])
 
 
 def rest_item(token, detection_id):
@@ -217,3 +217,11 @@ def test_event_stream_answers_503_when_redis_is_unreachable(settings, async_clie
 
     assert response.status_code == 503
     assert "Redis" in response.json()["detail"]
+
+
+def test_a_live_message_carries_a_batch_and_skips_only_malformed_events():
+    from cms.api.events import parse_message
+
+    data = '[{"id": 5, "frame_seq": 1, "objects": []}, {"id": "x"}, {"id": 6, "frame_seq": 2}]'
+    assert [e["id"] for e in parse_message(data)] == [5, 6]
+    assert parse_message("not json") == []

@@ -184,7 +184,7 @@ def test_latest_state_and_live_event_carry_the_stored_id(publish, consumer, disp
     detection = Detection.objects.get()
     message = pubsub.get_message(timeout=5)
     pubsub.close()
-    event = json.loads(message["data"])
+    [event] = json.loads(message["data"])
     assert event["id"] == detection.id and event["frame_seq"] == 7
     latest = live.read_latest(redis_client, display.id)
     assert latest["detection_id"] == detection.id
