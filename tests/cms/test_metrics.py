@@ -22,7 +22,7 @@ def samples(client) -> dict[tuple[str, tuple], float]:
     return found
 
 
-def test_metrics_report_workers_streams_reconcile_and_results(client, redis_client):
+def populate(redis_client) -> None:
     now = time.time()
     redis_state.write_worker(
         redis_client, WorkerInfo("gpu-1", "cuda:0", 8, (1, 2), 40, 50, 20, 30, last_seen=now)
@@ -43,6 +43,9 @@ def test_metrics_report_workers_streams_reconcile_and_results(client, redis_clie
     redis_client.xadd(streams.results_stream(), {"r": "{}"})
     streams.dead_letter(redis_client, "1-0", {b"r": b"x"}, "boom", 5)
 
+
+def test_metrics_report_workers_streams_reconcile_and_results(client, redis_client):
+    populate(redis_client)
     found = samples(client)
     assert found[("sightline_workers_online", ())] == 1
     assert found[("sightline_worker_streams", (("worker", "gpu-1"),))] == 2
@@ -67,3 +70,19 @@ def test_metrics_token_is_required_when_set(client, settings, redis_client):
     ok = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-me")
     assert ok.status_code == 200
     assert b"sightline_redis_up 1.0" in ok.content
+
+
+def test_alert_rules_use_only_metrics_that_exist(client, redis_client):
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    rules = yaml.safe_load(
+        (Path(__file__).resolve().parents[2] / "docker/prometheus/alerts.yml").read_text()
+    )
+    populate(redis_client)
+    exported = {name for name, _ in samples(client)}  # what Prometheus stores
+    for rule in rules["groups"][0]["rules"]:
+        used = set(re.findall(r"sightline_[a-z_]+", rule["expr"]))
+        assert used and used <= exported, (rule["alert"], used - exported)
