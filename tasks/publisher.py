@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
+import orjson
 import redis
 from django.conf import settings
 
@@ -42,7 +42,7 @@ class ResultPublisher:
         try:
             self.client.xadd(
                 settings.SIGHTLINE_RESULTS_STREAM,
-                {"r": json.dumps(message, separators=(",", ":"))},
+                {"r": orjson.dumps(message)},
                 maxlen=settings.SIGHTLINE_RESULTS_MAXLEN,
                 approximate=True,
             )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 
 class MalformedResult(ValueError):
@@ -41,7 +42,7 @@ _INT_FIELDS = ("display", "camera", "model", "generation", "seq")
 def parse_result(message_id: str, fields: dict[bytes, bytes]) -> DeliveredResult:
     """Parse a stream entry written by tasks.publisher; raise MalformedResult with the reason."""
     try:
-        data = json.loads(fields[b"r"])
+        data = orjson.loads(fields[b"r"])
     except (KeyError, ValueError, UnicodeDecodeError) as exc:
         raise MalformedResult(f"not a result entry: {exc}") from None
     if not isinstance(data, dict):
