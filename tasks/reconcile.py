@@ -234,11 +234,18 @@ def _record_pending(pending: dict[int, str]) -> None:
     StreamAssignment.objects.exclude(camera_id__in=list(pending)).exclude(pending_reason="").update(
         pending_reason=""
     )
+    if not pending:
+        return
+    StreamAssignment.objects.bulk_create(
+        [StreamAssignment(camera_id=camera_id) for camera_id in pending], ignore_conflicts=True
+    )
+    by_reason: dict[str, list[int]] = {}
     for camera_id, reason in pending.items():
-        StreamAssignment.objects.get_or_create(camera_id=camera_id)
-        StreamAssignment.objects.filter(camera_id=camera_id).exclude(pending_reason=reason).update(
+        by_reason.setdefault(reason, []).append(camera_id)
+    for reason, camera_ids in by_reason.items():  # a few distinct reasons, not one per camera
+        StreamAssignment.objects.filter(camera_id__in=camera_ids).exclude(
             pending_reason=reason
-        )
+        ).update(pending_reason=reason)
 
 
 def run_reconcile() -> int:

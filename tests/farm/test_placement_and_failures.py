@@ -63,17 +63,23 @@ def test_cameras_spread_capacity_holds_and_a_new_worker_takes_nothing(farm_facto
     assert farm.workers_online()[c.name].running == ()
 
 
+def two_cameras_on_one_worker_then_another(farm, prefix: str) -> tuple:
+    """(cameras, the worker running both, a second worker that joined afterwards)."""
+    first = farm.ingest(capacity=4)
+    cameras = [farm.camera(f"{prefix}{i}", fps=1) for i in range(2)]
+    for camera in cameras:
+        farm.display(f"d-{camera.identifier}", camera)
+    wait_for(lambda: placement(farm, cameras) == {first.name: 2}, 60, "both on one worker")
+    second = farm.ingest(capacity=4)
+    wait_for(lambda: second.name in farm.workers_online(), 30, "the second worker")
+    return cameras, first, second
+
+
 def test_killed_worker_cameras_move_within_15s_and_its_restart_resumes_nothing(farm_factory):
     farm = farm_factory()
     farm.control()
     farm.start_beat()
-    doomed = farm.ingest(capacity=4)
-    cameras = [farm.camera(f"k{i}", fps=1) for i in range(2)]
-    for camera in cameras:
-        farm.display(f"d-{camera.identifier}", camera)
-    wait_for(lambda: placement(farm, cameras) == {doomed.name: 2}, 60, "both on the doomed worker")
-    survivor = farm.ingest(capacity=4)
-    wait_for(lambda: survivor.name in farm.workers_online(), 30, "the survivor")
+    cameras, doomed, survivor = two_cameras_on_one_worker_then_another(farm, "k")
     before = generations(cameras)
 
     doomed.kill()
@@ -97,13 +103,7 @@ def test_killed_worker_cameras_move_within_15s_and_its_restart_resumes_nothing(f
 def test_sigterm_moves_cameras_within_5s(farm_factory):
     farm = farm_factory()
     farm.control()
-    leaving = farm.ingest(capacity=4)
-    cameras = [farm.camera(f"t{i}", fps=1) for i in range(2)]
-    for camera in cameras:
-        farm.display(f"d-{camera.identifier}", camera)
-    wait_for(lambda: placement(farm, cameras) == {leaving.name: 2}, 60, "both on one worker")
-    staying = farm.ingest(capacity=4)
-    wait_for(lambda: staying.name in farm.workers_online(), 30, "the second worker")
+    cameras, leaving, staying = two_cameras_on_one_worker_then_another(farm, "t")
 
     stopped = time.monotonic()
     threading.Thread(target=leaving.terminate, daemon=True).start()
