@@ -15,7 +15,7 @@ app.conf.task_create_missing_queues = True
 
 @app.task(name="bench.store_one", ignore_result=True)
 def store_one(raw: str) -> None:
+    from cms import redis_connection
     from cms.results.processing import process_batch
-    from tasks import redis_state
 
-    process_batch([("0-0", {b"r": raw.encode()})], redis_state.client())
+    process_batch([("0-0", {b"r": raw.encode()})], redis_connection.client())

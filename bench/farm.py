@@ -40,7 +40,7 @@ def main() -> None:
         LOG_LEVEL="WARNING",
     )
     os.environ.pop("DATABASE_URL", None)
-    from tasks.embedded_redis import EmbeddedRedis
+    from cms.embedded_redis import EmbeddedRedis
 
     with EmbeddedRedis(scratch / "redis") as redis_server:
         os.environ["REDIS_URL"] = redis_server.url
@@ -55,10 +55,11 @@ def run(args: argparse.Namespace, scratch: Path) -> None:
     from django.core.files import File
     from django.core.management import call_command
 
+    from cms import redis_connection
     from cms.demo import untrained_weights, write_demo_clip
+    from cms.farm import farm_keys
+    from cms.farm.reconcile import run_reconcile
     from cms.models import Camera, DetectionModel, Display
-    from tasks import redis_state
-    from tasks.reconcile import run_reconcile
 
     call_command("migrate", verbosity=0)
     clip = write_demo_clip(scratch / "clip.mp4")
@@ -83,9 +84,9 @@ def run(args: argparse.Namespace, scratch: Path) -> None:
         ],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
-    client = redis_state.client()
+    client = redis_connection.client()
     try:
-        wait(lambda: redis_state.read_workers(client), 60, "the ingest worker")
+        wait(lambda: farm_keys.read_workers(client), 60, "the ingest worker")
         run_reconcile()
         stream = settings.SIGHTLINE_RESULTS_STREAM
         wait(lambda: client.xlen(stream) >= 20 * args.cameras, 120, "results to flow (warm-up)")

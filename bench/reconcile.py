@@ -34,7 +34,7 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cms.settings")
     embedded = None
     if not os.environ.get("REDIS_URL"):
-        from tasks.embedded_redis import EmbeddedRedis
+        from cms.embedded_redis import EmbeddedRedis
 
         embedded = EmbeddedRedis(scratch / "redis").start()
         os.environ["REDIS_URL"] = embedded.url
@@ -52,18 +52,19 @@ def run(args: argparse.Namespace) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from cms.models import Camera, DetectionModel, Display, StreamAssignment
-    from tasks import redis_state
-    from tasks.planner import plan
-    from tasks.reconcile import (
+    from cms import redis_connection
+    from cms.farm import farm_keys
+    from cms.farm.heartbeats import StreamInfo, WorkerInfo
+    from cms.farm.planner import plan
+    from cms.farm.reconcile import (
         load_assignments,
         load_desired,
         plan_settings,
         reconcile_once,
     )
-    from tasks.state import StreamInfo, WorkerInfo
+    from cms.models import Camera, DetectionModel, Display, StreamAssignment
 
-    r = redis_state.client()
+    r = redis_connection.client()
     r.flushdb()
     model = DetectionModel.objects.create(name="yolov8n", hub_name="yolov8n.pt")
     cameras = Camera.objects.bulk_create(
@@ -93,7 +94,7 @@ def run(args: argparse.Namespace) -> None:
     def heartbeat() -> None:
         while not stop.is_set():
             for name in names:
-                redis_state.write_worker(
+                farm_keys.write_worker(
                     r, WorkerInfo(name, "cuda:0", capacity, cpu_percent=30, last_seen=time.time())
                 )
             stop.wait(2)
@@ -110,7 +111,7 @@ def run(args: argparse.Namespace) -> None:
     starts = full.value["commands"].get("Start", 0)
     # The workers report their streams as running.
     for a in StreamAssignment.objects.exclude(worker=""):
-        redis_state.write_stream(
+        farm_keys.write_stream(
             r, StreamInfo(a.camera_id, a.worker, a.generation, a.spec_hash, "online")
         )
     idle = timed(reconcile_once)
@@ -118,8 +119,8 @@ def run(args: argparse.Namespace) -> None:
     # Baseline: the pure parts alone (load from the database, plan without I/O).
     loaded = timed(lambda: (load_desired(), load_assignments()))
     desired, assignments = loaded.value
-    workers = redis_state.read_workers(r)
-    streams = redis_state.read_streams(r, sorted(assignments))
+    workers = farm_keys.read_workers(r)
+    streams = farm_keys.read_streams(r, sorted(assignments))
     planned = timed(
         lambda: plan(
             desired,

@@ -132,7 +132,7 @@ def _answers(url: str) -> bool:
 
 def run_scenario(scenario: str, messages: int) -> dict:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cms.settings")
-    from tasks.embedded_redis import EmbeddedRedis
+    from cms.embedded_redis import EmbeddedRedis
 
     redis_server = None
     if not os.environ.get("REDIS_URL"):
@@ -202,10 +202,10 @@ def fill(client, displays, messages: int) -> None:
 
 
 def consume(displays, messages: int, *, store: bool) -> dict:
+    from cms import redis_connection
     from cms.models import Detection
-    from cms.results import processing, streams
+    from cms.results import processing, results_stream
     from cms.results.consumer import ResultsConsumer
-    from tasks import redis_state
 
     if not store:
         # Unsaved rows with ids: everything but the insert (the baseline of the path).
@@ -222,8 +222,8 @@ def consume(displays, messages: int, *, store: bool) -> dict:
             }  # fmt: skip
 
         processing._store = unsaved
-    client = redis_state.client()
-    streams.ensure_group(client)
+    client = redis_connection.client()
+    results_stream.ensure_group(client)
     fill(client, displays, messages)
     consumer = ResultsConsumer(client, "bench")
     consumer.block_ms = 1
@@ -240,13 +240,13 @@ def consume(displays, messages: int, *, store: bool) -> dict:
 def latency(displays, *, rate: int, seconds: float) -> dict:
     from django.conf import settings
 
-    from cms.results import streams
+    from cms import redis_connection
+    from cms.results import results_stream
     from cms.results.consumer import ResultsConsumer
     from cms.signals import detection_received
-    from tasks import redis_state
 
-    client = redis_state.client()
-    streams.ensure_group(client)
+    client = redis_connection.client()
+    results_stream.ensure_group(client)
     delays: list[float] = []
 
     def measure(sender, *, result, **kwargs) -> None:
@@ -254,13 +254,13 @@ def latency(displays, *, rate: int, seconds: float) -> dict:
 
     detection_received.connect(measure)
     stop = threading.Event()
-    consumer = ResultsConsumer(redis_state.client(), "bench")
+    consumer = ResultsConsumer(redis_connection.client(), "bench")
     consumer.block_ms = 100
     thread = threading.Thread(target=consumer.run, args=(stop,))
     thread.start()
     total = int(rate * seconds)
     started = time.perf_counter()
-    producer = redis_state.client()
+    producer = redis_connection.client()
     for seq in range(total):
         delay = started + seq / rate - time.perf_counter()
         if delay > 0:

@@ -9,7 +9,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from cms import live
+from cms import live, redis_connection
 from cms.admin_widgets import (
     ClientOnlineFilter,
     DisplayFarmStateFilter,
@@ -19,11 +19,10 @@ from cms.admin_widgets import (
     snapshot_image,
     status_badge,
 )
+from cms.farm.reconcile import restart_camera
 from cms.farm_status import CameraStatus, camera_statuses
 from cms.models import Camera, Detection, DetectionModel, Display
 from streams.urls import redact_url
-from tasks import redis_state
-from tasks.reconcile import restart_camera
 
 
 class FarmStatusChangeList(ChangeList):
@@ -240,7 +239,7 @@ class DisplayAdmin(admin.ModelAdmin):
 
     @admin.display(description="latest")
     def latest_detections(self, display: Display) -> str:
-        latest = live.read_latest(redis_state.client(), display.pk) if display.pk else None
+        latest = live.read_latest(redis_connection.client(), display.pk) if display.pk else None
         if not latest:
             return "nothing delivered yet"
         objects = latest.get("objects") or []

@@ -11,34 +11,34 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
+from cms import redis_connection
 from cms.api.services import cluster_overview
+from cms.farm.reconcile import request_reconcile, restart_camera
 from cms.models import Camera
-from cms.results import streams
-from tasks import redis_state
-from tasks.reconcile import request_reconcile, restart_camera
+from cms.results import results_stream
 
 
 def dead_letters_view(request: HttpRequest) -> HttpResponse:
     """List dead-lettered results with their errors; replay or discard the selected ones."""
     if not request.user.has_perm("cms.view_detection"):
         raise PermissionDenied
-    client = redis_state.client()
+    client = redis_connection.client()
     if request.method == "POST":
         if not request.user.has_perm("cms.add_detection"):
             raise PermissionDenied
         ids = request.POST.getlist("ids")
         if request.POST.get("action") == "replay":
-            count = streams.replay_dead_letters(client, ids)
+            count = results_stream.replay_dead_letters(client, ids)
             messages.success(request, f"Replayed {count} dead letters onto the results stream.")
         elif request.POST.get("action") == "discard" and ids:
-            client.xdel(streams.dead_letter_stream(), *ids)
+            client.xdel(results_stream.dead_letter_stream(), *ids)
             messages.success(request, f"Discarded {len(ids)} dead letters.")
         return redirect("admin-dead-letters")
     context = {
         **admin.site.each_context(request),
         "title": "Dead letters",
-        "letters": streams.dead_letters(client),
-        "total": client.xlen(streams.dead_letter_stream()),
+        "letters": results_stream.dead_letters(client),
+        "total": client.xlen(results_stream.dead_letter_stream()),
         "can_replay": request.user.has_perm("cms.add_detection"),
         "max_deliveries": settings.SIGHTLINE_RESULTS_MAX_DELIVERIES,
     }
@@ -64,10 +64,10 @@ def farm_dashboard_view(request: HttpRequest) -> HttpResponse:
 def farm_state_view(request: HttpRequest) -> JsonResponse:
     """Workers, streams, pending work, the last reconcile and the dead-letter count."""
     _require(request, "cms.view_camera")
-    client = redis_state.client()
+    client = redis_connection.client()
     try:
         state = cluster_overview(client)
-        state["dead_letters"] = client.xlen(streams.dead_letter_stream())
+        state["dead_letters"] = client.xlen(results_stream.dead_letter_stream())
     except redis.RedisError as exc:
         return JsonResponse({"error": f"Redis unreachable: {exc}"}, status=503)
     return JsonResponse(state)

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 import redis
 
+from cms import redis_connection
+from cms.farm import farm_keys
+from cms.farm.heartbeats import StreamInfo
 from cms.models import StreamAssignment
-from tasks import redis_state
-from tasks.state import StreamInfo
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ def camera_statuses(camera_ids: Iterable[int]) -> dict[int, CameraStatus]:
     ids = list(camera_ids)
     assignments = StreamAssignment.objects.in_bulk(ids)
     try:
-        streams = redis_state.read_streams(redis_state.client(), ids)
+        streams = farm_keys.read_streams(redis_connection.client(), ids)
     except redis.RedisError as exc:
         return {i: CameraStatus("unknown", reason=f"Redis unreachable ({exc})") for i in ids}
     return {i: status_of(assignments.get(i), streams.get(i)) for i in ids}

@@ -15,7 +15,9 @@ from typing import Any
 import orjson
 import redis
 
-PREFIX = "sightline:display"
+from cms import redis_connection
+
+PREFIX = f"{redis_connection.PREFIX}:display"
 
 
 def latest_key(display_id: int) -> str:

@@ -17,8 +17,9 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from cms.results import streams as results_streams
-from tasks import redis_state
+from cms import redis_connection
+from cms.farm import farm_keys
+from cms.results import results_stream
 
 STREAM_STATES = ("connecting", "online", "recovering", "failed")
 LAG_COUNT_CAP = 10_000
@@ -26,11 +27,11 @@ LAG_COUNT_CAP = 10_000
 
 class FarmCollector:
     def collect(self) -> Iterator[Metric]:
-        r = redis_state.client()
+        r = redis_connection.client()
         try:
-            workers = redis_state.read_workers(r)
-            streams = redis_state.read_all_streams(r)
-            report = redis_state.read_report(r) or {}
+            workers = farm_keys.read_workers(r)
+            streams = farm_keys.read_all_streams(r)
+            report = farm_keys.read_report(r) or {}
             results = _results_figures(r)
         except redis.RedisError:
             up = GaugeMetricFamily("sightline_redis_up", "Whether Redis answered the scrape")
@@ -124,11 +125,11 @@ def _reconcile_metrics(report: dict) -> Iterator[Metric]:
 
 
 def _results_figures(r: redis.Redis) -> dict:
-    stream = results_streams.results_stream()
+    stream = results_stream.results_stream()
     lag = pending = 0
     if r.exists(stream):
         for group in r.xinfo_groups(stream):
-            if group["name"] in (results_streams.GROUP, results_streams.GROUP.encode()):
+            if group["name"] in (results_stream.GROUP, results_stream.GROUP.encode()):
                 pending = group.get("pending") or 0
                 lag = group.get("lag")
                 if lag is None:  # Redis < 7 does not report it: count, up to a cap
@@ -138,8 +139,8 @@ def _results_figures(r: redis.Redis) -> dict:
     return {
         "lag": lag,
         "pending": pending,
-        "dead": r.xlen(results_streams.dead_letter_stream()),
-        "counters": results_streams.counters(r),
+        "dead": r.xlen(results_stream.dead_letter_stream()),
+        "counters": results_stream.counters(r),
     }
 
 

@@ -57,7 +57,7 @@ _BOOKKEEPING_FIELDS = {
 @receiver([post_save, post_delete], sender=Display)
 @receiver([post_save, post_delete], sender=DetectionModel)
 def reconcile_after_commit(sender: type, instance: Any, **kwargs: Any) -> None:
-    from tasks.reconcile import request_reconcile
+    from cms.farm.reconcile import request_reconcile
 
     update_fields = kwargs.get("update_fields")
     if update_fields and set(update_fields) <= _BOOKKEEPING_FIELDS:

@@ -70,28 +70,29 @@ def check_control() -> str:
 
 
 def check_ingest() -> str:
-    from tasks import redis_state
+    from cms import redis_connection
+    from cms.farm import farm_keys
 
     name = f"ingest@{socket.gethostname()}"
-    if not redis_state.client().exists(redis_state.worker_key(name)):
+    if not redis_connection.client().exists(farm_keys.worker_key(name)):
         raise Unhealthy(f"{name} has no live heartbeat in Redis")
     return f"{name} heartbeats"
 
 
 def check_results() -> str:
-    from cms.results import streams
-    from tasks import redis_state
+    from cms import redis_connection
+    from cms.results import results_stream
 
-    client = redis_state.client()
-    stream, prefix = streams.results_stream(), f"{socket.gethostname()}-"
-    consumers = client.xinfo_consumers(stream, streams.GROUP)
+    client = redis_connection.client()
+    stream, prefix = results_stream.results_stream(), f"{socket.gethostname()}-"
+    consumers = client.xinfo_consumers(stream, results_stream.GROUP)
     idle = [c["idle"] for c in consumers if _text(c["name"]).startswith(prefix)]
     if idle and min(idle) <= RESULTS_MAX_IDLE_MS:
         return f"a consumer {prefix}* read {min(idle)} ms ago"
     # Before Redis 7.2 a read that finds nothing does not reset "idle": a quiet stream
     # is healthy as long as nothing waits for this group.
     last = _text(client.xinfo_stream(stream)["last-generated-id"])
-    group = next(g for g in client.xinfo_groups(stream) if _text(g["name"]) == streams.GROUP)
+    group = next(g for g in client.xinfo_groups(stream) if _text(g["name"]) == results_stream.GROUP)
     if _text(group["last-delivered-id"]) == last:
         return "nothing waits on the results stream"
     raise Unhealthy(f"results wait and no consumer {prefix}* read within a minute")

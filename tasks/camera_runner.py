@@ -21,15 +21,16 @@ import redis
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 
+from cms import redis_connection
+from cms.farm import farm_keys
+from cms.farm.desired import CameraSpec, InferenceGroup, ModelSpec, inference_groups
+from cms.farm.heartbeats import StreamInfo
+from cms.farm.reconcile import load_desired
 from cms.models import Camera, DetectionModel, StreamAssignment
 from inference import InferenceError, MicroBatcher, ModelSource, PredictOptions
 from streams import Frame, LatestFrameReader, SourceSpec
-from tasks import redis_state
 from tasks.publisher import ResultPublisher
-from tasks.reconcile import load_desired
-from tasks.runtime import WorkerRuntime
-from tasks.specs import CameraSpec, InferenceGroup, ModelSpec, inference_groups
-from tasks.state import StreamInfo
+from tasks.worker_runtime import WorkerRuntime
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class CameraRunner:
         self.camera_id = camera_id
         self.generation = generation
         self.runtime = runtime
-        self.redis = redis_state.client()
+        self.redis = redis_connection.client()
         self.publisher = ResultPublisher(self.redis, camera_id=camera_id, generation=generation)
         self.spec: CameraSpec | None = None
         self.reader: LatestFrameReader | None = None
@@ -109,14 +110,14 @@ class CameraRunner:
             self.reader = None
         self._release_models()
         with contextlib.suppress(redis.RedisError):  # it expires by itself anyway
-            redis_state.delete_stream(self.redis, self.camera_id, self.generation)
+            farm_keys.delete_stream(self.redis, self.camera_id, self.generation)
 
     # --- fencing and spec changes --------------------------------------------------------
 
     def _current(self) -> bool | None:
         """True/False when the generation could be checked, None when it could not."""
         try:
-            published = redis_state.read_assignment(self.redis, self.camera_id)
+            published = farm_keys.read_assignment(self.redis, self.camera_id)
         except redis.RedisError:
             published = None
         if published is not None:
@@ -250,7 +251,7 @@ class CameraRunner:
         ok, jpeg = cv2.imencode(".jpg", frame.image, [cv2.IMWRITE_JPEG_QUALITY, 80])
         if ok:
             with contextlib.suppress(redis.RedisError):
-                redis_state.write_snapshot(self.redis, self.camera_id, jpeg.tobytes())
+                farm_keys.write_snapshot(self.redis, self.camera_id, jpeg.tobytes())
 
     # --- heartbeat ---------------------------------------------------------------------------
 
@@ -281,7 +282,7 @@ class CameraRunner:
             updated=time.time(),
         )
         try:
-            redis_state.write_stream(self.redis, info)
+            farm_keys.write_stream(self.redis, info)
         except redis.RedisError as exc:
             log.warning("camera %s: heartbeat failed: %s", self.camera_id, exc)
 

@@ -6,33 +6,19 @@ import socket
 
 from celery import shared_task
 
-from tasks import redis_state
-from tasks.reconcile import request_reconcile, run_reconcile
+from cms.farm.reconcile import reconcile_if_workers_changed, run_reconcile
 
 
 @shared_task(name="tasks.control.reconcile", ignore_result=True)
 def reconcile() -> int:
-    """Make what runs follow what the database wants (see tasks.reconcile)."""
+    """Make what runs follow what the database wants (see cms.farm.reconcile)."""
     return run_reconcile()
 
 
 @shared_task(name="tasks.control.watch_workers", ignore_result=True)
 def watch_workers() -> None:
     """Reconcile as soon as an ingest worker appears or goes silent (run every 2 s by beat)."""
-    r = redis_state.client()
-    online = set(redis_state.read_workers(r))
-    known = {name.decode() for name in r.smembers(redis_state.KNOWN_ONLINE)}
-    if online == known:
-        return
-    pipe = r.pipeline()
-    pipe.delete(redis_state.KNOWN_ONLINE)
-    if online:
-        pipe.sadd(redis_state.KNOWN_ONLINE, *online)
-    pipe.execute()
-    gone, joined = known - online, online - known
-    request_reconcile(
-        f"workers offline: {sorted(gone)}" if gone else f"workers joined: {sorted(joined)}"
-    )
+    reconcile_if_workers_changed()
 
 
 @shared_task(name="tasks.control.echo")

@@ -12,7 +12,7 @@ import logging
 from celery import shared_task
 
 from cms.logs import log_context
-from tasks.runtime import worker_runtime
+from tasks.worker_runtime import worker_runtime
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,11 @@ from celery.signals import celeryd_after_setup, worker_shutting_down
 from click import Option
 from django.conf import settings
 
+from cms import redis_connection
+from cms.farm import farm_keys
+from cms.farm.heartbeats import WorkerInfo
 from cms.logs import set_process_context
-from tasks import redis_state
-from tasks.runtime import WorkerRuntime, worker_runtime
-from tasks.state import WorkerInfo
+from tasks.worker_runtime import WorkerRuntime, worker_runtime
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,9 @@ class Heartbeat(threading.Thread):
         psutil.cpu_percent(interval=None)  # the first reading is meaningless
         while not self.runtime.stopping.is_set():
             try:
-                redis_state.write_worker(redis_state.client(), worker_info(self.runtime, process))
+                farm_keys.write_worker(
+                    redis_connection.client(), worker_info(self.runtime, process)
+                )
             except redis.RedisError as exc:
                 log.warning("worker heartbeat failed: %s", exc)
             self.runtime.stopping.wait(settings.SIGHTLINE_WORKER_HEARTBEAT_S)
@@ -124,10 +127,10 @@ def leave_farm(reason: str) -> None:
         return
     _left.set()
     try:
-        redis_state.remove_worker(redis_state.client(), runtime.name)
+        farm_keys.remove_worker(redis_connection.client(), runtime.name)
     except redis.RedisError as exc:
         log.warning("could not deregister %s: %s", runtime.name, exc)
-    from tasks.reconcile import request_reconcile
+    from cms.farm.reconcile import request_reconcile
 
     request_reconcile(f"{runtime.name}: {reason}")
 

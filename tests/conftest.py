@@ -17,8 +17,8 @@ import pytest
 import redis
 from django.conf import settings
 
+from cms.embedded_redis import EmbeddedRedis
 from cms.environment import redis_broker_url
-from tasks.embedded_redis import EmbeddedRedis
 
 _session_dir = Path(tempfile.mkdtemp(prefix="sightline-tests-"))
 _embedded_redis: EmbeddedRedis | None = None

@@ -13,10 +13,10 @@ from django.utils.dateparse import parse_datetime
 
 from cms import live
 from cms.api.drawing import draw_detections
+from cms.farm import farm_keys
+from cms.farm.heartbeats import StreamInfo
 from cms.models import Camera, Detection, Display, StreamAssignment
 from streams.urls import redact_text
-from tasks import redis_state
-from tasks.state import StreamInfo
 
 # "online" is the stream state in which frames arrive (streams.entities.StreamState).
 RUNNING_STATE = "online"
@@ -35,7 +35,7 @@ def display_state(display: Display, r: redis.Redis, *, now: float | None = None)
     """The display's newest result (from Redis) and whether its camera's stream runs."""
     now = time.time() if now is None else now
     latest = live.read_latest(r, display.id) or {}
-    stream = redis_state.read_streams(r, [display.camera_id]).get(display.camera_id)
+    stream = farm_keys.read_streams(r, [display.camera_id]).get(display.camera_id)
     frame_time = parse_time(latest.get("frame_time"))
     live_wanted = display.enabled and display.camera.enabled and display.model.enabled
     return {
@@ -94,9 +94,9 @@ def rotate_display_token(display: Display) -> str:
 
 def cluster_overview(r: redis.Redis) -> dict[str, Any]:
     """Workers, running streams, pending cameras and the last reconcile, for /api/v1/cluster/."""
-    workers = redis_state.read_workers(r)
-    streams = redis_state.read_all_streams(r)
-    report = redis_state.read_report(r)
+    workers = farm_keys.read_workers(r)
+    streams = farm_keys.read_all_streams(r)
+    report = farm_keys.read_report(r)
     pending = list(
         StreamAssignment.objects.exclude(pending_reason="")
         .select_related("camera")
@@ -123,7 +123,7 @@ def camera_snapshot(camera: Camera, r: redis.Redis, *, boxes: bool) -> bytes:
 
     Raises NotRunning when there is no current frame.
     """
-    jpeg = redis_state.read_snapshot(r, camera.id)
+    jpeg = farm_keys.read_snapshot(r, camera.id)
     if jpeg is None:
         raise NotRunning(not_running_reason(camera, r))
     if not boxes:
@@ -141,7 +141,7 @@ def camera_snapshot(camera: Camera, r: redis.Redis, *, boxes: bool) -> bytes:
 def not_running_reason(camera: Camera, r: redis.Redis) -> str:
     if not camera.enabled:
         return "The camera is disabled."
-    stream = redis_state.read_streams(r, [camera.id]).get(camera.id)
+    stream = farm_keys.read_streams(r, [camera.id]).get(camera.id)
     if stream is not None:
         why = f" ({stream.reason})" if stream.reason else ""
         return f"No frame yet: the stream is {stream.state}{why}."

@@ -20,12 +20,12 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from cms import redis_connection
 from cms.api.auth import DisplayClient
-from tasks import redis_state
 
 log = logging.getLogger(__name__)
 
-PREFIX = "sightline:api:throttle:display"
+KEY_PREFIX = f"{redis_connection.PREFIX}:api:throttle:display"
 RATE = re.compile(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)")
 
 
@@ -68,7 +68,7 @@ def allow(key: str, limit: int, period_s: int, now: float | None = None) -> tupl
     window = int(now // period_s)
     window_key = f"{key}:{window}"
     try:
-        pipe = redis_state.client().pipeline(transaction=False)
+        pipe = redis_connection.client().pipeline(transaction=False)
         pipe.incr(window_key)
         pipe.expire(window_key, period_s + 1)
         count, _ = pipe.execute()
@@ -79,7 +79,7 @@ def allow(key: str, limit: int, period_s: int, now: float | None = None) -> tupl
 
 
 def display_throttle_key(display_id: int) -> str:
-    return f"{PREFIX}:{display_id}"
+    return f"{KEY_PREFIX}:{display_id}"
 
 
 def allow_display(display_id: int) -> tuple[bool, float]:

@@ -23,6 +23,7 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 from rest_framework.viewsets import ModelViewSet
 
+from cms import redis_connection
 from cms.api import services
 from cms.api.auth import DisplayTokenAuthentication
 from cms.api.permissions import IsDisplayClient, OperatorModelPermissions, OperatorPermissions
@@ -44,9 +45,8 @@ from cms.api.serializers import (
     HeartbeatSerializer,
 )
 from cms.api.throttling import DisplayRateThrottle
+from cms.farm.reconcile import request_reconcile
 from cms.models import Camera, DetectionModel, Display
-from tasks import redis_state
-from tasks.reconcile import request_reconcile
 
 DISPLAY_TAG = "display client"
 # Routes take any path segment so a malformed id is a JSON 404 from the view, not Django's page.
@@ -86,7 +86,7 @@ class DisplayStateView(DisplayClientView):
         responses={200: DisplayStateSerializer, **errors(401, 429, 503)},
     )
     def get(self, request: Request) -> Response:
-        state = services.display_state(self.display, redis_state.client())
+        state = services.display_state(self.display, redis_connection.client())
         return Response(DisplayStateSerializer(state).data)
 
 
@@ -234,7 +234,9 @@ class ClusterView(APIView):
         responses={200: ClusterSerializer, **errors(401, 403, 503)},
     )
     def get(self, request: Request) -> Response:
-        return Response(ClusterSerializer(services.cluster_overview(redis_state.client())).data)
+        return Response(
+            ClusterSerializer(services.cluster_overview(redis_connection.client())).data
+        )
 
 
 class ReconcileView(APIView):
@@ -290,7 +292,7 @@ class CameraSnapshotView(APIView):
         camera = get_object_or_404(Camera, pk=pk)
         try:
             jpeg = services.camera_snapshot(
-                camera, redis_state.client(), boxes=query.validated_data["boxes"]
+                camera, redis_connection.client(), boxes=query.validated_data["boxes"]
             )
         except services.NotRunning as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)

@@ -17,7 +17,7 @@ import redis
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections
 
-from cms.results import streams
+from cms.results import results_stream
 from cms.results.processing import BatchOutcome, process_batch
 
 log = logging.getLogger(__name__)
@@ -37,8 +37,8 @@ class ResultsConsumer:
         self._claim_cursor = "0-0"
 
     def run(self, stop: threading.Event) -> None:
-        streams.ensure_group(self.client)
-        log.info("results consumer %s ready on %s", self.name, streams.results_stream())
+        results_stream.ensure_group(self.client)
+        log.info("results consumer %s ready on %s", self.name, results_stream.results_stream())
         while not stop.is_set():
             try:
                 self.step()
@@ -54,13 +54,13 @@ class ResultsConsumer:
             return 0
         outcome = self._process(entries)
         if outcome.done:
-            self.client.xack(streams.results_stream(), streams.GROUP, *outcome.done)
+            self.client.xack(results_stream.results_stream(), results_stream.GROUP, *outcome.done)
         by_id = dict(entries)
         for message_id, error in outcome.malformed.items():
             log.warning("results: malformed message %s: %s", message_id, error)
-            streams.dead_letter(self.client, message_id, by_id[message_id], error, 1)
+            results_stream.dead_letter(self.client, message_id, by_id[message_id], error, 1)
         self._handle_failures(outcome.failed, by_id)
-        streams.count(
+        results_stream.count(
             self.client,
             delivered=outcome.delivered,
             stale_dropped=outcome.stale,
@@ -72,8 +72,8 @@ class ResultsConsumer:
 
     def _claim(self) -> list[Entry]:
         next_cursor, claimed, *_ = self.client.xautoclaim(
-            streams.results_stream(),
-            streams.GROUP,
+            results_stream.results_stream(),
+            results_stream.GROUP,
             self.name,
             min_idle_time=self.claim_idle_ms,
             start_id=self._claim_cursor,
@@ -84,9 +84,9 @@ class ResultsConsumer:
 
     def _read_new(self) -> list[Entry]:
         response = self.client.xreadgroup(
-            streams.GROUP,
+            results_stream.GROUP,
             self.name,
-            {streams.results_stream(): ">"},
+            {results_stream.results_stream(): ">"},
             count=self.batch_size,
             block=self.block_ms,
         )
@@ -122,12 +122,14 @@ class ResultsConsumer:
         """Failed messages stay pending (claimed again later) until they fail too often."""
         for message_id, error in failed.items():
             pending = self.client.xpending_range(
-                streams.results_stream(), streams.GROUP, message_id, message_id, 1
+                results_stream.results_stream(), results_stream.GROUP, message_id, message_id, 1
             )
             deliveries = pending[0]["times_delivered"] if pending else self.max_deliveries
             log.warning("results: message %s failed (%d): %s", message_id, deliveries, error)
             if deliveries >= self.max_deliveries:
-                streams.dead_letter(self.client, message_id, by_id[message_id], error, deliveries)
+                results_stream.dead_letter(
+                    self.client, message_id, by_id[message_id], error, deliveries
+                )
 
 
 def _id(message_id: bytes | str) -> str:

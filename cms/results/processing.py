@@ -18,12 +18,12 @@ from django.conf import settings
 from django.db import transaction
 
 from cms import live
+from cms.farm import farm_keys
 from cms.logs import log_context
 from cms.models import Detection, Display, StreamAssignment
 from cms.results.messages import DeliveredResult, MalformedResult, parse_result
 from cms.results.policy import PolicyState, should_deliver
 from cms.signals import detection_received
-from tasks import redis_state
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def _drop_stale(
     missing = []
     camera_ids = sorted({r.camera_id for r in results})
     for camera_id, published in zip(
-        camera_ids, redis_state.read_assignments(client, camera_ids), strict=True
+        camera_ids, farm_keys.read_assignments(client, camera_ids), strict=True
     ):
         if published is None:
             missing.append(camera_id)

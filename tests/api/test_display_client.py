@@ -10,9 +10,9 @@ from rest_framework.authtoken.models import Token
 
 from cms import live
 from cms.api.services import rotate_display_token
+from cms.farm import farm_keys
+from cms.farm.heartbeats import StreamInfo
 from cms.models import Display
-from tasks import redis_state
-from tasks.state import StreamInfo
 from tests.api.conftest import PERSON, make_detection, token_client
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +79,7 @@ def test_state_shows_the_latest_result_and_a_running_stream(display_a, redis_cli
             "received_at": time.time(),
         },
     )
-    redis_state.write_stream(
+    farm_keys.write_stream(
         redis_client,
         StreamInfo(
             camera_id=display.camera_id, worker="w1", generation=3, spec_hash="x", state="online"
@@ -99,7 +99,7 @@ def test_state_shows_the_latest_result_and_a_running_stream(display_a, redis_cli
 
 def test_state_is_not_running_while_the_stream_recovers(display_a, redis_client):
     display, token = display_a
-    redis_state.write_stream(
+    farm_keys.write_stream(
         redis_client,
         StreamInfo(
             camera_id=display.camera_id,

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from cms import live
+from cms.farm import farm_keys
+from cms.farm.heartbeats import StreamInfo, WorkerInfo
 from cms.models import StreamAssignment
-from tasks import redis_state
-from tasks.state import StreamInfo, WorkerInfo
 from tests.api.conftest import PERSON
 from tests.factories import make_camera, make_display
 
@@ -29,7 +29,7 @@ def test_cluster_shows_workers_streams_pending_and_the_last_reconcile(operator, 
     waiting = make_camera(name="Dock")
     StreamAssignment.objects.create(camera=waiting, pending_reason="no worker has room")
     now = time.time()
-    redis_state.write_worker(
+    farm_keys.write_worker(
         redis_client,
         WorkerInfo(
             name="gpu-1@host",
@@ -44,7 +44,7 @@ def test_cluster_shows_workers_streams_pending_and_the_last_reconcile(operator, 
             last_seen=now,
         ),
     )
-    redis_state.write_stream(
+    farm_keys.write_stream(
         redis_client,
         StreamInfo(
             camera_id=running.id,
@@ -61,7 +61,7 @@ def test_cluster_shows_workers_streams_pending_and_the_last_reconcile(operator, 
             updated=now,
         ),
     )
-    redis_state.write_report(
+    farm_keys.write_report(
         redis_client,
         {
             "finished_at": "2025-01-01T12:00:00+00:00",
@@ -108,7 +108,7 @@ def test_cluster_of_an_empty_farm(operator):
 def test_snapshot_of_a_running_camera(operator, redis_client):
     camera = make_camera()
     jpeg = black_jpeg()
-    redis_state.write_snapshot(redis_client, camera.id, jpeg)
+    farm_keys.write_snapshot(redis_client, camera.id, jpeg)
 
     response = operator.get(f"/api/v1/cameras/{camera.id}/snapshot.jpg")
 
@@ -119,7 +119,7 @@ def test_snapshot_of_a_running_camera(operator, redis_client):
 
 def test_snapshot_with_boxes_draws_the_displays_latest_detections(operator, redis_client):
     display = make_display()
-    redis_state.write_snapshot(redis_client, display.camera_id, black_jpeg())
+    farm_keys.write_snapshot(redis_client, display.camera_id, black_jpeg())
     live.write_latest(redis_client, display.id, {"id": 1, "objects": [PERSON]})
 
     response = operator.get(f"/api/v1/cameras/{display.camera_id}/snapshot.jpg", {"boxes": 1})
@@ -145,7 +145,7 @@ def test_snapshot_of_a_camera_that_is_not_running_is_404_with_a_reason(operator,
 
 def test_snapshot_of_a_connecting_stream_says_so(operator, redis_client):
     camera = make_camera()
-    redis_state.write_stream(
+    farm_keys.write_stream(
         redis_client,
         StreamInfo(camera_id=camera.id, worker="w", generation=1, spec_hash="s"),
     )
@@ -169,5 +169,5 @@ def test_reconcile_request_marks_the_farm_for_a_reconcile(operator, redis_client
     response = operator.post("/api/v1/reconcile/")
 
     assert response.status_code == 202
-    assert redis_client.get(redis_state.RECONCILE_DIRTY) == b"1"
-    assert b"root" in redis_client.get(redis_state.RECONCILE_SCHEDULED)
+    assert redis_client.get(farm_keys.RECONCILE_DIRTY) == b"1"
+    assert b"root" in redis_client.get(farm_keys.RECONCILE_SCHEDULED)

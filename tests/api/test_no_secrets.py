@@ -7,9 +7,9 @@ import time
 import pytest
 
 from cms import live
+from cms.farm import farm_keys
+from cms.farm.heartbeats import StreamInfo
 from cms.models import StreamAssignment
-from tasks import redis_state
-from tasks.state import StreamInfo
 from tests.api.conftest import PERSON, make_detection, token_client
 from tests.factories import make_camera, make_model
 
@@ -33,7 +33,7 @@ def farm(operator, redis_client):
     display_id, token = created.json()["id"], created.json()["token"]
     make_detection(camera.displays.get())
     error = f"401 from https://viewer:{PASSWORD}@cam.example.com ({PASSWORD})"
-    redis_state.write_stream(
+    farm_keys.write_stream(
         redis_client,
         StreamInfo(
             camera_id=camera.id, worker="w", generation=1, spec_hash="s", last_error=error,
@@ -41,7 +41,7 @@ def farm(operator, redis_client):
         ),
     )  # fmt: skip
     StreamAssignment.objects.create(camera=camera, pending_reason=f"failed: {error}")
-    redis_state.write_snapshot(redis_client, camera.id, b"\xff\xd8 not really a jpeg")
+    farm_keys.write_snapshot(redis_client, camera.id, b"\xff\xd8 not really a jpeg")
     live.write_latest(redis_client, display_id, {"id": 1, "objects": [PERSON]})
     return {"camera": camera.id, "display": display_id, "token": token}
 

@@ -45,14 +45,14 @@ def farm(superuser, redis_client):
     """Rows for generated requests to hit: ids, a staff token and a display token."""
     from rest_framework.authtoken.models import Token
 
-    from tasks import redis_state
+    from cms.farm import farm_keys
 
     displays = [display_with_token()[0] for _ in range(3)]
     display, display_token = display_with_token()
     for _ in range(3):
         make_detection(display)
     cameras = [make_camera() for _ in range(3)] + [d.camera for d in displays]
-    redis_state.write_snapshot(redis_client, cameras[0].id, b"\xff\xd8\xff\xd9")
+    farm_keys.write_snapshot(redis_client, cameras[0].id, b"\xff\xd8\xff\xd9")
     return {
         "staff_token": Token.objects.create(user=superuser).key,
         "display_token": display_token,

@@ -6,7 +6,8 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tasks import redis_state
+from cms import redis_connection
+from cms.farm import farm_keys
 from tests.farm.conftest import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -22,7 +23,7 @@ def test_operator_sees_the_running_stream_and_its_frame(
     camera = farm.camera("entrance", fps=2)
     farm.display("entrance-screen", camera, crop_x1=0, crop_y1=0, crop_x2=160, crop_y2=120)
     wait_for(lambda: farm.running_on(camera) == worker.name, 90, "the camera to run")
-    wait_for(lambda: redis_state.read_snapshot(redis_state.client(), camera.id), 30, "a frame")
+    wait_for(lambda: farm_keys.read_snapshot(redis_connection.client(), camera.id), 30, "a frame")
     django_user_model.objects.create_superuser("operator", "", "operator-pass-123")
     wait = WebDriverWait(browser, 30)
 

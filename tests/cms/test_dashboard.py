@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cms import live
+from cms.farm import farm_keys
+from cms.farm.heartbeats import StreamInfo, WorkerInfo
 from cms.models import Detection, Display, StreamAssignment
-from cms.results import streams
-from tasks import redis_state
-from tasks.state import StreamInfo, WorkerInfo
+from cms.results import results_stream
 from tests.factories import make_display
 
 pytestmark = pytest.mark.django_db
@@ -27,11 +27,11 @@ def running(redis_client):
     StreamAssignment.objects.create(camera=display.camera, worker="gpu-1@rack", generation=2)
     StreamAssignment.objects.create(camera=pending.camera, pending_reason="no ingest worker online")
     now = time.time()
-    redis_state.write_worker(
+    farm_keys.write_worker(
         redis_client,
         WorkerInfo("gpu-1@rack", "cuda:0", 8, (display.camera_id,), 30, 40, last_seen=now),
     )
-    redis_state.write_stream(
+    farm_keys.write_stream(
         redis_client,
         StreamInfo(
             display.camera_id,
@@ -50,7 +50,7 @@ def running(redis_client):
 
 def test_dashboard_and_its_state(admin_client, running, redis_client):
     display, pending = running
-    streams.dead_letter(redis_client, "1-0", {b"r": b"x"}, "boom", 5)
+    results_stream.dead_letter(redis_client, "1-0", {b"r": b"x"}, "boom", 5)
     page = admin_client.get(reverse("admin-farm"))
     assert page.status_code == 200
     assert b"Reconcile now" in page.content
@@ -79,8 +79,8 @@ def test_dashboard_needs_permission(client, django_user_model):
 def test_reconcile_now_requests_a_reconcile(admin_client, redis_client):
     response = admin_client.post(reverse("admin-farm-reconcile"))
     assert response.status_code == 302
-    assert redis_client.exists(redis_state.RECONCILE_DIRTY)
-    assert redis_client.exists(redis_state.RECONCILE_SCHEDULED)
+    assert redis_client.exists(farm_keys.RECONCILE_DIRTY)
+    assert redis_client.exists(farm_keys.RECONCILE_SCHEDULED)
 
 
 def test_restart_fences_the_running_task_and_asks_for_a_reconcile(
@@ -91,8 +91,8 @@ def test_restart_fences_the_running_task_and_asks_for_a_reconcile(
     assert response.status_code == 302
     assignment = StreamAssignment.objects.get(camera=display.camera)
     assert (assignment.generation, assignment.worker) == (3, "")
-    assert redis_state.read_assignment(redis_client, display.camera_id)[0] == 3
-    assert redis_client.exists(redis_state.RECONCILE_DIRTY)
+    assert farm_keys.read_assignment(redis_client, display.camera_id)[0] == 3
+    assert redis_client.exists(farm_keys.RECONCILE_DIRTY)
     assert (
         admin_client.get(reverse("admin-camera-restart", args=[display.camera_id])).status_code
         == 405

@@ -7,10 +7,10 @@ import time
 import pytest
 from django.urls import reverse
 
+from cms.farm import farm_keys
+from cms.farm.heartbeats import StreamInfo
 from cms.farm_status import camera_statuses, status_of
 from cms.models import StreamAssignment
-from tasks import redis_state
-from tasks.state import StreamInfo
 from tests.factories import make_display
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +41,7 @@ def test_admin_lists_show_running_and_pending_cameras(admin_client, redis_client
     StreamAssignment.objects.create(
         camera=pending.camera, pending_reason="every ingest worker is at capacity"
     )
-    redis_state.write_stream(
+    farm_keys.write_stream(
         redis_client,
         StreamInfo(
             running.camera_id,

@@ -13,6 +13,7 @@ import threading
 import numpy as np
 import pytest
 
+from cms import redis_connection
 from cms.logs import (
     ContextFilter,
     JsonFormatter,
@@ -22,11 +23,10 @@ from cms.logs import (
     mask_secrets,
     set_process_context,
 )
-from cms.results import streams
+from cms.results import results_stream
 from cms.results.consumer import ResultsConsumer
 from cms.signals import detection_received
 from streams import Frame
-from tasks import redis_state
 from tasks.publisher import ResultPublisher
 from tests.factories import make_display
 from tests.support.workers import REPO, CeleryWorker, child_env
@@ -242,8 +242,8 @@ def test_detection_receivers_log_with_the_display_and_camera(capture, redis_clie
 
     detection_received.connect(receiver)
     try:
-        streams.ensure_group(redis_client)
-        ResultsConsumer(redis_state.client(), "logs-test").step()
+        results_stream.ensure_group(redis_client)
+        ResultsConsumer(redis_connection.client(), "logs-test").step()
     finally:
         detection_received.disconnect(receiver)
     record = next(r for r in capture.records if r.name == "tests.receiver")

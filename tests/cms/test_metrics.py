@@ -7,9 +7,9 @@ import time
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from cms.results import streams
-from tasks import redis_state
-from tasks.state import StreamInfo, WorkerInfo
+from cms.farm import farm_keys
+from cms.farm.heartbeats import StreamInfo, WorkerInfo
+from cms.results import results_stream
 
 
 def samples(client) -> dict[tuple[str, tuple], float]:
@@ -24,24 +24,24 @@ def samples(client) -> dict[tuple[str, tuple], float]:
 
 def populate(redis_client) -> None:
     now = time.time()
-    redis_state.write_worker(
+    farm_keys.write_worker(
         redis_client, WorkerInfo("gpu-1", "cuda:0", 8, (1, 2), 40, 50, 20, 30, last_seen=now)
     )
-    redis_state.write_stream(
+    farm_keys.write_stream(
         redis_client,
         StreamInfo(
             1, "gpu-1", 3, "h", "online", fps_in=5, fps_out=4.5, frame_age=0.12, latency_ms=35
         ),
     )
-    redis_state.write_stream(
+    farm_keys.write_stream(
         redis_client, StreamInfo(2, "gpu-1", 1, "h", "recovering", reason="timeout")
     )
-    redis_state.write_report(
+    farm_keys.write_report(
         redis_client, {"duration_ms": 42.0, "commands": {"Start": 2}, "pending": {"9": "x"}}
     )
-    streams.ensure_group(redis_client)
-    redis_client.xadd(streams.results_stream(), {"r": "{}"})
-    streams.dead_letter(redis_client, "1-0", {b"r": b"x"}, "boom", 5)
+    results_stream.ensure_group(redis_client)
+    redis_client.xadd(results_stream.results_stream(), {"r": "{}"})
+    results_stream.dead_letter(redis_client, "1-0", {b"r": b"x"}, "boom", 5)
 
 
 def test_metrics_report_workers_streams_reconcile_and_results(client, redis_client):

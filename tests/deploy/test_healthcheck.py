@@ -11,9 +11,10 @@ import uuid
 
 import pytest
 
-from cms.results import streams
-from tasks import app, redis_state
-from tasks.state import WorkerInfo
+from cms.farm import farm_keys
+from cms.farm.heartbeats import WorkerInfo
+from cms.results import results_stream
+from tasks import app
 from tests.deploy.conftest import load_healthcheck
 from tests.support.workers import REPO, child_env
 
@@ -47,24 +48,26 @@ def test_ingest_is_healthy_while_its_heartbeat_lives(healthcheck, redis_client, 
     name = f"ingest@{socket.gethostname()}"
     assert run(healthcheck, "ingest") == 1
     assert "no live heartbeat" in capsys.readouterr().out
-    redis_state.write_worker(redis_client, WorkerInfo(name=name, device="cpu", capacity=2))
+    farm_keys.write_worker(redis_client, WorkerInfo(name=name, device="cpu", capacity=2))
     assert run(healthcheck, "ingest") == 0
-    redis_state.remove_worker(redis_client, name)
+    farm_keys.remove_worker(redis_client, name)
     assert run(healthcheck, "ingest") == 1
 
 
 def test_results_is_unhealthy_when_results_wait_and_no_consumer_here_reads(
     healthcheck, redis_client, monkeypatch
 ):
-    streams.ensure_group(redis_client)
-    stream = streams.results_stream()
+    results_stream.ensure_group(redis_client)
+    stream = results_stream.results_stream()
     assert run(healthcheck, "results") == 0  # a quiet stream: nothing waits
     redis_client.xadd(stream, {"r": "{}"})
     assert run(healthcheck, "results") == 1  # a result waits, no consumer of this host
-    redis_client.xreadgroup(streams.GROUP, "elsewhere-1", {stream: ">"}, count=1)
+    redis_client.xreadgroup(results_stream.GROUP, "elsewhere-1", {stream: ">"}, count=1)
     redis_client.xadd(stream, {"r": "{}"})
     assert run(healthcheck, "results") == 1  # another host's consumer does not count
-    redis_client.xreadgroup(streams.GROUP, f"{socket.gethostname()}-7", {stream: ">"}, count=1)
+    redis_client.xreadgroup(
+        results_stream.GROUP, f"{socket.gethostname()}-7", {stream: ">"}, count=1
+    )
     assert run(healthcheck, "results") == 0
     monkeypatch.setattr(healthcheck, "RESULTS_MAX_IDLE_MS", -1)  # as if it stopped reading
     redis_client.xadd(stream, {"r": "{}"})

@@ -13,8 +13,9 @@ from typing import Any, TypeVar
 import pytest
 from django.core.files import File
 
+from cms import redis_connection
+from cms.farm import farm_keys
 from cms.models import Camera, DetectionModel, Display, StreamAssignment
-from tasks import redis_state
 from tests.support.media import write_video
 from tests.support.models import UNTRAINED_CONFIDENCE, build_detection_weights
 from tests.support.workers import REPO, CeleryWorker, child_env
@@ -128,10 +129,10 @@ class Farm:
     # --- observations ------------------------------------------------------------------
 
     def streams(self) -> dict[int, Any]:
-        return redis_state.read_all_streams(redis_state.client())
+        return farm_keys.read_all_streams(redis_connection.client())
 
     def workers_online(self) -> dict[str, Any]:
-        return redis_state.read_workers(redis_state.client())
+        return farm_keys.read_workers(redis_connection.client())
 
     def running_on(self, camera: Camera) -> str | None:
         """The worker an online stream of the camera's current generation runs on."""
@@ -144,7 +145,7 @@ class Farm:
     def results_for(self, display: Display) -> list[dict[str, Any]]:
         from django.conf import settings
 
-        entries = redis_state.client().xrange(settings.SIGHTLINE_RESULTS_STREAM)
+        entries = redis_connection.client().xrange(settings.SIGHTLINE_RESULTS_STREAM)
         found = [json.loads(fields[b"r"]) for _, fields in entries]
         return [r for r in found if r["display"] == display.id]
 

@@ -8,10 +8,11 @@ import time
 import pytest
 from django.core.files.base import ContentFile
 
+from cms import redis_connection
+from cms.farm import farm_keys
+from cms.farm.commands import Assignment
 from cms.farm_status import camera_statuses
 from cms.models import DetectionModel, Display, StreamAssignment
-from tasks import redis_state
-from tasks.state import Assignment
 from tests.farm.conftest import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -41,7 +42,7 @@ def test_display_created_runs_on_a_worker_with_results_and_shared_decode(farm_fa
     # the worker filled in the class names and keeps a snapshot of the newest frame
     assert DetectionModel.objects.get(pk=first.model_id).class_names["0"] == "person"
     jpeg = wait_for(
-        lambda: redis_state.read_snapshot(redis_state.client(), camera.id), 10, "a snapshot"
+        lambda: farm_keys.read_snapshot(redis_connection.client(), camera.id), 10, "a snapshot"
     )
     assert jpeg.startswith(b"\xff\xd8")
 
@@ -89,8 +90,8 @@ def test_a_fenced_task_stops_within_2s_and_a_late_start_exits_at_once(farm_facto
 
     # when another generation takes over (as a reconcile elsewhere would)
     StreamAssignment.objects.filter(camera=camera).update(generation=assignment.generation + 1)
-    redis_state.publish_assignments(
-        redis_state.client(), [Assignment(camera.id, "elsewhere", assignment.generation + 1)]
+    farm_keys.publish_assignments(
+        redis_connection.client(), [Assignment(camera.id, "elsewhere", assignment.generation + 1)]
     )
     fenced = time.monotonic()
     wait_for(

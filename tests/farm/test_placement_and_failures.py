@@ -9,10 +9,10 @@ from collections import Counter
 import pytest
 from celery.utils import worker_direct
 
+from cms.farm import farm_keys
+from cms.farm.heartbeats import WorkerInfo
+from cms.farm.reconcile import reconcile_once, run_reconcile
 from cms.models import StreamAssignment
-from tasks import redis_state
-from tasks.reconcile import reconcile_once, run_reconcile
-from tasks.state import WorkerInfo
 from tests.farm.conftest import wait_for
 from tests.support.workers import reset_broker_connections
 
@@ -124,7 +124,7 @@ def test_two_reconciles_at_once_assign_each_camera_exactly_once(farm_factory, re
     redis_client.flushdb()  # drop the triggers those saves sent; nobody consumes them here
     now = time.time()
     for name in ("w1", "w2"):
-        redis_state.write_worker(redis_client, WorkerInfo(name, "cpu", 20, last_seen=now))
+        farm_keys.write_worker(redis_client, WorkerInfo(name, "cpu", 20, last_seen=now))
 
     barrier = threading.Barrier(2)
 

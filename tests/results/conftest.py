@@ -5,10 +5,10 @@ import time
 import numpy as np
 import pytest
 
-from cms.results import streams
+from cms import redis_connection
+from cms.results import results_stream
 from cms.results.consumer import ResultsConsumer
 from streams import Frame
-from tasks import redis_state
 from tasks.publisher import ResultPublisher
 from tests.factories import make_display
 
@@ -43,8 +43,8 @@ def person(x=10.0):
 def consumer(redis_client, settings):
     settings.SIGHTLINE_RESULTS_BLOCK_MS = 50
     settings.SIGHTLINE_RESULTS_CLAIM_IDLE_MS = 100
-    streams.ensure_group(redis_client)
-    return ResultsConsumer(redis_state.client(), "test-consumer")
+    results_stream.ensure_group(redis_client)
+    return ResultsConsumer(redis_connection.client(), "test-consumer")
 
 
 def drain(consumer, until, timeout=30.0):

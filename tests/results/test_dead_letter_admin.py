@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from cms.models import Detection
-from cms.results import streams
+from cms.results import results_stream
 from tests.results.conftest import drain
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -16,10 +16,10 @@ def test_dead_letters_are_listed_and_replayed_from_the_admin(
     admin_client, publish, consumer, redis_client
 ):
     # given a result that could not be read, and one whose receiver was down
-    streams.dead_letter(redis_client, "1-0", {b"r": b"{broken"}, "ValueError: broken", 5)
+    results_stream.dead_letter(redis_client, "1-0", {b"r": b"{broken"}, "ValueError: broken", 5)
     publish(3)
     redis_client.xadd(
-        streams.dead_letter_stream(),
+        results_stream.dead_letter_stream(),
         {
             "original_id": "2-0",
             "error": "RuntimeError: receiver down",
@@ -28,26 +28,28 @@ def test_dead_letters_are_listed_and_replayed_from_the_admin(
             "fields": _fields_of_first_result(redis_client),
         },
     )
-    redis_client.delete(streams.results_stream())
+    redis_client.delete(results_stream.results_stream())
     page = admin_client.get(reverse("admin-dead-letters"))
     assert page.status_code == 200
     assert b"ValueError: broken" in page.content
     assert b"RuntimeError: receiver down" in page.content
 
-    replayable = [d["id"] for d in streams.dead_letters(redis_client) if "receiver" in d["error"]]
+    replayable = [
+        d["id"] for d in results_stream.dead_letters(redis_client) if "receiver" in d["error"]
+    ]
     response = admin_client.post(
         reverse("admin-dead-letters"), {"action": "replay", "ids": replayable}
     )
     assert response.status_code == 302
-    streams.ensure_group(redis_client)
+    results_stream.ensure_group(redis_client)
     drain(consumer, lambda: Detection.objects.filter(frame_seq=3).exists())
-    assert redis_client.xlen(streams.dead_letter_stream()) == 1
+    assert redis_client.xlen(results_stream.dead_letter_stream()) == 1
 
 
 def _fields_of_first_result(client) -> str:
     import json
 
-    [(_, fields)] = client.xrange(streams.results_stream())
+    [(_, fields)] = client.xrange(results_stream.results_stream())
     return json.dumps({k.decode(): v.decode() for k, v in fields.items()})
 
 

@@ -10,13 +10,13 @@ import time
 
 import pytest
 
-from cms import live
+from cms import live, redis_connection
+from cms.farm import farm_keys
+from cms.farm.commands import Assignment
 from cms.models import Camera, Detection, DetectionModel, Display
-from cms.results import streams
+from cms.results import results_stream
 from cms.results.messages import DeliveredResult
 from cms.signals import detection_received
-from tasks import redis_state
-from tasks.state import Assignment
 from tests.factories import make_display
 from tests.results.conftest import drain, person
 from tests.support.workers import REPO, child_env
@@ -79,7 +79,9 @@ def test_consumer_killed_mid_batch_loses_nothing_and_duplicates_nothing(
     process.wait(10)
     stored_before = Detection.objects.count()
     assert 0 < stored_before < total, (tmp_path / "results.log").read_text()
-    pending = redis_client.xpending(streams.results_stream(), streams.GROUP)["pending"]
+    pending = redis_client.xpending(results_stream.results_stream(), results_stream.GROUP)[
+        "pending"
+    ]
     assert pending > 0  # the dead consumer held an unacknowledged batch
 
     drain(consumer, lambda: Detection.objects.count() == total)
@@ -87,7 +89,10 @@ def test_consumer_killed_mid_batch_loses_nothing_and_duplicates_nothing(
     assert len(keys) == len(set(keys)) == total
     drain(
         consumer,
-        lambda: redis_client.xpending(streams.results_stream(), streams.GROUP)["pending"] == 0,
+        lambda: (
+            redis_client.xpending(results_stream.results_stream(), results_stream.GROUP)["pending"]
+            == 0
+        ),
     )
 
 
@@ -105,37 +110,37 @@ def test_a_poison_message_is_dead_lettered_while_others_flow(
     try:
         for seq in range(10):
             publish(seq)
-        drain(consumer, lambda: redis_client.xlen(streams.dead_letter_stream()) == 1)
+        drain(consumer, lambda: redis_client.xlen(results_stream.dead_letter_stream()) == 1)
     finally:
         detection_received.disconnect(poison)
-    [dead] = streams.dead_letters(redis_client)
+    [dead] = results_stream.dead_letters(redis_client)
     assert "receiver cannot handle frame 4" in dead["error"]
     assert int(dead["deliveries"]) >= 3
     assert set(Detection.objects.values_list("frame_seq", flat=True)) >= set(range(10)) - {4}
-    assert streams.counters(redis_client)["delivered"] == 9
+    assert results_stream.counters(redis_client)["delivered"] == 9
 
     # Replayed once the receiver is fixed, it is delivered.
-    assert streams.replay_dead_letters(redis_client, [dead["id"]]) == 1
-    drain(consumer, lambda: streams.counters(redis_client)["delivered"] == 10)
-    assert redis_client.xlen(streams.dead_letter_stream()) == 0
+    assert results_stream.replay_dead_letters(redis_client, [dead["id"]]) == 1
+    drain(consumer, lambda: results_stream.counters(redis_client)["delivered"] == 10)
+    assert redis_client.xlen(results_stream.dead_letter_stream()) == 0
 
 
 @pytest.mark.parametrize(
     "fields", [{"r": "not json"}, {"x": "no result field"}, {"r": json.dumps({"display": "1"})}]
 )
 def test_malformed_messages_go_to_dead_letters(fields, publish, consumer, redis_client):
-    redis_client.xadd(streams.results_stream(), fields)
+    redis_client.xadd(results_stream.results_stream(), fields)
     publish(1)
     drain(consumer, lambda: Detection.objects.count() == 1)
-    [dead] = streams.dead_letters(redis_client)
+    [dead] = results_stream.dead_letters(redis_client)
     assert dead["error"]
 
 
 def test_stale_generation_is_dropped_and_counted(publish, consumer, redis_client, display):
-    redis_state.publish_assignments(redis_client, [Assignment(display.camera_id, "w", 5)])
+    farm_keys.publish_assignments(redis_client, [Assignment(display.camera_id, "w", 5)])
     publish(1, generation=4)
     publish(2, generation=5)
-    drain(consumer, lambda: streams.counters(redis_client).get("stale_dropped") == 1)
+    drain(consumer, lambda: results_stream.counters(redis_client).get("stale_dropped") == 1)
     assert list(Detection.objects.values_list("generation", flat=True)) == [5]
 
 
@@ -196,7 +201,7 @@ def test_several_consumers_side_by_side_store_each_result_once(publish, consumer
 
     for seq in range(300):
         publish(seq)
-    other = ResultsConsumer(redis_state.client(), "test-consumer-2")
+    other = ResultsConsumer(redis_connection.client(), "test-consumer-2")
     consumer.batch_size = other.batch_size = 25
     other.block_ms = consumer.block_ms
     deadline = time.monotonic() + 60

@@ -10,8 +10,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from cms import redis_connection
 from cms.results.consumer import ResultsConsumer
-from tasks import redis_state
 
 
 class Command(BaseCommand):
@@ -25,5 +25,5 @@ class Command(BaseCommand):
         for signum in (signal.SIGTERM, signal.SIGINT):
             # Finish the batch in hand, then exit: unacknowledged work is claimed later anyway.
             signal.signal(signum, lambda *_: stop.set())
-        ResultsConsumer(redis_state.client(), name).run(stop)
+        ResultsConsumer(redis_connection.client(), name).run(stop)
         self.stdout.write(f"results consumer {name} stopped")

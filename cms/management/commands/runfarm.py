@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from tasks.embedded_redis import EmbeddedRedis, EmbeddedRedisError
+from cms.embedded_redis import EmbeddedRedis, EmbeddedRedisError
 
 DEMO_ADMIN = "admin"
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tasks.planner import PlanSettings, plan
-from tasks.specs import CameraRow, CameraSpec, DisplayRow, ModelSpec, desired_state
-from tasks.state import Assignment, Start, Stop, StreamInfo, UpdateSpec, WorkerInfo
+from cms.farm.commands import Assignment, Start, Stop, UpdateSpec
+from cms.farm.desired import CameraRow, CameraSpec, DisplayRow, ModelSpec, desired_state
+from cms.farm.heartbeats import StreamInfo, WorkerInfo
+from cms.farm.planner import PlanSettings, plan
 
 NOW = 1_000_000.0
 SETTINGS = PlanSettings()

@@ -22,9 +22,10 @@ from typing import Any
 import redis
 from django.conf import settings
 
-from tasks.state import Assignment, StreamInfo, WorkerInfo
+from cms.farm.commands import Assignment
+from cms.farm.heartbeats import StreamInfo, WorkerInfo
+from cms.redis_connection import PREFIX
 
-PREFIX = "sightline"
 WORKER_INDEX = f"{PREFIX}:workers"
 RECONCILE_LOCK = f"{PREFIX}:reconcile:lock"
 RECONCILE_DIRTY = f"{PREFIX}:reconcile:dirty"
@@ -33,18 +34,6 @@ RECONCILE_REPORT = f"{PREFIX}:reconcile:report"
 RECONCILE_MISSING = f"{PREFIX}:reconcile:missing-since"
 RECONCILE_EMPTY_SINCE = f"{PREFIX}:reconcile:no-heartbeats-since"
 KNOWN_ONLINE = f"{PREFIX}:reconcile:known-online"
-
-_clients: dict[str, redis.Redis] = {}
-
-
-def client() -> redis.Redis:
-    """A process-wide client (a connection pool) for settings.REDIS_URL."""
-    url = settings.REDIS_URL
-    if url not in _clients:
-        _clients[url] = redis.Redis.from_url(
-            url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
-        )
-    return _clients[url]
 
 
 def worker_key(name: str) -> str:

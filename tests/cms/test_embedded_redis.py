@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from tasks.embedded_redis import EmbeddedRedis, EmbeddedRedisError
+from cms.embedded_redis import EmbeddedRedis, EmbeddedRedisError
 
 
 def test_embedded_redis_starts_serves_streams_and_stops(tmp_path):

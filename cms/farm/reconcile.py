@@ -13,16 +13,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
-from celery import current_app
 from celery.utils import worker_direct
 from django.conf import settings
 from django.db import connection, transaction
 
+from cms import redis_connection
+from cms.farm import farm_keys
+from cms.farm.commands import Assignment, Command, Start, Stop, UpdateSpec
+from cms.farm.desired import CameraRow, CameraSpec, DisplayRow, ModelSpec, desired_state
+from cms.farm.planner import PlanSettings, plan
+from cms.farm.task_sender import INGEST_CAMERA, RECONCILE, sender
 from cms.models import Camera, DetectionModel, Display, StreamAssignment
-from tasks import redis_state
-from tasks.planner import PlanSettings, plan
-from tasks.specs import CameraRow, CameraSpec, DisplayRow, ModelSpec, desired_state
-from tasks.state import Assignment, Command, Start, Stop, UpdateSpec
 
 log = logging.getLogger(__name__)
 
@@ -105,21 +106,21 @@ def load_assignments() -> dict[int, Assignment]:
 
 def reconcile_once(r: redis.Redis | None = None) -> dict[str, Any]:
     """One full pass; returns the report it also stores in Redis."""
-    r = r or redis_state.client()
+    r = r or redis_connection.client()
     started = time.monotonic()
     now = time.time()
     desired = load_desired()
     assignments = load_assignments()
-    workers = redis_state.read_workers(r)
-    trusted = redis_state.heartbeats_trustworthy(r, workers, now)
-    streams = redis_state.read_streams(r, sorted(assignments))
+    workers = farm_keys.read_workers(r)
+    trusted = farm_keys.heartbeats_trustworthy(r, workers, now)
+    streams = farm_keys.read_streams(r, sorted(assignments))
     result = plan(
         desired,
         assignments,
         streams,
         workers,
         now=now,
-        missing_since=redis_state.read_missing_since(r),
+        missing_since=farm_keys.read_missing_since(r),
         trust_worker_absence=trusted,
         settings=plan_settings(),
     )
@@ -127,8 +128,8 @@ def reconcile_once(r: redis.Redis | None = None) -> dict[str, Any]:
     _record_pending(result.pending)
     # Republish every assignment: after a Redis restart this restores the fencing keys.
     current = load_assignments() if result.commands else assignments
-    redis_state.publish_assignments(r, list(current.values()))
-    redis_state.write_missing_since(r, result.missing_since)
+    farm_keys.publish_assignments(r, list(current.values()))
+    farm_keys.write_missing_since(r, result.missing_since)
     report = {
         "finished_at": datetime.now(UTC).isoformat(),
         "duration_ms": round((time.monotonic() - started) * 1000, 1),
@@ -138,7 +139,7 @@ def reconcile_once(r: redis.Redis | None = None) -> dict[str, Any]:
         "pending": {str(k): v for k, v in result.pending.items()},
         "heartbeats_trusted": trusted,
     }
-    redis_state.write_report(r, report)
+    farm_keys.write_report(r, report)
     if result.commands:
         log.info("reconcile: %s", report)
     return report
@@ -168,8 +169,8 @@ def apply_plan(commands: list[Command], r: redis.Redis, now: float) -> Counter[s
     ]  # fmt: skip
     if len(claimed) < len(moves):
         log.info("reconcile: %d cameras changed under us, skipped", len(moves) - len(claimed))
-    redis_state.publish_assignments(r, [assignment for _, assignment in claimed])
-    with current_app.producer_or_acquire() as producer, producer.batch():
+    farm_keys.publish_assignments(r, [assignment for _, assignment in claimed])
+    with sender.producer_or_acquire() as producer, producer.batch():
         for move, assignment in claimed:
             log.debug(
                 "%s camera %s%s generation %s (%s)",
@@ -181,8 +182,8 @@ def apply_plan(commands: list[Command], r: redis.Redis, now: float) -> Counter[s
             )
             if isinstance(move, Start):
                 # By name: the control worker never imports the ingest code (and torch).
-                current_app.send_task(
-                    "tasks.ingest.ingest_camera",
+                sender.send_task(
+                    INGEST_CAMERA,
                     args=[move.camera_id, assignment.generation],
                     queue=worker_direct(assignment.worker),
                     producer=producer,
@@ -253,40 +254,58 @@ def run_reconcile() -> int:
 
     Returns the number of passes run (0 when another process holds the lock).
     """
-    r = redis_state.client()
-    r.delete(redis_state.RECONCILE_SCHEDULED)
+    r = redis_connection.client()
+    r.delete(farm_keys.RECONCILE_SCHEDULED)
     passes = 0
     while True:
-        lock = r.lock(redis_state.RECONCILE_LOCK, timeout=LOCK_TIMEOUT_S)
+        lock = r.lock(farm_keys.RECONCILE_LOCK, timeout=LOCK_TIMEOUT_S)
         if not lock.acquire(blocking=False):
-            r.set(redis_state.RECONCILE_DIRTY, 1)  # the holder runs once more
+            r.set(farm_keys.RECONCILE_DIRTY, 1)  # the holder runs once more
             return passes
         try:
             while True:
-                r.delete(redis_state.RECONCILE_DIRTY)
+                r.delete(farm_keys.RECONCILE_DIRTY)
                 reconcile_once(r)
                 passes += 1
-                if not r.exists(redis_state.RECONCILE_DIRTY):
+                if not r.exists(farm_keys.RECONCILE_DIRTY):
                     break
         finally:
             lock.release()
         # A trigger between our last check and the release found the lock still held.
-        if not r.exists(redis_state.RECONCILE_DIRTY):
+        if not r.exists(farm_keys.RECONCILE_DIRTY):
             return passes
 
 
 def request_reconcile(reason: str) -> None:
     """Ask for a reconcile soon; a burst of requests makes one run (debounced)."""
-    from tasks.control import reconcile
-
     try:
-        r = redis_state.client()
-        r.set(redis_state.RECONCILE_DIRTY, 1)
-        if r.set(redis_state.RECONCILE_SCHEDULED, reason, nx=True, ex=10):
-            reconcile.apply_async(countdown=settings.SIGHTLINE_RECONCILE_DEBOUNCE_S, expires=30)
+        r = redis_connection.client()
+        r.set(farm_keys.RECONCILE_DIRTY, 1)
+        if r.set(farm_keys.RECONCILE_SCHEDULED, reason, nx=True, ex=10):
+            sender.send_task(
+                RECONCILE, countdown=settings.SIGHTLINE_RECONCILE_DEBOUNCE_S, expires=30
+            )
     except redis.RedisError as exc:
         # The change is committed; beat's periodic reconcile picks it up.
         log.warning("could not trigger reconcile (%s): %s", reason, exc)
+
+
+def reconcile_if_workers_changed() -> None:
+    """Request a reconcile when the set of online ingest workers changed since the last look."""
+    r = redis_connection.client()
+    online = set(farm_keys.read_workers(r))
+    known = {name.decode() for name in r.smembers(farm_keys.KNOWN_ONLINE)}
+    if online == known:
+        return
+    pipe = r.pipeline()
+    pipe.delete(farm_keys.KNOWN_ONLINE)
+    if online:
+        pipe.sadd(farm_keys.KNOWN_ONLINE, *online)
+    pipe.execute()
+    gone, joined = known - online, online - known
+    request_reconcile(
+        f"workers offline: {sorted(gone)}" if gone else f"workers joined: {sorted(joined)}"
+    )
 
 
 def restart_camera(camera_id: int) -> None:
@@ -297,7 +316,7 @@ def restart_camera(camera_id: int) -> None:
         if row is None or not row.worker:
             return
         assignment.update(generation=row.generation + 1, worker="", spec_hash="")
-    redis_state.publish_assignments(
-        redis_state.client(), [Assignment(camera_id, "", row.generation + 1)]
+    farm_keys.publish_assignments(
+        redis_connection.client(), [Assignment(camera_id, "", row.generation + 1)]
     )
     request_reconcile(f"camera {camera_id} restarted by an operator")

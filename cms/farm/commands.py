@@ -1,48 +1,11 @@
-"""Actual state as plain data: worker and stream heartbeats, and the assignment records.
+"""The assignment record and the commands a plan is made of, as plain data.
 
-Encoding to and from Redis lives in tasks.redis_state; these are what the pure
-planner reads.
+The pure planner (cms.farm.planner) makes them; cms.farm.reconcile carries them out.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-
-@dataclass(frozen=True)
-class WorkerInfo:
-    """An ingest worker's latest heartbeat."""
-
-    name: str
-    device: str
-    capacity: int
-    running: tuple[int, ...] = ()
-    cpu_percent: float = 0.0
-    memory_percent: float = 0.0
-    gpu_percent: float | None = None
-    gpu_memory_percent: float | None = None
-    models: tuple[str, ...] = ()
-    last_seen: float = 0.0
-    draining: bool = False
-
-
-@dataclass(frozen=True)
-class StreamInfo:
-    """An ingest task's latest stream heartbeat."""
-
-    camera_id: int
-    worker: str
-    generation: int
-    spec_hash: str
-    state: str = "connecting"
-    reason: str = ""
-    fps_in: float = 0.0
-    fps_out: float = 0.0
-    frame_age: float | None = None
-    latency_ms: float | None = None
-    reconnects: int = 0
-    last_error: str = ""
-    updated: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,10 @@ from typing import Any
 import redis
 from django.conf import settings
 
+from cms.redis_connection import PREFIX
+
 GROUP = "sightline-results"
-COUNTERS = "sightline:results:counters"
+COUNTERS = f"{PREFIX}:results:counters"
 
 
 def results_stream() -> str:

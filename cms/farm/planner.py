@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from tasks.specs import CameraSpec
-from tasks.state import Assignment, Plan, Start, Stop, StreamInfo, UpdateSpec, WorkerInfo
+from cms.farm.commands import Assignment, Plan, Start, Stop, UpdateSpec
+from cms.farm.desired import CameraSpec
+from cms.farm.heartbeats import StreamInfo, WorkerInfo
 
 
 @dataclass(frozen=True)

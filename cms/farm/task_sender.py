@@ -1,0 +1,17 @@
+"""Sends the farm's Celery tasks by name from the Django side.
+
+``cms`` never imports ``tasks`` (imports run ``tasks -> cms``), and the web and
+control processes must not import the ingest code and torch. So the tasks are sent by
+name through a send-only Celery app configured from the same settings (broker,
+routes, serializer) as the workers' app in ``tasks.celery``.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+RECONCILE = "tasks.control.reconcile"
+INGEST_CAMERA = "tasks.ingest.ingest_camera"
+
+sender = Celery("sightline-sender", set_as_current=False)
+sender.config_from_object("django.conf:settings", namespace="CELERY")
