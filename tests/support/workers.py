@@ -15,6 +15,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 
+from cms.farm.task_sender import sender
 from tasks import app
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,6 +52,7 @@ def reset_broker_connections() -> None:
     """
     kombu.pools.reset()  # closes them and forgets the pools kombu keeps per broker URL
     app._after_fork()
+    sender._after_fork()  # the Django side's send-only app has pools of its own
 
 
 class CeleryWorker:
