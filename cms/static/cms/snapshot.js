@@ -1,5 +1,6 @@
 // Refreshes the camera page's newest frame every 2 s; without one, a placeholder says why.
-(function () {
+// The admin loads form media in <head>, so wait for the page before looking for the image.
+document.addEventListener("DOMContentLoaded", function () {
   for (const img of document.querySelectorAll("img[data-refresh-src]")) {
     const status = img.parentElement.querySelector("[data-snapshot-status]");
     const placeholder = img.parentElement.querySelector("[data-snapshot-placeholder]");
@@ -23,4 +24,4 @@
       img.src = img.dataset.refreshSrc + "&t=" + Date.now();
     }, 2000);
   }
-})();
+});
