@@ -5,8 +5,11 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path
 from django.utils.html import format_html
 
 from cms import live, redis_connection
@@ -15,7 +18,11 @@ from cms.admin_widgets import (
     DisplayFarmStateFilter,
     FarmStateFilter,
     badge,
+    detected_objects_table,
+    detection_frame_image,
+    detection_frame_jpeg,
     detections_chart,
+    seconds,
     snapshot_image,
     status_badge,
 )
@@ -112,7 +119,7 @@ class CameraAdmin(admin.ModelAdmin):
 
     @admin.display(description="newest frame")
     def live_view(self, camera: Camera) -> str:
-        return snapshot_image(camera)
+        return snapshot_image(camera, farm_status_of(camera))
 
     @admin.action(description="Restart the stream (a fresh task, maybe on another worker)")
     def restart_streams(self, request: HttpRequest, queryset: QuerySet[Camera]) -> None:
@@ -296,17 +303,68 @@ class DetectionAdmin(admin.ModelAdmin):
         "model",
         "generation",
         "frame_seq",
-        "frame_time",
+        "frame_time_s",
         "object_count",
     ]
     list_filter = ["display", "camera", "model"]
     list_select_related = ["display", "camera", "model"]
     date_hierarchy = "frame_time"
+    # Newest first: hundreds arrive a minute. The id follows arrival and is indexed.
+    ordering = ["-id"]
     search_fields = ["display__name", "display__identifier", "key"]
     show_full_result_count = False  # counting millions of rows on every page is slow
+    # The idempotency key is the results path's business, not an operator's.
+    fields = [
+        "display",
+        "camera",
+        "model",
+        "generation",
+        "frame_seq",
+        "frame_time_s",
+        "received",
+        "objects_table",
+        "frame_view",
+    ]
+    readonly_fields = ["frame_time_s", "received", "objects_table", "frame_view"]
+
+    class Media:
+        css = {"all": ["cms/farm.css"]}
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Detection | None = None) -> bool:
         return False
+
+    def get_urls(self) -> list:
+        frame = self.admin_site.admin_view(self.frame_jpeg_view)
+        return [
+            path("<int:pk>/frame.jpg", frame, name="cms_detection_frame"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="frame time", ordering="frame_time")
+    def frame_time_s(self, detection: Detection) -> str:
+        return seconds(detection.frame_time)
+
+    @admin.display(description="received")
+    def received(self, detection: Detection) -> str:
+        return seconds(detection.created)
+
+    @admin.display(description="objects")
+    def objects_table(self, detection: Detection) -> str:
+        return detected_objects_table(detection.detected_objects or [])
+
+    @admin.display(description="frame")
+    def frame_view(self, detection: Detection) -> str:
+        return detection_frame_image(detection)
+
+    def frame_jpeg_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        detection = get_object_or_404(Detection.objects.select_related("camera"), pk=pk)
+        if not self.has_view_permission(request, detection):
+            raise PermissionDenied
+        return HttpResponse(
+            detection_frame_jpeg(detection),
+            content_type="image/jpeg",
+            headers={"Cache-Control": "no-store"},
+        )

@@ -1,6 +1,9 @@
-"""Admin pages that are not a model's: the farm dashboard, its actions, the dead letters."""
+"""Admin pages that are not a model's: the farm dashboard, its actions, the dead letters;
+and the site's home page, which links them."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import redis
 from django.conf import settings
@@ -14,8 +17,23 @@ from django.views.decorators.http import require_POST
 from cms import redis_connection
 from cms.api.services import cluster_overview
 from cms.farm.reconcile import request_reconcile, restart_camera
-from cms.models import Camera
+from cms.models import Camera, DetectionModel
 from cms.results import results_stream
+
+
+def home_view(request: HttpRequest) -> HttpResponse:
+    """The site root ("View site"): links to the admin, the API docs and Flower."""
+    # Flower listens beside the web server in development (`make run`); in production it
+    # is published on the loopback of its host only (docs/deploy.md), so no link.
+    host = request.get_host()
+    host = host if host.endswith("]") else host.rsplit(":", 1)[0]
+    context = {
+        **admin.site.each_context(request),
+        "title": "Sightline",
+        "flower_url": f"http://{host}:{settings.FLOWER_PORT}/" if settings.DEBUG else "",
+        "flower_port": settings.FLOWER_PORT,
+    }
+    return TemplateResponse(request, "sightline/home.html", context)
 
 
 def dead_letters_view(request: HttpRequest) -> HttpResponse:
@@ -70,7 +88,32 @@ def farm_state_view(request: HttpRequest) -> JsonResponse:
         state["dead_letters"] = client.xlen(results_stream.dead_letter_stream())
     except redis.RedisError as exc:
         return JsonResponse({"error": f"Redis unreachable: {exc}"}, status=503)
+    labels = model_labels(key for worker in state["workers"] for key in worker["models"])
+    for worker in state["workers"]:
+        worker["model_labels"] = [labels[key] for key in worker["models"]]
     return JsonResponse(state)
+
+
+def model_labels(keys: Iterable[str]) -> dict[str, str]:
+    """A worker's loaded models (``<id>:<sha256>`` keys) as "name version" for people."""
+    keys = set(keys)
+    ids = {key: _model_id(key) for key in keys}
+    models = DetectionModel.objects.in_bulk([i for i in ids.values() if i is not None])
+    labels = {}
+    for key, model_id in ids.items():
+        model = models.get(model_id) if model_id is not None else None
+        if model is None:
+            labels[key] = f"model {key.split(':', 1)[0]} (deleted)"
+        elif key != f"{model.pk}:{model.sha256}":
+            labels[key] = f"{model} (earlier weights)"
+        else:
+            labels[key] = str(model)
+    return labels
+
+
+def _model_id(key: str) -> int | None:
+    head = key.split(":", 1)[0]
+    return int(head) if head.isdigit() else None
 
 
 @require_POST

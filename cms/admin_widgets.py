@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
+import cv2
+import numpy as np
+import redis
 from django.conf import settings
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncMinute
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
+from cms import redis_connection
+from cms.api.drawing import draw_detections
+from cms.farm import farm_keys
 from cms.farm_status import CameraStatus, camera_statuses
 from cms.models import Camera, Detection, StreamAssignment
 
+BLANK_FRAME_MAX = 4096  # pixels: a malformed box must not make a huge picture
+HIDDEN = mark_safe(" hidden")
 FARM_STATES = ["running", "starting", "recovering", "failing", "pending", "stopped"]
 
 
@@ -73,16 +83,113 @@ class ClientOnlineFilter(admin.SimpleListFilter):
         return queryset
 
 
-def snapshot_image(camera: Camera) -> SafeString:
-    """The camera's newest frame with its displays' boxes and crops, refreshed by farm.js."""
+def snapshot_image(camera: Camera, status: CameraStatus) -> SafeString:
+    """The camera's newest frame with its displays' boxes and crops, refreshed by snapshot.js.
+
+    Without a frame (the camera does not run, or not yet) a placeholder says why instead of
+    a broken image; snapshot.js swaps the two as frames come and go.
+    """
     url = f"/api/v1/cameras/{camera.pk}/snapshot.jpg?boxes=1"
+    has_frame = _current_frame(camera.pk) is not None
+    why = "the camera is disabled" if not camera.enabled else str(status)
     return format_html(
-        '<img class="farm-snapshot" data-refresh-src="{}" src="{}" alt="newest frame of {}">'
-        '<p class="help" data-snapshot-status>The newest frame, refreshed every 2 s.</p>',
+        '<div class="farm-live">'
+        '<img class="farm-snapshot" data-refresh-src="{}"{} alt="newest frame of {}">'
+        '<div class="farm-placeholder" data-snapshot-placeholder{}>No frame: {}</div>'
+        '<p class="help" data-snapshot-status>{}</p></div>',
         url,
-        url,
+        format_html(' src="{}"', url) if has_frame else HIDDEN,
         camera.name,
+        HIDDEN if has_frame else "",
+        why,
+        "The newest frame, refreshed every 2 s." if has_frame else "Checked every 2 s.",
     )
+
+
+def seconds(moment: datetime | None) -> str:
+    """A time in the site's time zone, to the second (Django's default stops at minutes)."""
+    return "-" if moment is None else f"{timezone.localtime(moment):%Y-%m-%d %H:%M:%S}"
+
+
+def detected_objects_table(objects: list[dict[str, Any]]) -> SafeString:
+    """A detection's objects as a table: class, confidence, box in full-frame pixels."""
+    if not objects:
+        return format_html("{}", "no objects")
+    rows = format_html_join(
+        "",
+        '<tr><td>{}</td><td>{}</td><td class="num">{}</td><td>{}</td></tr>',
+        (
+            (
+                o.get("class_name", ""),
+                o.get("class_id", ""),
+                _confidence(o.get("confidence")),
+                ", ".join(f"{v:.0f}" for v in o.get("box") or []),
+            )
+            for o in objects
+        ),
+    )
+    return format_html(
+        '<table class="detection-objects"><thead><tr><th>class</th><th>id</th>'
+        "<th>confidence</th><th>box (x1, y1, x2, y2)</th></tr></thead><tbody>{}</tbody></table>",
+        rows,
+    )
+
+
+def _confidence(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, int | float) else "-"
+
+
+def detection_frame_image(detection: Detection) -> SafeString:
+    """The detection's boxes on a picture, with a caption that says which picture it is.
+
+    Frames are not stored, and the camera's snapshot in Redis is only its newest frame
+    (it does not say which one), so the boxes go on that current frame while the camera
+    runs, or on a blank frame, and the caption says so.
+    """
+    url = reverse("admin:cms_detection_frame", args=[detection.pk])
+    if _current_frame(detection.camera_id) is not None:
+        caption = (
+            "This detection's boxes drawn on the camera's current frame, not on the frame "
+            "they were found in: frames are not stored, so the scene may have changed."
+        )
+    else:
+        caption = (
+            "This detection's boxes on a blank frame: frames are not stored and the camera "
+            "has no current frame."
+        )
+    return format_html(
+        '<img class="farm-snapshot detection-frame" src="{}" alt="boxes of detection {}">'
+        '<p class="help">{}</p>',
+        url,
+        detection.pk,
+        caption,
+    )
+
+
+def detection_frame_jpeg(detection: Detection) -> bytes:
+    """The JPEG that detection_frame_image shows."""
+    objects = detection.detected_objects or []
+    frame = _current_frame(detection.camera_id)
+    return draw_detections(frame if frame is not None else _blank_frame(objects), objects)
+
+
+def _current_frame(camera_id: int) -> bytes | None:
+    try:
+        return farm_keys.read_snapshot(redis_connection.client(), camera_id)
+    except redis.RedisError:
+        return None
+
+
+def _blank_frame(objects: list[dict[str, Any]]) -> bytes:
+    """A grey JPEG at least 640x480 and large enough for every box."""
+    width, height = 640, 480
+    for obj in objects:
+        box = obj.get("box") or []
+        if len(box) == 4 and all(isinstance(v, int | float) for v in box):
+            width = max(width, min(int(max(box[0], box[2])) + 1, BLANK_FRAME_MAX))
+            height = max(height, min(int(max(box[1], box[3])) + 1, BLANK_FRAME_MAX))
+    image = np.full((height, width, 3), 200, dtype=np.uint8)
+    return cv2.imencode(".jpg", image)[1].tobytes()
 
 
 def detections_chart(display_id: int, *, hours: int = 3, now=None) -> SafeString:  # type: ignore[no-untyped-def]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.files import File
@@ -21,22 +22,39 @@ log = logging.getLogger(__name__)
 DEMO_SIZE = (640, 480)
 DEMO_FPS = 10
 UNTRAINED_CONFIDENCE = 1e-4  # untrained weights score about 1.5e-4
+HOW_TO_ROTATE = (
+    "shown once, when the display was created; for a new one run "
+    "`python manage.py demo --rotate-token` (or Admin -> Displays -> Rotate client token)"
+)
 
 
-def ensure_demo(directory: Path) -> Display:
-    """Create (once) the demo camera, model and display; returns the display."""
+@dataclass(frozen=True)
+class Demo:
+    display: Display
+    # The display's client token, only when the display was just created: only its hash
+    # is stored, so a later run cannot show it again (rotate it for a new one).
+    token: str | None
+
+    def token_text(self) -> str:
+        """The token to print, or how to get a new one when it can no longer be shown."""
+        return f"{self.token} (shown only now)" if self.token else HOW_TO_ROTATE
+
+
+def ensure_demo(directory: Path) -> Demo:
+    """Create (once) the demo camera, model and display."""
     existing = Display.objects.filter(identifier="demo").first()
     if existing is not None:
-        return existing
+        return Demo(existing, token=None)
     directory.mkdir(parents=True, exist_ok=True)
     camera, _ = Camera.objects.get_or_create(
         identifier="demo",
         defaults={"name": "Demo clip", "url": str(write_demo_clip(directory / "demo.mp4"))},
     )
     model = demo_model(directory)
-    return Display.objects.create(
-        name="Demo display", identifier="demo", camera=camera, model=model
-    )
+    display = Display(name="Demo display", identifier="demo", camera=camera, model=model)
+    token = display.rotate_token()
+    display.save()
+    return Demo(display, token=token)
 
 
 def write_demo_clip(path: Path, seconds: int = 12) -> Path:

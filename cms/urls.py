@@ -5,6 +5,7 @@ from cms.admin_views import (
     dead_letters_view,
     farm_dashboard_view,
     farm_state_view,
+    home_view,
     reconcile_now_view,
     restart_camera_view,
 )
@@ -14,8 +15,13 @@ from cms.weights import weights_view
 admin.site.site_header = "Sightline"
 admin.site.site_title = "Sightline"
 admin.site.index_title = "Cameras, models and displays"
+# Django's own admin/index.html plus the Farm and Dead letters links, whatever the app order.
+admin.site.index_template = "admin/sightline_index.html"
+# "View site": the home page, which links the admin, the API docs and Flower.
+admin.site.site_url = "/"
 
 urlpatterns = [
+    path("", home_view, name="home"),
     path("admin/farm/", admin.site.admin_view(farm_dashboard_view), name="admin-farm"),
     path("admin/farm/state.json", admin.site.admin_view(farm_state_view), name="admin-farm-state"),
     path(

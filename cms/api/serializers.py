@@ -18,6 +18,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from cms.api.errors import model_errors
 from cms.models import Camera, Detection, DetectionModel, Display
@@ -52,6 +53,16 @@ class CleanedModelSerializer(serializers.ModelSerializer):
         models.FloatField: FiniteFloatField,
     }
     api_field_names: ClassVar[dict[str, str]] = {}
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        for field in fields.values():
+            if isinstance(field, serializers.BooleanField):
+                # DRF reads a boolean left out of form data as False (an unticked HTML
+                # checkbox). Here, left out means left out in every content type: a
+                # create takes the model's default, an update keeps the stored value.
+                field.default_empty_html = empty
+        return fields
 
     def model_values(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """Validated API input as model attributes."""

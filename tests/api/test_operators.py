@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import urlencode
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -290,6 +291,56 @@ def test_display_shows_its_client_online_after_a_heartbeat(operator):
     body = operator.get(f"/api/v1/displays/{created['id']}/").json()
     assert body["client_online"] is True
     assert body["client_version"] == "3.0"
+
+
+# --- fields left out take the model's default in every content type ---------------------------
+
+CONTENT_TYPES = ["json", "multipart", "form"]
+
+
+def _send(client, method, path, data, content_type):
+    if content_type == "form":
+        body = urlencode(data, doseq=True)
+        return client.generic(method, path, body, "application/x-www-form-urlencoded")
+    return getattr(client, method.lower())(path, data, format=content_type)
+
+
+def _create_data(kind, content_type):
+    if kind == "cameras":
+        return {"name": "Gate", "identifier": "gate", "url": "rtsp://cam.example.com/live"}
+    if kind == "models":
+        if content_type == "multipart":  # as docs/api.md shows: curl -F weights=@x.pt
+            return {"name": "people", "version": "2", "weights": SimpleUploadedFile("x.pt", b"w")}
+        return {"name": "people", "version": "2", "hub_name": "yolo11n.pt"}
+    camera, model = make_camera(), make_model()
+    return {"name": "Lobby", "identifier": "lobby", "camera": camera.pk, "model": model.pk}
+
+
+@pytest.mark.parametrize("content_type", CONTENT_TYPES)
+@pytest.mark.parametrize("kind", ["cameras", "models", "displays"])
+def test_a_create_without_enabled_is_enabled_in_every_content_type(operator, kind, content_type):
+    data = _create_data(kind, content_type)
+
+    response = _send(operator, "POST", f"/api/v1/{kind}/", data, content_type)
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["enabled"] is True
+
+
+@pytest.mark.parametrize("content_type", CONTENT_TYPES)
+@pytest.mark.parametrize("kind", ["cameras", "models", "displays"])
+def test_enabled_false_is_kept_and_an_update_without_it_leaves_it(operator, kind, content_type):
+    data = {**_create_data(kind, content_type), "enabled": False}
+    created = _send(operator, "POST", f"/api/v1/{kind}/", data, content_type)
+    assert created.status_code == 201, created.json()
+    assert created.json()["enabled"] is False
+    path = f"/api/v1/{kind}/{created.json()['id']}/"
+
+    renamed = _send(operator, "PATCH", path, {"name": "Renamed"}, content_type)
+
+    assert renamed.status_code == 200, renamed.json()
+    assert renamed.json()["enabled"] is False
+    assert renamed.json()["name"] == "Renamed"
 
 
 # --- who may do what ------------------------------------------------------------------------------

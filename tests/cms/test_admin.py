@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
-from django.urls import reverse
+from datetime import timedelta
 
-from cms.models import Camera, Display, hash_token
+import cv2
+import numpy as np
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+from django.utils import timezone
+
+from cms import redis_connection
+from cms.farm import farm_keys
+from cms.models import Camera, Detection, Display, hash_token
 from tests.factories import make_camera, make_display
 
 pytestmark = pytest.mark.django_db
@@ -155,3 +163,110 @@ def test_rotate_token_action_revokes_the_old_token(staff_client):
     assert response.status_code == 200
     display.refresh_from_db()
     assert display.token_hash != old_hash
+
+
+# --- the admin's front door -----------------------------------------------------------------
+
+
+def test_admin_index_links_the_farm_and_the_dead_letters(staff_client):
+    page = staff_client.get(reverse("admin:index")).content.decode()
+
+    assert f'href="{reverse("admin-farm")}"' in page
+    assert f'href="{reverse("admin-dead-letters")}"' in page
+    assert "Recent actions" in page  # still Django's own index around the links
+
+
+def test_view_site_leads_to_a_home_page_with_the_admin_the_api_docs_and_flower(
+    staff_client, client
+):
+    admin_page = staff_client.get(reverse("admin:index")).content.decode()
+    assert f'href="{admin.site.site_url}"' in admin_page and admin.site.site_url == "/"
+
+    home = client.get("/")  # anonymous: links only
+
+    assert home.status_code == 200
+    html = home.content.decode()
+    for link in ['href="/admin/"', 'href="/api/docs/"', 'href="/admin/farm/"', "Flower"]:
+        assert link in html
+
+
+# --- detections -------------------------------------------------------------------------------
+
+
+def make_detection(display, **fields):
+    values = {
+        "display": display,
+        "camera": display.camera,
+        "model": display.model,
+        "generation": 1,
+        "frame_seq": 1,
+        "frame_time": timezone.now(),
+        "key": f"key-{Detection.objects.count()}-secret-idempotency",
+        "detected_objects": [
+            {"class_id": 0, "class_name": "person", "confidence": 0.875, "box": [10, 20, 110, 220]}
+        ],
+    }
+    values.update(fields)
+    return Detection.objects.create(**values)
+
+
+def test_detections_list_newest_first_with_times_to_the_second(staff_client):
+    display = make_display()
+    moment = timezone.now().replace(microsecond=0)
+    older = make_detection(display, frame_time=moment - timedelta(seconds=7))
+    newer = make_detection(display, frame_time=moment)
+
+    page = staff_client.get(reverse("admin:cms_detection_changelist"))
+
+    assert [d.pk for d in page.context["cl"].result_list] == [newer.pk, older.pk]
+    assert f"{timezone.localtime(moment):%Y-%m-%d %H:%M:%S}" in page.content.decode()
+
+
+def test_detection_page_shows_objects_as_a_table_and_no_key(staff_client):
+    detection = make_detection(make_display())
+
+    page = staff_client.get(reverse("admin:cms_detection_change", args=[detection.pk]))
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "secret-idempotency" not in html
+    assert '<table class="detection-objects">' in html
+    assert "<td>person</td>" in html and "0.875" in html and "10, 20, 110, 220" in html
+    frame_url = reverse("admin:cms_detection_frame", args=[detection.pk])
+    assert f'src="{frame_url}"' in html
+    assert "on a blank frame" in html
+
+
+def decode(response):
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    return cv2.imdecode(np.frombuffer(response.content, np.uint8), cv2.IMREAD_COLOR)
+
+
+def test_detection_frame_is_its_boxes_on_the_current_frame_or_a_blank_one(
+    staff_client, redis_client
+):
+    detection = make_detection(make_display())
+    url = reverse("admin:cms_detection_frame", args=[detection.pk])
+
+    blank = decode(staff_client.get(url))
+    assert blank.shape[:2] == (480, 640)
+    assert not np.allclose(blank[20, 60], blank[300, 400], atol=30)  # a box edge is drawn
+
+    frame = np.zeros((720, 1280, 3), np.uint8)
+    farm_keys.write_snapshot(
+        redis_connection.client(), detection.camera_id, cv2.imencode(".jpg", frame)[1].tobytes()
+    )
+    drawn = decode(staff_client.get(url))
+    assert drawn.shape[:2] == (720, 1280)
+    page = staff_client.get(reverse("admin:cms_detection_change", args=[detection.pk]))
+    assert "camera&#x27;s current frame, not on the frame" in page.content.decode()
+
+
+def test_detection_frame_needs_view_permission(client, django_user_model):
+    detection = make_detection(make_display())
+    user = django_user_model.objects.create_user("clerk", password="pw-123456", is_staff=True)
+    client.force_login(user)
+
+    response = client.get(reverse("admin:cms_detection_frame", args=[detection.pk]))
+
+    assert response.status_code == 403

@@ -148,3 +148,38 @@ def test_display_page_shows_latest_detections_and_a_chart(admin_client, running,
     assert "1 object(s) person 0.90" in page
     assert page.count("<rect ") == 3
     assert "peak 3" in page
+
+
+def test_farm_state_names_each_workers_models(admin_client, redis_client):
+    display = make_display()
+    model = display.model
+    stale = f"{model.pk}:{'0' * 64}"
+    farm_keys.write_worker(
+        redis_client,
+        WorkerInfo(
+            "cpu-1@rack",
+            "cpu",
+            2,
+            models=(f"{model.pk}:{model.sha256}", stale, "999999:abc"),
+            last_seen=time.time(),
+        ),
+    )
+
+    state = admin_client.get(reverse("admin-farm-state")).json()
+
+    assert state["workers"][0]["model_labels"] == [
+        f"{model.name} {model.version}",
+        f"{model.name} {model.version} (earlier weights)",
+        "model 999999 (deleted)",
+    ]
+
+
+def test_camera_page_without_a_frame_shows_a_placeholder_with_the_reason(admin_client, running):
+    _, pending = running
+
+    page = admin_client.get(reverse("admin:cms_camera_change", args=[pending.camera_id]))
+
+    html = page.content.decode()
+    assert "No frame: pending: no ingest worker online" in html
+    assert 'data-refresh-src="/api/v1/cameras/' in html
+    assert ' src="/api/v1/cameras/' not in html  # no request that can only fail

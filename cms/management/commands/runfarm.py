@@ -1,6 +1,7 @@
 """`make run`: the whole farm on one machine with embedded defaults.
 
-Migrates, makes sure a demo admin exists (its password printed), starts the embedded
+Migrates, makes sure a demo admin exists (its password printed) and, in development, the
+demo display (its client token printed when it is created), starts the embedded
 Redis when REDIS_URL is unset, then every process of the Procfile under honcho.
 Ctrl-C stops them all; Redis is stopped last so workers can shut down cleanly.
 """
@@ -19,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from cms.demo import ensure_demo
 from cms.embedded_redis import EmbeddedRedis, EmbeddedRedisError
 
 DEMO_ADMIN = "admin"
@@ -41,8 +43,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, procfile: str, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         admin_password = self._ensure_demo_admin()
+        demo = None
         if settings.DEBUG and settings.SIGHTLINE_ALLOW_FILE_SOURCES:
-            call_command("demo")
+            demo = ensure_demo(settings.DATA_DIR / "demo")
         flower_auth = settings.FLOWER_BASIC_AUTH or "admin:" + _remembered_secret(
             settings.DATA_DIR / "flower-password", lambda: secrets.token_urlsafe(12)
         )
@@ -50,11 +53,18 @@ class Command(BaseCommand):
         env = self._child_env(flower_auth)
 
         web_port = env.get("WEB_PORT", "8000")
+        demo_line = (
+            f"  display http://127.0.0.1:{web_port}/api/v1/display/state/   "
+            f"header 'Authorization: Token <token>', token {demo.token_text()}\n"
+            if demo
+            else ""
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 "\nSightline is starting.\n"
                 f"  admin   http://127.0.0.1:{web_port}/admin/   user {DEMO_ADMIN!r}, "
                 f"password {admin_password}\n"
+                f"{demo_line}"
                 f"  flower  http://127.0.0.1:{env.get('FLOWER_PORT', settings.FLOWER_PORT)}/"
                 f"   {flower_auth.replace(':', ' / ', 1)}\n"
                 f"  redis   {'embedded, ' if embedded else ''}{settings.REDIS_URL}\n"

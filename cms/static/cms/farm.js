@@ -8,17 +8,45 @@
     if (cls) td.className = cls;
     return td;
   };
-  const badge = (state) => {
+  const badge = (state, why) => {
     const td = document.createElement("td");
     const span = document.createElement("span");
     span.className = "badge badge-" + state;
     span.textContent = state;
     td.appendChild(span);
+    if (why) {
+      const reason = document.createElement("span");
+      reason.className = "farm-reason";
+      reason.textContent = " " + why;
+      td.appendChild(reason);
+    }
     return td;
   };
   const pct = (v) => (v === null || v === undefined ? null : Math.round(v) + " %");
+  const rate = (v) => (v === null || v === undefined ? "–" : Number(v).toFixed(1));
+  // "12 s ago" (or minutes, hours), never negative when the browser's clock is behind.
+  const ago = (iso) => {
+    const seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+    if (seconds < 90) return Math.round(seconds) + " s ago";
+    if (seconds < 5400) return Math.round(seconds / 60) + " min ago";
+    return Math.round(seconds / 3600) + " h ago";
+  };
+  const when = (iso) => (iso ? new Date(iso).toLocaleTimeString() + ", " + ago(iso) : null);
+  const timeCell = (iso) => {
+    const td = cell(iso ? ago(iso) : null);
+    if (iso) td.title = new Date(iso).toLocaleString();
+    return td;
+  };
   const fill = (id, rows) => {
-    const body = document.querySelector("#" + id + " tbody");
+    const table = document.getElementById(id);
+    const body = table.querySelector("tbody");
+    if (rows.length === 0) {
+      const tr = document.createElement("tr");
+      const td = cell("none", "farm-none");
+      td.colSpan = table.querySelectorAll("thead th").length;
+      tr.appendChild(td);
+      rows = [tr];
+    }
     body.replaceChildren(...rows);
   };
   const restartButton = (cameraId) => {
@@ -44,18 +72,19 @@
         tr.append(cell(w.name), cell(w.device), cell(w.running.length + " / " + w.capacity, "num"),
           cell(pct(w.cpu_percent), "num"), cell(pct(w.memory_percent), "num"),
           cell(pct(w.gpu_percent), "num"), cell(pct(w.gpu_memory_percent), "num"),
-          cell((w.models || []).join(", ")), cell(w.last_heartbeat));
+          cell((w.model_labels || w.models || []).join(", ") || "none"),
+          timeCell(w.last_heartbeat));
         return tr;
       }));
       fill("farm-streams", state.streams.map((s) => {
         const tr = document.createElement("tr");
+        const why = [s.reason, s.last_error].filter(Boolean).join(": ");
         tr.append(cell(s.camera_name || s.camera), cell(s.worker),
-          badge(s.state), cell(s.fps_in + " / " + s.fps_out, "num"),
+          badge(s.state, why), cell(rate(s.fps_in) + " / " + rate(s.fps), "num"),
           cell(s.frame_age === null ? null : s.frame_age.toFixed(2) + " s", "num"),
           cell(s.reconnects, "num"),
-          cell(s.latency_ms === null ? null : s.latency_ms + " ms", "num"), cell(s.generation, "num"),
-          restartButton(s.camera));
-        if (s.reason) tr.children[2].title = s.reason;
+          cell(s.latency_ms === null ? null : Math.round(s.latency_ms) + " ms", "num"),
+          cell(s.generation, "num"), restartButton(s.camera));
         return tr;
       }));
       fill("farm-pending", state.pending.map((p) => {
@@ -64,8 +93,9 @@
         return tr;
       }));
       const r = state.reconcile;
+      const finished = r && r.finished_at ? when(r.finished_at) : null;
       document.getElementById("farm-reconcile").textContent =
-        r ? r.finished_at + " (" + r.duration_ms + " ms)" : "never";
+        finished ? finished + " (" + Math.round(r.duration_ms) + " ms)" : "never";
       document.getElementById("farm-dead-letters").textContent = state.dead_letters;
       document.getElementById("farm-updated").textContent = "updated " + new Date().toLocaleTimeString();
     } catch (error) {

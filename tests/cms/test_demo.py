@@ -1,0 +1,85 @@
+"""`make run` tells a new user how to read the demo display: its token, once, or how to get one."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from cms.models import Display
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TOKEN = re.compile(r"token ([A-Za-z0-9_-]{40,}) \(shown only now\)")
+
+
+@pytest.fixture
+def data_dir(settings, tmp_path: Path) -> Path:
+    settings.DEBUG = True
+    settings.SIGHTLINE_ALLOW_FILE_SOURCES = True
+    settings.EMBEDDED_REDIS = False  # the suite's Redis is already running
+    settings.DATA_DIR = tmp_path / "data"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.DATA_DIR.mkdir()
+    return settings.DATA_DIR
+
+
+def run_farm(tmp_path: Path) -> str:
+    """`manage.py runfarm` with a Procfile whose only process exits at once."""
+    procfile = tmp_path / "Procfile"
+    procfile.write_text("noop: true\n")
+    out = io.StringIO()
+    call_command("runfarm", procfile=str(procfile), stdout=out)
+    return out.getvalue()
+
+
+def read_state(client, token: str) -> int:
+    response = client.get("/api/v1/display/state/", HTTP_AUTHORIZATION=f"Token {token}")
+    return response.status_code
+
+
+def test_runfarm_prints_the_demo_token_once_with_the_admin_password(data_dir, tmp_path, client):
+    # when the farm starts the first time
+    first = run_farm(tmp_path)
+
+    # then the banner shows the admin password and the demo display's token, which works
+    assert "password " in first and "(changed since" not in first
+    found = TOKEN.search(first)
+    assert found, first
+    token = found.group(1)
+    assert "/api/v1/display/state/" in first
+    assert read_state(client, token) == 200
+    # and the plain token is kept nowhere, only its hash
+    for path in data_dir.rglob("*"):
+        if path.is_file():
+            assert token.encode() not in path.read_bytes(), path
+
+    # when it starts again
+    second = run_farm(tmp_path)
+
+    # then it cannot show the token again, and says how to get a new one
+    assert TOKEN.search(second) is None
+    assert token not in second
+    assert "manage.py demo --rotate-token" in second
+    assert Display.objects.filter(identifier="demo").count() == 1
+
+
+def test_demo_rotate_token_prints_a_new_token_and_revokes_the_old(data_dir, client):
+    created = io.StringIO()
+    call_command("demo", stdout=created)
+    old = TOKEN.search(created.getvalue()).group(1)
+    again = io.StringIO()
+    call_command("demo", stdout=again)
+    assert TOKEN.search(again.getvalue()) is None
+    assert "--rotate-token" in again.getvalue()
+
+    rotated = io.StringIO()
+    call_command("demo", rotate_token=True, stdout=rotated)
+
+    new = TOKEN.search(rotated.getvalue()).group(1)
+    assert new != old
+    assert read_state(client, new) == 200
+    assert read_state(client, old) == 401
