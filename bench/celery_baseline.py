@@ -17,5 +17,6 @@ app.conf.task_create_missing_queues = True
 def store_one(raw: str) -> None:
     from cms import redis_connection
     from cms.results.processing import process_batch
+    from cms.results.result_message import ENTRY_FIELD
 
-    process_batch([("0-0", {b"r": raw.encode()})], redis_connection.client())
+    process_batch([("0-0", {ENTRY_FIELD.encode(): raw.encode()})], redis_connection.client())

@@ -169,22 +169,25 @@ def make_displays() -> list:
     ]
 
 
-def result_fields(display, seq: int, sent_at: float) -> dict[str, str]:
+def result_fields(display, seq: int, sent_at: float) -> dict[str, bytes]:
+    """A stream entry as tasks.publisher writes it."""
+    from cms.results.result_message import ENTRY_FIELD, ResultMessage
+
     objects = [
         {"class_id": 0, "class_name": "person", "confidence": 0.91, "box": [10.5, 20, 110, 220]},
         {"class_id": 2, "class_name": "car", "confidence": 0.77, "box": [300, 40, 420, 200]},
     ]
-    message = {
-        "display": display.id,
-        "camera": display.camera_id,
-        "model": display.model_id,
-        "generation": 1,
-        "seq": seq,
-        "time": sent_at,
-        "objects": objects,
-        "key": f"{display.camera_id}-1-{display.id}-{seq}",
-    }
-    return {"r": json.dumps(message, separators=(",", ":"))}
+    message = ResultMessage(
+        display_id=display.id,
+        camera_id=display.camera_id,
+        model_id=display.model_id,
+        generation=1,
+        frame_seq=seq,
+        frame_time=sent_at,
+        objects=objects,
+        key=f"{display.camera_id}-1-{display.id}-{seq}",
+    )
+    return {ENTRY_FIELD: message.to_bytes()}
 
 
 def fill(client, displays, messages: int) -> None:
@@ -202,6 +205,8 @@ def fill(client, displays, messages: int) -> None:
 
 
 def consume(displays, messages: int, *, store: bool) -> dict:
+    from datetime import UTC, datetime
+
     from cms import redis_connection
     from cms.models import Detection
     from cms.results import processing, results_stream
@@ -216,7 +221,8 @@ def consume(displays, messages: int, *, store: bool) -> dict:
                 r.key: Detection(
                     id=next(counter), display_id=r.display_id, camera_id=r.camera_id,
                     model_id=r.model_id, generation=r.generation, frame_seq=r.frame_seq,
-                    frame_time=r.frame_time, detected_objects=r.objects, key=r.key,
+                    frame_time=datetime.fromtimestamp(r.frame_time, UTC),
+                    detected_objects=r.objects, key=r.key,
                 )
                 for r in results
             }  # fmt: skip
@@ -250,7 +256,7 @@ def latency(displays, *, rate: int, seconds: float) -> dict:
     delays: list[float] = []
 
     def measure(sender, *, result, **kwargs) -> None:
-        delays.append(time.time() - result.frame_time.timestamp())
+        delays.append(time.time() - result.frame_time)
 
     detection_received.connect(measure)
     stop = threading.Event()
@@ -287,6 +293,7 @@ def celery_per_result(displays, messages: int) -> dict:
     from kombu import Queue
 
     from cms.models import Detection
+    from cms.results.result_message import ENTRY_FIELD
     from tasks.celery import app
 
     queue = Queue("bench")
@@ -308,7 +315,8 @@ def celery_per_result(displays, messages: int) -> dict:
         with app.producer_or_acquire() as producer:
             for seq in range(messages):
                 fields = result_fields(displays[seq % DISPLAYS], seq, time.time())
-                app.send_task("bench.store_one", args=[fields["r"]], queue=queue, producer=producer)
+                raw = fields[ENTRY_FIELD].decode()
+                app.send_task("bench.store_one", args=[raw], queue=queue, producer=producer)
         while Detection.objects.count() < messages:
             if time.perf_counter() - started > 300:
                 raise TimeoutError("the Celery baseline did not finish")

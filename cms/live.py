@@ -1,19 +1,24 @@
 """A display's live state in Redis: its latest result and its live event channel.
 
-- ``sightline:display:<id>:latest``  JSON of the newest delivered result (for /display/state/)
+- ``sightline:display:<id>:latest``  the newest delivered event (for /display/state/)
 - ``sightline:display:<id>:events``  pub/sub channel: a JSON list of delivered events per message
 - ``sightline:display:<id>:policy``  the event policy's memory (last delivered signature, time)
 
 Pub/sub carries only the live push to connected clients; a client that was away
 resyncs from the Detection table (event ids are Detection ids), so nothing is lost.
+A delivered event has one shape (``delivered_events``) wherever it is read: the live
+push, the SSE replay and the /display/detections/ items.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime, tzinfo
 from typing import Any
 
 import orjson
 import redis
+from django.utils import timezone
 
 from cms import redis_connection
 
@@ -28,56 +33,59 @@ def events_channel(display_id: int) -> str:
     return f"{PREFIX}:{display_id}:events"
 
 
-def write_latest(client: redis.Redis, display_id: int, state: dict[str, Any]) -> None:
-    client.set(latest_key(display_id), _dump(state))
-
-
 def read_latest(client: redis.Redis, display_id: int) -> dict[str, Any] | None:
     raw = client.get(latest_key(display_id))
     return None if raw is None else orjson.loads(raw)
 
 
-def event_payload(detection: Any) -> dict[str, Any]:
-    """The live event of a stored Detection (its id is the event id)."""
-    return {
-        "id": detection.id,
-        "frame_seq": detection.frame_seq,
-        "frame_time": detection.frame_time.isoformat(),
-        "objects": detection.detected_objects,
-        "generation": detection.generation,
-    }
+def delivered_events(detections: Iterable[Any]) -> list[dict[str, Any]]:
+    """Stored Detections as delivered events (an event's id is its Detection's id).
+
+    The one shape of a delivered event: the live push, the SSE replay and the
+    /display/detections/ items all come from here.
+    """
+    zone = timezone.get_current_timezone()  # once: it costs more than formatting a time
+    return [
+        {
+            "id": detection.id,
+            "frame_seq": detection.frame_seq,
+            "frame_time": api_time(detection.frame_time, zone),
+            "generation": detection.generation,
+            "objects": detection.detected_objects,
+        }
+        for detection in detections
+    ]
 
 
-def push_delivered(client: redis.Redis, detections: list[Any], received_at: float) -> None:
+def api_time(value: datetime, zone: tzinfo) -> str:
+    """A time as DRF's DateTimeField renders it: ISO 8601 in ``zone``, UTC as "Z"."""
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def push_delivered(client: redis.Redis, detections: list[Any]) -> None:
     """Publish each delivered detection live and keep each display's newest as its state.
 
     One pipeline for the whole batch; a state never moves back to an older detection.
     """
-    newest: dict[int, Any] = {}
-    for detection in detections:
-        if detection.id > getattr(newest.get(detection.display_id), "id", 0):
-            newest[detection.display_id] = detection
-    current = client.mget([latest_key(d) for d in newest]) if newest else []
     events: dict[int, list[dict[str, Any]]] = {}
-    for detection in detections:
-        events.setdefault(detection.display_id, []).append(event_payload(detection))
+    newest: dict[int, dict[str, Any]] = {}
+    for detection, event in zip(detections, delivered_events(detections), strict=True):
+        events.setdefault(detection.display_id, []).append(event)
+        if event["id"] > newest.get(detection.display_id, {}).get("id", 0):
+            newest[detection.display_id] = event
+    current = client.mget([latest_key(d) for d in newest]) if newest else []
     pipe = client.pipeline(transaction=False)
     for display_id, batch in events.items():  # one message per display per batch
         pipe.publish(events_channel(display_id), _dump(batch))
-    for (display_id, detection), raw in zip(newest.items(), current, strict=True):
-        if raw is None or orjson.loads(raw).get("detection_id", 0) < detection.id:
-            state = {**event_payload(detection), "detection_id": detection.id}
-            pipe.set(latest_key(display_id), _dump({**state, "received_at": received_at}))
+    for (display_id, event), raw in zip(newest.items(), current, strict=True):
+        if raw is None or orjson.loads(raw).get("id", 0) < event["id"]:
+            pipe.set(latest_key(display_id), _dump(event))
     pipe.execute()
 
 
 def _dump(payload: Any) -> bytes:
     return orjson.dumps(payload)  # the hot path of the results consumer: orjson, not json
-
-
-def publish_events(client: redis.Redis, display_id: int, events: list[dict[str, Any]]) -> None:
-    """Each event has ``id`` (the Detection id), ``frame_seq``, ``frame_time``, ``objects``."""
-    client.publish(events_channel(display_id), _dump(events))
 
 
 def policy_key(display_id: int) -> str:

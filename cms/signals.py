@@ -16,8 +16,9 @@ Keyword arguments (all receivers get all of them):
     display: cms.models.Display       the display the result is for
     camera: cms.models.Camera         its camera
     model: cms.models.DetectionModel  the model that produced it
-    result: cms.results.messages.DeliveredResult  the parsed result (objects, frame
-        time and sequence, generation, idempotency key)
+    result: cms.results.result_message.ResultMessage  the result as the worker sent it:
+        objects (each a DetectedObject.to_dict()), frame_time (Unix seconds),
+        frame_seq, generation, key (idempotency), display_id, camera_id, model_id
     detection: cms.models.Detection   the stored row (its id is the live event id)
 
 Delivery is at least once: a message whose receivers did not all finish is delivered

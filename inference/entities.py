@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, Protocol, get_type_hints, runtime_checkable
 
 import numpy as np
 
@@ -17,7 +17,13 @@ WEIGHT_SUFFIXES = (".pt", ".onnx", ".torchscript")
 
 @dataclass(frozen=True, slots=True)
 class DetectedObject:
-    """One detection in one frame."""
+    """One detection in one frame.
+
+    Its JSON form (``to_dict`` / ``from_dict``) is the object schema of the whole results
+    path: the result message validates its objects with ``check_dict``, and the API's
+    DetectedObjectSerializer lists the same fields (a test holds them equal). A new field
+    is declared here; its JSON check comes from its type (``_JSON_CHECKS``).
+    """
 
     class_id: int
     class_name: str
@@ -26,12 +32,64 @@ class DetectedObject:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict: class_id, class_name, confidence, box as [x1, y1, x2, y2]."""
-        return {
-            "class_id": self.class_id,
-            "class_name": self.class_name,
-            "confidence": self.confidence,
-            "box": list(self.box),
-        }
+        return {name: _to_json(getattr(self, name)) for name, _, _ in _OBJECT_FIELDS}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> DetectedObject:
+        """The object of a dict made by ``to_dict``; ValueError names what is wrong."""
+        cls.check_dict(data)
+        return cls(**{name: _from_json(data[name]) for name, _, _ in _OBJECT_FIELDS})
+
+    @staticmethod
+    def check_dict(data: Any) -> None:
+        """Raise ValueError unless ``data`` is a detected object's JSON form (extra keys pass)."""
+        if not isinstance(data, dict):
+            raise ValueError("a detected object must be a JSON object")
+        for name, check, expected in _OBJECT_FIELDS:
+            if not check(data.get(name)):
+                raise ValueError(f"{name!r} must be {expected}")
+
+
+# By exact type, which excludes bool (an int subclass) and is fast: the results consumer
+# checks every object of every result.
+def _is_int(value: Any) -> bool:
+    return type(value) is int
+
+
+def _is_number(value: Any) -> bool:
+    return type(value) is float or type(value) is int
+
+
+def _is_str(value: Any) -> bool:
+    return type(value) is str
+
+
+def _is_box(value: Any) -> bool:
+    return (
+        (type(value) is list or type(value) is tuple)
+        and len(value) == 4
+        and all([_is_number(v) for v in value])
+    )
+
+
+def _to_json(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _from_json(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+# How a field's type is checked in JSON: (check, what the error says it must be).
+_JSON_CHECKS: dict[Any, tuple[Callable[[Any], bool], str]] = {
+    int: (_is_int, "an integer"),
+    float: (_is_number, "a number"),
+    str: (_is_str, "a string"),
+    Box: (_is_box, "a list of 4 numbers"),
+}
+_OBJECT_FIELDS = tuple(
+    (f.name, *_JSON_CHECKS[get_type_hints(DetectedObject)[f.name]]) for f in fields(DetectedObject)
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,14 +1,15 @@
-"""Results out of an ingest task: one compact JSON entry per display per frame on a Redis Stream."""
+"""Results out of an ingest task: one ResultMessage per display per frame on a Redis Stream."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-import orjson
 import redis
 from django.conf import settings
 
+from cms.results import results_stream
+from cms.results.result_message import ENTRY_FIELD, ResultMessage
 from streams import Frame
 
 log = logging.getLogger(__name__)
@@ -24,31 +25,30 @@ class ResultPublisher:
         self.client = client
         self.camera_id = camera_id
         self.generation = generation
-        self.dropped = 0
 
     def publish(
         self, *, display_id: int, model_id: int, frame: Frame, objects: list[dict[str, Any]]
     ) -> None:
-        message = {
-            "display": display_id,
-            "camera": self.camera_id,
-            "model": model_id,
-            "generation": self.generation,
-            "seq": frame.seq,
-            "time": frame.captured_at,
-            "objects": objects,
-            "key": result_key(self.camera_id, self.generation, display_id, frame),
-        }
+        """``objects`` are DetectedObject.to_dict() each."""
+        message = ResultMessage(
+            display_id=display_id,
+            camera_id=self.camera_id,
+            model_id=model_id,
+            generation=self.generation,
+            frame_seq=frame.seq,
+            frame_time=frame.captured_at,
+            objects=objects,
+            key=result_key(self.camera_id, self.generation, display_id, frame),
+        )
         try:
             self.client.xadd(
-                settings.SIGHTLINE_RESULTS_STREAM,
-                {"r": orjson.dumps(message)},
+                results_stream.results_stream(),
+                {ENTRY_FIELD: message.to_bytes()},
                 maxlen=settings.SIGHTLINE_RESULTS_MAXLEN,
                 approximate=True,
             )
         except redis.RedisError as exc:
-            # Live video moves on; a result Redis cannot take now is counted, not queued.
-            self.dropped += 1
+            # Live video moves on: a result Redis cannot take now is logged, not queued.
             log.warning(
                 "camera %s: result not published: %s",
                 self.camera_id,

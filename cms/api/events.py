@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 import redis
 import redis.asyncio
 from asgiref.sync import SyncToAsync, sync_to_async
@@ -28,13 +28,11 @@ from django.db import connections
 from django.http import HttpRequest, HttpResponseBase, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework.fields import DateTimeField
 
 from cms import live
 from cms.api import conf
 from cms.api.auth import authenticate_display
 from cms.api.serializers import MAX_BIGINT
-from cms.api.services import parse_time
 from cms.api.throttling import allow_display
 from cms.models import Detection
 
@@ -79,8 +77,10 @@ async def display_events(request: HttpRequest) -> HttpResponseBase:
             status=503,
             headers={"Retry-After": "5"},
         )
+    # UTF-8, as SSE requires: the events are forwarded as orjson wrote them (no \u escapes).
     response = StreamingHttpResponse(
-        event_stream(display_id, last_id, pubsub, client), content_type="text/event-stream"
+        event_stream(display_id, last_id, pubsub, client),
+        content_type="text/event-stream; charset=utf-8",
     )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
@@ -166,69 +166,32 @@ async def replay(display_id: int, after: int) -> AsyncIterator[dict[str, Any]]:
 
 
 def missed_events(display_id: int, after: int, limit: int) -> list[dict[str, Any]]:
-    rows = (
-        Detection.objects.filter(display_id=display_id, id__gt=after)
-        .order_by("id")
-        .values("id", "frame_seq", "frame_time", "generation", "detected_objects")[:limit]
-    )
-    return [
-        event_data(
-            id=row["id"],
-            frame_seq=row["frame_seq"],
-            frame_time=row["frame_time"],
-            generation=row["generation"],
-            objects=row["detected_objects"],
-        )
-        for row in rows
-    ]
+    rows = Detection.objects.filter(display_id=display_id, id__gt=after).order_by("id")[:limit]
+    return live.delivered_events(rows)
 
 
 def parse_message(data: Any) -> list[dict[str, Any]]:
-    """A live channel message (a JSON list of events) as event data, oldest first.
+    """A live channel message (a JSON list of delivered events), oldest first, as published.
 
-    A malformed event is logged and skipped; the rest of the message still counts.
+    Only the id is checked (the stream de-duplicates by it); a malformed event is logged
+    and skipped, the rest of the message still counts.
     """
     try:
-        events = json.loads(data)
-    except (TypeError, ValueError) as exc:
+        events = orjson.loads(data)
+    except (TypeError, orjson.JSONDecodeError) as exc:
         log.warning("skipped a malformed live message: %s", exc)
         return []
     parsed = []
-    for message in events if isinstance(events, list) else [events]:
-        try:
-            event_id = message["id"]
-            if not isinstance(event_id, int) or isinstance(event_id, bool):
-                raise TypeError("id is not an integer")
-            parsed.append(
-                event_data(
-                    id=event_id,
-                    frame_seq=message.get("frame_seq"),
-                    frame_time=parse_time(message.get("frame_time")),
-                    generation=message.get("generation"),
-                    objects=message.get("objects") or [],
-                )
-            )
-        except (TypeError, ValueError, KeyError) as exc:
-            log.warning("skipped a malformed live event: %s", exc)
+    for event in events if isinstance(events, list) else [events]:
+        if isinstance(event, dict) and type(event.get("id")) is int:
+            parsed.append(event)
+        else:
+            log.warning("skipped a malformed live event: its id is not an integer")
     return parsed
 
 
-def event_data(
-    *, id: int, frame_seq: Any, frame_time: Any, generation: Any, objects: Any
-) -> dict[str, Any]:
-    """One event's data, shaped and formatted like a /display/detections/ item."""
-    return {
-        "id": id,
-        "frame_seq": frame_seq,
-        "frame_time": None if frame_time is None else DateTimeField().to_representation(frame_time),
-        "generation": generation,
-        "objects": objects,
-    }
-
-
 def format_event(event: dict[str, Any]) -> str:
-    data = json.dumps(event, separators=(",", ":"))
-    return f"id: {event['id']}\nevent: detection\ndata: {data}\n\n"
+    return f"id: {event['id']}\nevent: detection\ndata: {orjson.dumps(event).decode()}\n\n"
 
 
 def _close_connections() -> None:

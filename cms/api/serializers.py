@@ -20,6 +20,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
+from cms import live
 from cms.api.errors import model_errors
 from cms.models import Camera, Detection, DetectionModel, Display
 from streams.urls import redact_url
@@ -298,6 +299,8 @@ def client_online(display: Display, now: Any = None) -> bool:
 
 
 class DetectedObjectSerializer(serializers.Serializer):
+    """inference.entities.DetectedObject, for the schema (a test holds the fields equal)."""
+
     class_id = serializers.IntegerField()
     class_name = serializers.CharField()
     confidence = serializers.FloatField()
@@ -359,12 +362,18 @@ class DisplayStateSerializer(serializers.Serializer):
 
 
 class DetectionSerializer(serializers.ModelSerializer):
+    """A delivered event. The fields describe it for the schema; it is rendered by
+    ``live.delivered_events``, like the live push and the SSE replay."""
+
     objects = DetectedObjectSerializer(many=True, source="detected_objects")
 
     class Meta:
         model = Detection
         fields = ["id", "frame_seq", "frame_time", "generation", "objects"]
         read_only_fields = fields
+
+    def to_representation(self, instance: Detection) -> dict[str, Any]:
+        return live.delivered_events([instance])[0]
 
 
 class DetectionPageSerializer(serializers.Serializer):

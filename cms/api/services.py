@@ -44,7 +44,7 @@ def display_state(display: Display, r: redis.Redis, *, now: float | None = None)
         "frame_seq": latest.get("frame_seq"),
         "age_s": None if frame_time is None else round(max(0.0, now - frame_time.timestamp()), 3),
         "generation": latest.get("generation"),
-        "detection_id": latest.get("detection_id"),
+        "detection_id": latest.get("id"),
         "running": bool(live_wanted and stream is not None and stream.state == RUNNING_STATE),
         "stream_state": stream.state if stream is not None else NOT_RUNNING_STATE,
     }

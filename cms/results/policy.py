@@ -10,7 +10,17 @@ for ``beat_s``: the periodic "unchanged" beat that tells a client its state is f
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
+
+
+def signature(objects: Iterable[dict[str, Any]]) -> tuple[tuple[str, int], ...]:
+    """The classes and their counts: what "changed" means for the on-change policy."""
+    counts: dict[str, int] = {}
+    for obj in objects:
+        counts[obj["class_name"]] = counts.get(obj["class_name"], 0) + 1
+    return tuple(sorted(counts.items()))
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ one Redis pipeline for the live push and each display's latest state. Then
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import redis
 from django.conf import settings
@@ -21,11 +21,13 @@ from cms import live
 from cms.farm import farm_keys
 from cms.logs import log_context
 from cms.models import Detection, Display, StreamAssignment
-from cms.results.messages import DeliveredResult, MalformedResult, parse_result
-from cms.results.policy import PolicyState, should_deliver
+from cms.results.policy import PolicyState, should_deliver, signature
+from cms.results.result_message import MalformedResult, ResultMessage
 from cms.signals import detection_received
 
 log = logging.getLogger(__name__)
+
+Received = tuple[str, ResultMessage]  # (stream message id, its result)
 
 
 @dataclass
@@ -43,28 +45,28 @@ def process_batch(
     entries: Iterable[tuple[str, dict[bytes, bytes]]], client: redis.Redis
 ) -> BatchOutcome:
     outcome = BatchOutcome()
-    results: list[DeliveredResult] = []
+    received: list[Received] = []
     for message_id, fields in entries:
         try:
-            results.append(parse_result(message_id, fields))
+            received.append((message_id, ResultMessage.from_entry(fields)))
         except MalformedResult as exc:
             outcome.malformed[message_id] = str(exc)
-    results = _drop_stale(results, client, outcome)
+    received = _drop_stale(received, client, outcome)
     displays = Display.objects.select_related("camera", "model").in_bulk(
-        {r.display_id for r in results}
+        {r.display_id for _, r in received}
     )
     wanted = []
-    for result in results:
+    for message_id, result in received:
         if result.display_id in displays:
-            wanted.append(result)
+            wanted.append((message_id, result))
         else:
             outcome.orphaned += 1
-            outcome.done.append(result.message_id)
+            outcome.done.append(message_id)
     deliver, policy_states = _apply_policy(wanted, displays, client, outcome)
-    stored = _store(deliver)
-    live.push_delivered(client, [stored[r.key] for r in deliver], time.time())
+    stored = _store([result for _, result in deliver])
+    live.push_delivered(client, [stored[r.key] for _, r in deliver])
     failed_displays = set()
-    for result in deliver:
+    for message_id, result in deliver:
         display = displays[result.display_id]
         # Receivers' records (and Django's report of a failing one) name the display.
         with log_context(camera_id=result.camera_id, display_id=result.display_id):
@@ -78,11 +80,11 @@ def process_batch(
             )
         errors = [f"{getattr(r, '__name__', r)}: {e!r}" for r, e in responses if e is not None]
         if errors:
-            outcome.failed[result.message_id] = "; ".join(errors)
+            outcome.failed[message_id] = "; ".join(errors)
             failed_displays.add(result.display_id)
             continue
         outcome.delivered += 1
-        outcome.done.append(result.message_id)
+        outcome.done.append(message_id)
     # Remember what was delivered; a display with a failure is decided again on retry.
     live.write_policy_states(
         client,
@@ -96,12 +98,12 @@ def process_batch(
 
 
 def _drop_stale(
-    results: list[DeliveredResult], client: redis.Redis, outcome: BatchOutcome
-) -> list[DeliveredResult]:
+    received: list[Received], client: redis.Redis, outcome: BatchOutcome
+) -> list[Received]:
     """Results from a generation that is no longer current are dropped (and counted)."""
     current = {}
     missing = []
-    camera_ids = sorted({r.camera_id for r in results})
+    camera_ids = sorted({r.camera_id for _, r in received})
     for camera_id, published in zip(
         camera_ids, farm_keys.read_assignments(client, camera_ids), strict=True
     ):
@@ -116,47 +118,48 @@ def _drop_stale(
             )
         )
     fresh = []
-    for result in results:
+    for message_id, result in received:
         if result.generation < current.get(result.camera_id, 0):
             outcome.stale += 1
-            outcome.done.append(result.message_id)
+            outcome.done.append(message_id)
         else:
-            fresh.append(result)
+            fresh.append((message_id, result))
     return fresh
 
 
 def _apply_policy(
-    results: list[DeliveredResult],
+    received: list[Received],
     displays: dict[int, Display],
     client: redis.Redis,
     outcome: BatchOutcome,
-) -> tuple[list[DeliveredResult], dict[int, PolicyState | None]]:
-    stored = live.read_policy_states(client, sorted({r.display_id for r in results}))
+) -> tuple[list[Received], dict[int, PolicyState | None]]:
+    display_ids = {r.display_id for _, r in received}
+    stored = live.read_policy_states(client, sorted(display_ids))
     states: dict[int, PolicyState | None] = {
         d: PolicyState(tuple(tuple(p) for p in s[0]), s[1]) if s else None
-        for d, s in ((d, stored.get(d)) for d in {r.display_id for r in results})
+        for d, s in ((d, stored.get(d)) for d in display_ids)
     }
     deliver = []
-    for result in results:
+    for message_id, result in received:
         display = displays[result.display_id]
-        frame_time = result.frame_time.timestamp()
+        classes = signature(result.objects)
         if should_deliver(
             display.policy,
             interval_ms=display.policy_interval_ms,
             beat_s=settings.SIGHTLINE_RESULTS_BEAT_S,
             last=states[result.display_id],
-            signature=result.signature,
-            frame_time=frame_time,
+            signature=classes,
+            frame_time=result.frame_time,
         ):
-            deliver.append(result)
-            states[result.display_id] = PolicyState(result.signature, frame_time)
+            deliver.append((message_id, result))
+            states[result.display_id] = PolicyState(classes, result.frame_time)
         else:
             outcome.suppressed += 1
-            outcome.done.append(result.message_id)
+            outcome.done.append(message_id)
     return deliver, states
 
 
-def _store(results: list[DeliveredResult]) -> dict[str, Detection]:
+def _store(results: list[ResultMessage]) -> dict[str, Detection]:
     """Insert the batch; a redelivered result's key already exists and is left alone."""
     if not results:
         return {}
@@ -167,8 +170,8 @@ def _store(results: list[DeliveredResult]) -> dict[str, Detection]:
             model_id=r.model_id,
             generation=r.generation,
             frame_seq=r.frame_seq,
-            frame_time=r.frame_time,
-            detected_objects=r.objects,
+            frame_time=datetime.fromtimestamp(r.frame_time, UTC),
+            detected_objects=r.objects,  # the one rename: Detection.objects is the manager
             key=r.key,
         )
         for r in results

@@ -52,7 +52,7 @@ class AsgiServer:
             try:
                 if requests.get(f"{self.url}/api/v1/display/", timeout=2).status_code == 401:
                     return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or busy starting
                 pass
             time.sleep(0.1)
         self.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -66,19 +65,8 @@ def test_state_before_any_result_is_empty_and_not_running(display_a):
 def test_state_shows_the_latest_result_and_a_running_stream(display_a, redis_client):
     display, token = display_a
     frame_time = datetime.now(UTC) - timedelta(seconds=2)
-    live.write_latest(
-        redis_client,
-        display.id,
-        {
-            "id": 7,
-            "detection_id": 7,
-            "frame_seq": 42,
-            "frame_time": frame_time.isoformat(),
-            "objects": [PERSON],
-            "generation": 3,
-            "received_at": time.time(),
-        },
-    )
+    detection = make_detection(display, frame_seq=42, frame_time=frame_time, generation=3)
+    live.push_delivered(redis_client, [detection])
     farm_keys.write_stream(
         redis_client,
         StreamInfo(
@@ -91,7 +79,7 @@ def test_state_shows_the_latest_result_and_a_running_stream(display_a, redis_cli
     assert body["objects"] == [PERSON]
     assert body["frame_seq"] == 42
     assert body["generation"] == 3
-    assert body["detection_id"] == 7
+    assert body["detection_id"] == detection.id
     assert 1.5 < body["age_s"] < 30
     assert body["running"] is True
     assert body["stream_state"] == "online"

@@ -6,13 +6,16 @@ The server is a separate process, so the rows it reads must be committed
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+
 import pytest
 import requests
 from asgiref.sync import async_to_sync
 
 from cms import live
+from cms.api.events import parse_message
 from cms.api.services import rotate_display_token
-from cms.live import event_payload
 from tests.api.asgi_server import AsgiServer, EventStream, wait_for
 from tests.api.conftest import make_detection, token_client
 
@@ -31,7 +34,7 @@ def server(django_db_setup, django_db_blocker, tmp_path_factory):
 
 def deliver(redis_client, detection):
     """What the results consumer does once a Detection row is stored: publish it live."""
-    live.publish_events(redis_client, detection.display_id, [event_payload(detection)])
+    live.push_delivered(redis_client, [detection])
 
 
 def rest_item(token, detection_id):
@@ -84,6 +87,27 @@ def test_reconnect_with_last_event_id_gets_exactly_the_missed_events_then_live(
         newer = make_detection(display)
         deliver(redis_client, newer)
         assert stream.next_event()["id"] == newer.id
+
+
+def test_a_detection_is_the_same_json_live_replayed_and_from_the_endpoint(
+    server, display_a, redis_client
+):
+    display, token = display_a
+    moment = datetime(2025, 1, 1, 12, 0, 0, 951358, tzinfo=UTC)
+    objects = [{"class_id": 3, "class_name": "vélo", "confidence": 0.5, "box": [1, 2.5, 3, 4]}]
+    before = make_detection(display)
+    with EventStream(server.url + EVENTS, token) as stream:
+        stream.wait_ready()
+        detection = make_detection(display, frame_time=moment, detected_objects=objects)
+        deliver(redis_client, detection)
+        pushed = stream.next_event()["data"]
+    with EventStream(server.url + EVENTS, token, last_event_id=before.id) as stream:
+        replayed = stream.next_event()["data"]
+    page = token_client(token).get("/api/v1/display/detections/", {"after": before.id}).json()
+
+    assert pushed == replayed == page["results"][0] == rest_item(token, detection.id)
+    assert pushed["frame_time"] == "2025-01-01T12:00:00.951358Z"
+    assert pushed["objects"] == objects
 
 
 def test_a_long_absence_is_replayed_in_order(server, display_a, redis_client):
@@ -220,8 +244,11 @@ def test_event_stream_answers_503_when_redis_is_unreachable(settings, async_clie
 
 
 def test_a_live_message_carries_a_batch_and_skips_only_malformed_events():
-    from cms.api.events import parse_message
-
-    data = '[{"id": 5, "frame_seq": 1, "objects": []}, {"id": "x"}, {"id": 6, "frame_seq": 2}]'
+    data = '[{"id": 5, "frame_seq": 1, "objects": []}, {"id": "x"}, 7, {"id": 6, "frame_seq": 2}]'
     assert [e["id"] for e in parse_message(data)] == [5, 6]
     assert parse_message("not json") == []
+
+
+def test_live_events_are_forwarded_as_published():
+    event = {"id": 5, "frame_seq": 1, "frame_time": "2025-01-01T12:00:00+02:00", "objects": []}
+    assert parse_message(f"[{json.dumps(event)}]") == [event]  # no date parsed or reformatted

@@ -12,7 +12,7 @@ from cms import live
 from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo, WorkerInfo
 from cms.models import StreamAssignment
-from tests.api.conftest import PERSON
+from tests.api.conftest import PERSON, make_detection
 from tests.factories import make_camera, make_display
 
 pytestmark = pytest.mark.django_db
@@ -120,7 +120,7 @@ def test_snapshot_of_a_running_camera(operator, redis_client):
 def test_snapshot_with_boxes_draws_the_displays_latest_detections(operator, redis_client):
     display = make_display()
     farm_keys.write_snapshot(redis_client, display.camera_id, black_jpeg())
-    live.write_latest(redis_client, display.id, {"id": 1, "objects": [PERSON]})
+    live.push_delivered(redis_client, [make_detection(display)])  # objects: [PERSON]
 
     response = operator.get(f"/api/v1/cameras/{display.camera_id}/snapshot.jpg", {"boxes": 1})
 

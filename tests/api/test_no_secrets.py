@@ -10,7 +10,7 @@ from cms import live
 from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo
 from cms.models import StreamAssignment
-from tests.api.conftest import PERSON, make_detection, token_client
+from tests.api.conftest import make_detection, token_client
 from tests.factories import make_camera, make_model
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ def farm(operator, redis_client):
         {"name": "Lobby", "identifier": "lobby", "camera": camera.id, "model": make_model().id},
     )
     display_id, token = created.json()["id"], created.json()["token"]
-    make_detection(camera.displays.get())
+    detection = make_detection(camera.displays.get())
     error = f"401 from https://viewer:{PASSWORD}@cam.example.com ({PASSWORD})"
     farm_keys.write_stream(
         redis_client,
@@ -42,7 +42,7 @@ def farm(operator, redis_client):
     )  # fmt: skip
     StreamAssignment.objects.create(camera=camera, pending_reason=f"failed: {error}")
     farm_keys.write_snapshot(redis_client, camera.id, b"\xff\xd8 not really a jpeg")
-    live.write_latest(redis_client, display_id, {"id": 1, "objects": [PERSON]})
+    live.push_delivered(redis_client, [detection])
     return {"camera": camera.id, "display": display_id, "token": token}
 
 

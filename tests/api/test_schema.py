@@ -5,10 +5,14 @@ tests/api/test_schemathesis.py holds the API to the schema.
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import pytest
 import yaml
 
-from tests.api.conftest import token_client
+from cms.api.serializers import DetectedObjectSerializer
+from inference import DetectedObject
+from tests.api.conftest import PERSON, token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +93,9 @@ def test_malformed_detection_id_is_a_json_404(display_a):
 
     assert response.status_code == 404
     assert "detail" in response.json()
+
+
+def test_the_schema_of_a_detected_object_is_the_dataclass():
+    assert list(DetectedObjectSerializer().fields) == [f.name for f in fields(DetectedObject)]
+    serializer = DetectedObjectSerializer(data=DetectedObject.from_dict(PERSON).to_dict())
+    assert serializer.is_valid(), serializer.errors

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ from django.core.files import File
 from cms import redis_connection
 from cms.farm import farm_keys
 from cms.models import Camera, DetectionModel, Display, StreamAssignment
+from cms.results import results_stream
+from cms.results.result_message import ResultMessage
 from tests.support.media import write_video
 from tests.support.models import UNTRAINED_CONFIDENCE, build_detection_weights
 from tests.support.workers import REPO, CeleryWorker, child_env
@@ -142,12 +143,10 @@ class Farm:
             return stream.worker
         return None
 
-    def results_for(self, display: Display) -> list[dict[str, Any]]:
-        from django.conf import settings
-
-        entries = redis_connection.client().xrange(settings.SIGHTLINE_RESULTS_STREAM)
-        found = [json.loads(fields[b"r"]) for _, fields in entries]
-        return [r for r in found if r["display"] == display.id]
+    def results_for(self, display: Display) -> list[ResultMessage]:
+        entries = redis_connection.client().xrange(results_stream.results_stream())
+        found = [ResultMessage.from_entry(fields) for _, fields in entries]
+        return [r for r in found if r.display_id == display.id]
 
     def logs(self) -> str:
         return "\n".join(f"--- {w.name}\n{w.log()[-4000:]}" for w in self.workers)

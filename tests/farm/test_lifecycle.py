@@ -59,7 +59,7 @@ def test_display_created_runs_on_a_worker_with_results_and_shared_decode(farm_fa
     second.save()  # through the signal, like the admin
     wait_for(
         lambda: any(
-            max(o["box"][2] for o in r["objects"] or [{"box": [0, 0, 0, 0]}]) <= 160
+            max(o["box"][2] for o in r.objects or [{"box": [0, 0, 0, 0]}]) <= 160
             for r in farm.results_for(second)[-3:]
         ),
         60,

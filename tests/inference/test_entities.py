@@ -18,6 +18,36 @@ def test_detected_object_serialises_to_plain_json_types():
     }
 
 
+def test_detected_object_round_trips_through_its_dict():
+    obj = DetectedObject(class_id=2, class_name="car", confidence=0.5, box=(1.0, 2, 3.0, 4.0))
+
+    assert DetectedObject.from_dict(obj.to_dict()) == obj
+
+
+@pytest.mark.parametrize(
+    "changes, reason",
+    [
+        ({"class_id": "2"}, "'class_id' must be an integer"),
+        ({"class_id": True}, "'class_id' must be an integer"),
+        ({"class_name": None}, "'class_name' must be a string"),
+        ({"confidence": "high"}, "'confidence' must be a number"),
+        ({"box": [1, 2, 3]}, "'box' must be a list of 4 numbers"),
+        ({"box": [1, 2, 3, "4"]}, "'box' must be a list of 4 numbers"),
+        ({"box": None}, "'box' must be a list of 4 numbers"),
+    ],
+)
+def test_detected_object_dicts_are_checked_field_by_field(changes, reason):
+    data = {"class_id": 2, "class_name": "car", "confidence": 0.5, "box": [1, 2, 3, 4]}
+
+    with pytest.raises(ValueError, match=reason):
+        DetectedObject.from_dict({**data, **changes})
+
+
+def test_a_detected_object_is_a_json_object():
+    with pytest.raises(ValueError, match="JSON object"):
+        DetectedObject.from_dict([2, "car", 0.5, [1, 2, 3, 4]])
+
+
 def test_predict_options_are_hashable_and_canonical():
     a = PredictOptions(classes=(5, 0, 5))
     b = PredictOptions(classes=[0, 5])  # type: ignore[arg-type]

@@ -11,11 +11,12 @@ import time
 import pytest
 
 from cms import live, redis_connection
+from cms.api.serializers import DetectionSerializer
 from cms.farm import farm_keys
 from cms.farm.commands import Assignment
 from cms.models import Camera, Detection, DetectionModel, Display
 from cms.results import results_stream
-from cms.results.messages import DeliveredResult
+from cms.results.result_message import ResultMessage
 from cms.signals import detection_received
 from tests.factories import make_display
 from tests.results.conftest import drain, person
@@ -41,10 +42,14 @@ def test_results_are_stored_and_receivers_get_typed_arguments(publish, consumer,
     first = received[0]
     assert isinstance(first["display"], Display) and first["display"].pk == display.pk
     assert isinstance(first["camera"], Camera) and isinstance(first["model"], DetectionModel)
-    assert isinstance(first["result"], DeliveredResult)
+    assert isinstance(first["result"], ResultMessage)
     assert isinstance(first["detection"], Detection)
-    assert first["result"].objects == [person()]
+    result = first["result"]
+    assert result.objects == [person()]
+    assert (result.display_id, result.frame_seq, result.generation) == (display.id, 0, 1)
+    assert result.frame_time == 1_700_000_000.0  # Unix seconds, as the worker sent it
     assert first["detection"].detected_objects == [person()]
+    assert first["detection"].frame_time.timestamp() == result.frame_time
 
 
 def test_a_redelivered_message_is_not_a_duplicate_row(publish, consumer):
@@ -126,7 +131,13 @@ def test_a_poison_message_is_dead_lettered_while_others_flow(
 
 
 @pytest.mark.parametrize(
-    "fields", [{"r": "not json"}, {"x": "no result field"}, {"r": json.dumps({"display": "1"})}]
+    "fields",
+    [
+        {"r": "not json"},
+        {"x": "no result field"},
+        {"r": json.dumps({"display_id": "1"})},
+        {"r": json.dumps([1, 2])},
+    ],
 )
 def test_malformed_messages_go_to_dead_letters(fields, publish, consumer, redis_client):
     redis_client.xadd(results_stream.results_stream(), fields)
@@ -134,6 +145,20 @@ def test_malformed_messages_go_to_dead_letters(fields, publish, consumer, redis_
     drain(consumer, lambda: Detection.objects.count() == 1)
     [dead] = results_stream.dead_letters(redis_client)
     assert dead["error"]
+
+
+def test_an_entry_in_the_former_format_is_still_delivered(consumer, redis_client, display):
+    # As written before the names were unified: a dead letter replayed after the upgrade.
+    old = {
+        "display": display.id, "camera": display.camera_id, "model": display.model_id,
+        "generation": 1, "seq": 9, "time": 1_700_000_009.5, "objects": [person()], "key": "old-9",
+    }  # fmt: skip
+    redis_client.xadd(results_stream.results_stream(), {"r": json.dumps(old)})
+    drain(consumer, lambda: Detection.objects.exists())
+    detection = Detection.objects.get()
+    assert (detection.frame_seq, detection.key) == (9, "old-9")
+    assert detection.frame_time.timestamp() == 1_700_000_009.5
+    assert detection.detected_objects == [person()]
 
 
 def test_stale_generation_is_dropped_and_counted(publish, consumer, redis_client, display):
@@ -191,9 +216,9 @@ def test_latest_state_and_live_event_carry_the_stored_id(publish, consumer, disp
     pubsub.close()
     [event] = json.loads(message["data"])
     assert event["id"] == detection.id and event["frame_seq"] == 7
+    assert event == DetectionSerializer(detection).data  # one shape
     latest = live.read_latest(redis_client, display.id)
-    assert latest["detection_id"] == detection.id
-    assert latest["objects"] == [person()]
+    assert latest == event
 
 
 def test_several_consumers_side_by_side_store_each_result_once(publish, consumer, redis_client):
