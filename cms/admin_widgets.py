@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib import admin
@@ -85,7 +85,7 @@ def snapshot_image(camera: Camera) -> SafeString:
     )
 
 
-def detections_chart(display_id: int, *, hours: int = 3, now=None) -> SafeString:  # type: ignore[no-untyped-def]
+def detections_chart(display_id: int, *, hours: int = 3, now: datetime | None = None) -> SafeString:
     """An SVG bar chart of delivered detections per minute over the last ``hours``."""
     now = (now or timezone.now()).replace(second=0, microsecond=0)
     since = now - timedelta(hours=hours)

@@ -10,7 +10,7 @@ resyncs from the Detection table (event ids are Detection ids), so nothing is lo
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import redis
@@ -33,7 +33,7 @@ def write_latest(client: redis.Redis, display_id: int, state: dict[str, Any]) ->
 
 
 def read_latest(client: redis.Redis, display_id: int) -> dict[str, Any] | None:
-    raw = client.get(latest_key(display_id))
+    raw = cast("bytes | None", client.get(latest_key(display_id)))
     return None if raw is None else orjson.loads(raw)
 
 
@@ -57,7 +57,9 @@ def push_delivered(client: redis.Redis, detections: list[Any], received_at: floa
     for detection in detections:
         if detection.id > getattr(newest.get(detection.display_id), "id", 0):
             newest[detection.display_id] = detection
-    current = client.mget([latest_key(d) for d in newest]) if newest else []
+    current: list[bytes | None] = []
+    if newest:
+        current = cast("list[bytes | None]", client.mget([latest_key(d) for d in newest]))
     events: dict[int, list[dict[str, Any]]] = {}
     for detection in detections:
         events.setdefault(detection.display_id, []).append(event_payload(detection))
@@ -88,7 +90,7 @@ def read_policy_states(client: redis.Redis, display_ids: list[int]) -> dict[int,
     """The last delivered signature and frame time per display, as stored by the consumer."""
     if not display_ids:
         return {}
-    raws = client.mget([policy_key(d) for d in display_ids])
+    raws = cast("list[bytes | None]", client.mget([policy_key(d) for d in display_ids]))
     return {d: orjson.loads(raw) for d, raw in zip(display_ids, raws, strict=True) if raw}
 
 
