@@ -1,13 +1,13 @@
 # Two commands do everything on a fresh machine with Python 3.11:
 #   make run    the whole farm (embedded Redis and SQLite) with a demo
-#   make test   the same setup, then lint, migration check and the whole suite
+#   make test   the same setup, then lint, type check, migration check and the whole suite
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test install system-packages lint check-migrations pytest bench clean
+.PHONY: run test install system-packages lint typecheck check-migrations pytest bench clean
 
 # Reinstall whenever a requirements file changes.
 $(INSTALLED): requirements.txt requirements-nodeps.txt
@@ -32,17 +32,21 @@ lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
+# Settings in pyproject.toml ([tool.mypy]): which packages, how strict.
+typecheck: install
+	$(PY) -m mypy
+
 check-migrations: install
 	$(PY) manage.py makemigrations --check --dry-run
 
 pytest: install system-packages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test: lint check-migrations pytest
+test: lint typecheck check-migrations pytest
 
 bench: install system-packages
 	$(PY) bench/streams.py
 	$(PY) bench/inference.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

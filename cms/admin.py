@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
@@ -31,6 +33,9 @@ from cms.farm_status import CameraStatus, camera_statuses
 from cms.models import Camera, Detection, DetectionModel, Display
 from streams.urls import redact_url
 
+# Each row's CameraStatus is attached to the row object under this name (not a model field).
+_FARM_STATUS = "farm_status"
+
 
 class FarmStatusChangeList(ChangeList):
     """Loads the farm status of every camera on the page at once (one Redis round trip)."""
@@ -41,14 +46,15 @@ class FarmStatusChangeList(ChangeList):
         camera_ids = [getattr(row, "camera_id", row.pk) for row in rows]
         statuses = camera_statuses(camera_ids)
         for row, camera_id in zip(rows, camera_ids, strict=True):
-            row.farm_status = statuses[camera_id]
+            setattr(row, _FARM_STATUS, statuses[camera_id])
 
 
 def farm_status_of(obj: Camera | Display) -> CameraStatus:
-    status = getattr(obj, "farm_status", None)
+    status: CameraStatus | None = getattr(obj, _FARM_STATUS, None)
     if status is None:  # a change page: one object
         camera_id = getattr(obj, "camera_id", obj.pk)
-        status = obj.farm_status = camera_statuses([camera_id])[camera_id]
+        status = camera_statuses([camera_id])[camera_id]
+        setattr(obj, _FARM_STATUS, status)
     return status
 
 
@@ -109,7 +115,9 @@ class CameraAdmin(admin.ModelAdmin):
     def get_changelist(self, request: HttpRequest, **kwargs: object) -> type[ChangeList]:
         return FarmStatusChangeList
 
-    def get_fields(self, request: HttpRequest, obj: Camera | None = None) -> list[str]:
+    def get_fields(
+        self, request: HttpRequest, obj: Camera | None = None
+    ) -> list[str | list[str] | tuple[str, ...]]:
         fields = list(super().get_fields(request, obj))
         return fields if obj else [f for f in fields if f not in ("status", "live_view")]
 
@@ -136,7 +144,7 @@ class CameraAdmin(admin.ModelAdmin):
 
     @admin.display(description="displays", ordering="display_total")
     def display_count(self, camera: Camera) -> int:
-        return camera.display_total  # type: ignore[attr-defined]
+        return camera.display_total  # type: ignore[attr-defined]  # annotated by get_queryset(); the stubs see a plain Camera
 
     @admin.display(description="password", boolean=True)
     def has_password(self, camera: Camera) -> bool:
@@ -236,8 +244,8 @@ class DisplayAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ["cms/farm.css"]}
 
-    def get_fieldsets(self, request: HttpRequest, obj: Display | None = None) -> list:
-        fieldsets = super().get_fieldsets(request, obj)
+    def get_fieldsets(self, request: HttpRequest, obj: Display | None = None) -> list[Any]:
+        fieldsets = list(super().get_fieldsets(request, obj))
         return fieldsets if obj else [f for f in fieldsets if f[0] != "Detections"]
 
     @admin.display(description="camera status")

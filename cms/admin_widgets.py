@@ -192,7 +192,7 @@ def _blank_frame(objects: list[dict[str, Any]]) -> bytes:
     return cv2.imencode(".jpg", image)[1].tobytes()
 
 
-def detections_chart(display_id: int, *, hours: int = 3, now=None) -> SafeString:  # type: ignore[no-untyped-def]
+def detections_chart(display_id: int, *, hours: int = 3, now: datetime | None = None) -> SafeString:
     """An SVG bar chart of delivered detections per minute over the last ``hours``."""
     now = (now or timezone.now()).replace(second=0, microsecond=0)
     since = now - timedelta(hours=hours)

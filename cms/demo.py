@@ -67,8 +67,13 @@ def write_demo_clip(path: Path, seconds: int = 12) -> Path:
     from ultralytics.utils import ASSETS
 
     width, height = DEMO_SIZE
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), DEMO_FPS, DEMO_SIZE)
-    pictures = [cv2.imread(str(ASSETS / name)) for name in ("bus.jpg", "zidane.jpg")]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), DEMO_FPS, DEMO_SIZE)
+    pictures = []
+    for name in ("bus.jpg", "zidane.jpg"):
+        picture = cv2.imread(str(ASSETS / name))
+        if picture is None:  # imread does not raise
+            raise FileNotFoundError(f"ultralytics' sample picture {ASSETS / name} is unreadable")
+        pictures.append(picture)
     frames = seconds * DEMO_FPS
     for index in range(frames):
         picture = pictures[index * len(pictures) // frames]

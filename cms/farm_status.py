@@ -52,17 +52,18 @@ def status_of(assignment: StreamAssignment | None, stream: StreamInfo | None) ->
         if assignment is not None and assignment.pending_reason:
             return CameraStatus("pending", reason=assignment.pending_reason)
         return CameraStatus("stopped")
-    base = {"worker": assignment.worker, "generation": assignment.generation}
-    if stream is None or stream.generation != assignment.generation:
-        return CameraStatus("starting", **base)
+    worker, generation = assignment.worker, assignment.generation
+    if stream is None or stream.generation != generation:
+        return CameraStatus("starting", worker=worker, generation=generation)
     if stream.state == "online":
         return CameraStatus(
             "running",
             fps=stream.fps_out,
             frame_age=stream.frame_age,
             reason=stream.last_error,
-            **base,
+            worker=worker,
+            generation=generation,
         )
     state = "failing" if stream.state == "failed" else "recovering"
     reason = " ".join(filter(None, [stream.reason, stream.last_error]))
-    return CameraStatus(state, reason=reason, **base)
+    return CameraStatus(state, worker=worker, generation=generation, reason=reason)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import redis
@@ -34,7 +34,7 @@ def events_channel(display_id: int) -> str:
 
 
 def read_latest(client: redis.Redis, display_id: int) -> dict[str, Any] | None:
-    raw = client.get(latest_key(display_id))
+    raw = cast("bytes | None", client.get(latest_key(display_id)))
     return None if raw is None else orjson.loads(raw)
 
 
@@ -74,7 +74,9 @@ def push_delivered(client: redis.Redis, detections: list[Any]) -> None:
         events.setdefault(detection.display_id, []).append(event)
         if event["id"] > newest.get(detection.display_id, {}).get("id", 0):
             newest[detection.display_id] = event
-    current = client.mget([latest_key(d) for d in newest]) if newest else []
+    current: list[bytes | None] = []
+    if newest:
+        current = cast("list[bytes | None]", client.mget([latest_key(d) for d in newest]))
     pipe = client.pipeline(transaction=False)
     for display_id, batch in events.items():  # one message per display per batch
         pipe.publish(events_channel(display_id), _dump(batch))
@@ -96,7 +98,7 @@ def read_policy_states(client: redis.Redis, display_ids: list[int]) -> dict[int,
     """The last delivered signature and frame time per display, as stored by the consumer."""
     if not display_ids:
         return {}
-    raws = client.mget([policy_key(d) for d in display_ids])
+    raws = cast("list[bytes | None]", client.mget([policy_key(d) for d in display_ids]))
     return {d: orjson.loads(raw) for d, raw in zip(display_ids, raws, strict=True) if raw}
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any, cast
 
 import redis
 from django.conf import settings
@@ -126,16 +127,19 @@ def _reconcile_metrics(report: dict) -> Iterator[Metric]:
 
 def _results_figures(r: redis.Redis) -> dict:
     stream = results_stream.results_stream()
-    lag = pending = 0
+    pending = 0
+    lag: int | None = 0
     if r.exists(stream):
-        for group in r.xinfo_groups(stream):
+        for group in cast("list[dict[str, Any]]", r.xinfo_groups(stream)):
             if group["name"] in (results_stream.GROUP, results_stream.GROUP.encode()):
                 pending = group.get("pending") or 0
                 lag = group.get("lag")
                 if lag is None:  # Redis < 7 does not report it: count, up to a cap
                     last = group["last-delivered-id"]
                     last = last.decode() if isinstance(last, bytes) else last
-                    lag = len(r.xrange(stream, min=f"({last}", count=LAG_COUNT_CAP))
+                    lag = len(
+                        cast("list[Any]", r.xrange(stream, min=f"({last}", count=LAG_COUNT_CAP))
+                    )
     return {
         "lag": lag,
         "pending": pending,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
@@ -26,6 +27,14 @@ DISPLAY_TOKEN_BYTES = 32
 def hash_token(token: str) -> str:
     """Display tokens are high-entropy random strings, so a plain SHA-256 is a safe hash."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def crop_box(corners: Sequence[int | None]) -> tuple[int, int, int, int] | None:
+    """A display's crop columns (x1, y1, x2, y2) as a box; None unless all four are set."""
+    x1, y1, x2, y2 = corners
+    if x1 is None or y1 is None or x2 is None or y2 is None:
+        return None
+    return x1, y1, x2, y2
 
 
 class Camera(models.Model):
@@ -162,7 +171,7 @@ class DetectionModel(models.Model):
         super().save(*args, **kwargs)
 
     def _weights_replaced(self) -> bool:
-        if not self.weights._committed:  # an upload not stored yet
+        if not self.weights._committed:  # type: ignore[attr-defined]  # an upload not stored yet (a private flag, not in django-stubs)
             return True
         stored = DetectionModel.objects.filter(pk=self.pk).values_list("weights", flat=True)
         return stored.first() != self.weights.name
@@ -236,17 +245,16 @@ class Display(models.Model):
 
     @property
     def crop(self) -> tuple[int, int, int, int] | None:
-        box = (self.crop_x1, self.crop_y1, self.crop_x2, self.crop_y2)
-        return None if any(v is None for v in box) else box  # type: ignore[return-value]
+        return crop_box((self.crop_x1, self.crop_y1, self.crop_x2, self.crop_y2))
 
     def clean(self) -> None:
         box = (self.crop_x1, self.crop_y1, self.crop_x2, self.crop_y2)
         given = [v is not None for v in box]
         if any(given) and not all(given):
             raise ValidationError("Give all four crop coordinates, or none.")
-        if all(given):
-            x1, y1, x2, y2 = box
-            if x2 <= x1 or y2 <= y1:  # type: ignore[operator]
+        if (crop := crop_box(box)) is not None:
+            x1, y1, x2, y2 = crop
+            if x2 <= x1 or y2 <= y1:
                 raise ValidationError(
                     {"crop_x2": "The crop needs x1 < x2 and y1 < y2 (a positive size)."}
                 )

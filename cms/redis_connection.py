@@ -2,6 +2,10 @@
 
 Each key family has one owning module (cms.farm.farm_keys, cms.live,
 cms.results.results_stream, cms.api.throttling); they all build on PREFIX.
+
+redis-py types every reply of its sync client as ``Awaitable | Any`` (one command class
+serves the sync and the asyncio client, redis/redis-py#2399), so those modules ``cast`` a
+reply to what the command returns where they read it.
 """
 
 from __future__ import annotations

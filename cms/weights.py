@@ -7,6 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core import signing
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
@@ -22,7 +23,7 @@ def signed_weights_url(model: DetectionModel, *, base_url: str | None = None) ->
     return f"{base}{reverse('model-weights', args=[model.pk])}?token={token}"
 
 
-def weights_view(request: HttpRequest, pk: int) -> HttpResponse:
+def weights_view(request: HttpRequest, pk: int) -> HttpResponseBase:
     """Serve a model's weights to the holder of a valid, unexpired signed URL; 403 otherwise."""
     try:
         claims = signing.loads(
@@ -35,7 +36,7 @@ def weights_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not isinstance(claims, dict) or claims.get("m") != pk:
         return HttpResponseForbidden("This weights URL is not valid.")
     model = get_object_or_404(DetectionModel, pk=pk, sha256=claims.get("s"))
-    if not model.weights:
+    if not model.weights.name:
         return HttpResponse("This model has no weights file.", status=404)
     return FileResponse(
         model.weights.open("rb"), as_attachment=True, filename=Path(model.weights.name).name

@@ -107,7 +107,9 @@ def connect(host: str, port: int, *, timeout: float, stop: Interrupter) -> socke
     raise last_error
 
 
-def _connect_one(sock: socket.socket, address: object, deadline: float, stop: Interrupter) -> None:
+def _connect_one(
+    sock: socket.socket, address: tuple[object, ...], deadline: float, stop: Interrupter
+) -> None:
     sock.setblocking(False)
     code = sock.connect_ex(address)
     if code not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK):

@@ -133,7 +133,7 @@ def host_addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Addr
     if _is_ip_literal(host):
         return [ipaddress.ip_address(host)]
     infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    return [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
 
 
 def _check_networks(

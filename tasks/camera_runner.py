@@ -327,6 +327,8 @@ def model_source(model: ModelSpec) -> ModelSource:
     row = DetectionModel.objects.get(pk=model.id)
     if row.hub_name:
         return ModelSource(name=row.name, version=row.version, hub_name=row.hub_name)
+    if not row.weights.name:
+        raise ValueError(f"model {row.pk} has neither weights nor an ultralytics model name")
     suffix = Path(row.weights.name).suffix
     try:
         path = Path(row.weights.path)

@@ -84,7 +84,7 @@ class Heartbeat(threading.Thread):
 class IngestWorker(bootsteps.StartStopStep):
     """Registers the worker, heartbeats, and hands its cameras over on shutdown."""
 
-    requires = {"celery.worker.components:Pool"}
+    requires = ("celery.worker.components:Pool",)
 
     def __init__(self, worker: Any, ingest: bool = False, **options: Any) -> None:
         self.enabled = bool(ingest)

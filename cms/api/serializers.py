@@ -70,7 +70,8 @@ class CleanedModelSerializer(serializers.ModelSerializer):
         return dict(attrs)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        instance = self.instance if self.instance is not None else self.Meta.model()
+        model: type[Any] = self.Meta.model  # any model: this serializer is a base class
+        instance = self.instance if self.instance is not None else model()
         for name, value in self.model_values(attrs).items():
             setattr(instance, name, value)
         try:

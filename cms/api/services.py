@@ -129,7 +129,7 @@ def camera_snapshot(camera: Camera, r: redis.Redis, *, boxes: bool) -> bytes:
     if not boxes:
         return jpeg
     displays = list(camera.displays.filter(enabled=True))
-    objects = []
+    objects: list[dict[str, Any]] = []
     for display in displays:
         latest = live.read_latest(r, display.id)
         if latest:

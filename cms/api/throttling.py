@@ -31,10 +31,14 @@ RATE = re.compile(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)")
 
 class DisplayRateThrottle(SimpleRateThrottle):
     scope = "display"
+    # Set by SimpleRateThrottle.__init__ from the rate; None when there is no rate.
+    num_requests: int | None
+    duration: int | None
 
     def get_rate(self) -> str | None:
         # Read at call time (DRF reads it once at import), so a settings change applies.
-        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        rates: dict[str, str | None] = api_settings.DEFAULT_THROTTLE_RATES  # type: ignore[assignment]  # DRF stubs type the rates as numbers; they are "N/period" strings
+        rate = rates.get(self.scope)
         if rate is not None and not RATE.fullmatch(rate):
             raise ImproperlyConfigured(
                 f"display throttle rate {rate!r} (SIGHTLINE_API_DISPLAY_RATE) is not "
@@ -49,7 +53,7 @@ class DisplayRateThrottle(SimpleRateThrottle):
 
     def allow_request(self, request: Request, view: Any) -> bool:
         key = self.get_cache_key(request, view)
-        if key is None or self.rate is None:
+        if key is None or self.num_requests is None or self.duration is None:  # no rate
             return True
         allowed, self._wait = allow(key, self.num_requests, self.duration)
         return allowed
@@ -85,6 +89,6 @@ def display_throttle_key(display_id: int) -> str:
 def allow_display(display_id: int) -> tuple[bool, float]:
     """The display throttle outside DRF (the async event stream view)."""
     throttle = DisplayRateThrottle()
-    if throttle.rate is None:
+    if throttle.num_requests is None or throttle.duration is None:  # no rate
         return True, 0.0
     return allow(display_throttle_key(display_id), throttle.num_requests, throttle.duration)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -64,7 +64,7 @@ class DisplayClientView(APIView):
 
     @property
     def display(self) -> Display:
-        return self.request.auth
+        return cast(Display, self.request.auth)  # what DisplayTokenAuthentication authenticates
 
 
 class DisplayConfigView(DisplayClientView):

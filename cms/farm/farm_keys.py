@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict
-from typing import Any
+from typing import Any, cast
 
 import redis
 from django.conf import settings
@@ -79,12 +79,13 @@ def remove_worker(r: redis.Redis, name: str) -> None:
 
 def read_workers(r: redis.Redis) -> dict[str, WorkerInfo]:
     """Workers whose heartbeat has not expired."""
-    names = [n.decode() for n in r.zrange(WORKER_INDEX, 0, -1)]
+    names = [n.decode() for n in cast("list[bytes]", r.zrange(WORKER_INDEX, 0, -1))]
     if not names:
         return {}
     workers = {}
     gone = []
-    for name, raw in zip(names, r.mget([worker_key(n) for n in names]), strict=True):
+    raws = cast("list[bytes | None]", r.mget([worker_key(n) for n in names]))
+    for name, raw in zip(names, raws, strict=True):
         if raw is None:
             gone.append(name)
             continue
@@ -106,7 +107,7 @@ def write_stream(r: redis.Redis, info: StreamInfo) -> None:
 
 def delete_stream(r: redis.Redis, camera_id: int, generation: int) -> None:
     """Remove a stopped task's heartbeat unless a newer generation already wrote one."""
-    raw = r.get(stream_key(camera_id))
+    raw = cast("bytes | None", r.get(stream_key(camera_id)))
     if raw is not None and json.loads(raw).get("generation") == generation:
         r.delete(stream_key(camera_id))
 
@@ -115,7 +116,8 @@ def read_streams(r: redis.Redis, camera_ids: list[int]) -> dict[int, StreamInfo]
     streams = {}
     for start in range(0, len(camera_ids), 1000):
         chunk = camera_ids[start : start + 1000]
-        for camera_id, raw in zip(chunk, r.mget([stream_key(c) for c in chunk]), strict=True):
+        raws = cast("list[bytes | None]", r.mget([stream_key(c) for c in chunk]))
+        for camera_id, raw in zip(chunk, raws, strict=True):
             if raw is not None:
                 streams[camera_id] = StreamInfo(**json.loads(raw))
     return streams
@@ -136,7 +138,7 @@ def write_snapshot(r: redis.Redis, camera_id: int, jpeg: bytes) -> None:
 
 def read_snapshot(r: redis.Redis, camera_id: int) -> bytes | None:
     """The newest JPEG of a running camera, or None when it is not running."""
-    return r.get(snapshot_key(camera_id))
+    return cast("bytes | None", r.get(snapshot_key(camera_id)))
 
 
 # --- assignments (fencing) ------------------------------------------------------------------
@@ -157,7 +159,7 @@ def read_assignment(r: redis.Redis, camera_id: int) -> tuple[int, str, str] | No
 def read_assignments(r: redis.Redis, camera_ids: list[int]) -> list[tuple[int, str, str] | None]:
     if not camera_ids:
         return []
-    raws = r.mget([assignment_key(c) for c in camera_ids])
+    raws = cast("list[bytes | None]", r.mget([assignment_key(c) for c in camera_ids]))
     return [None if raw is None else _assignment(raw) for raw in raws]
 
 
@@ -170,7 +172,8 @@ def _assignment(raw: bytes) -> tuple[int, str, str]:
 
 
 def read_missing_since(r: redis.Redis) -> dict[int, float]:
-    return {int(k): float(v) for k, v in r.hgetall(RECONCILE_MISSING).items()}
+    missing = cast("dict[bytes, bytes]", r.hgetall(RECONCILE_MISSING))
+    return {int(k): float(v) for k, v in missing.items()}
 
 
 def write_missing_since(r: redis.Redis, missing: dict[int, float]) -> None:
@@ -189,13 +192,14 @@ def heartbeats_trustworthy(r: redis.Redis, workers: dict[str, WorkerInfo], now: 
     heartbeat at all for less than that (flushed): an empty Redis is not "every worker died".
     """
     timeout = settings.SIGHTLINE_WORKER_TIMEOUT_S
-    if int(r.info("server").get("uptime_in_seconds", timeout)) < timeout:
+    server = cast("dict[str, Any]", r.info("server"))
+    if int(server.get("uptime_in_seconds", timeout)) < timeout:
         return False
     if workers:
         r.delete(RECONCILE_EMPTY_SINCE)
         return True
     r.set(RECONCILE_EMPTY_SINCE, now, nx=True)
-    since = float(r.get(RECONCILE_EMPTY_SINCE) or now)
+    since = float(cast("bytes | None", r.get(RECONCILE_EMPTY_SINCE)) or now)
     return now - since >= timeout
 
 
@@ -204,5 +208,5 @@ def write_report(r: redis.Redis, report: dict[str, Any]) -> None:
 
 
 def read_report(r: redis.Redis) -> dict[str, Any] | None:
-    raw = r.get(RECONCILE_REPORT)
+    raw = cast("bytes | None", r.get(RECONCILE_REPORT))
     return None if raw is None else json.loads(raw)

@@ -80,9 +80,9 @@ def plan(
     # keep their assignment and count against nothing.
     to_place: list[tuple[CameraSpec, int, str]] = []
 
-    for camera_id, assignment in sorted(assignments.items()):
-        if assignment.worker and camera_id not in desired:
-            result.commands.append(Stop(camera_id, assignment.generation, "no longer wanted"))
+    for camera_id, assigned in sorted(assignments.items()):
+        if assigned.worker and camera_id not in desired:
+            result.commands.append(Stop(camera_id, assigned.generation, "no longer wanted"))
 
     for camera_id, spec in sorted(desired.items()):
         assignment = assignments.get(camera_id)

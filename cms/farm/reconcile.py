@@ -10,7 +10,7 @@ import logging
 import time
 from collections import Counter
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import redis
 from celery.utils import worker_direct
@@ -23,7 +23,7 @@ from cms.farm.commands import Assignment, Command, Start, Stop, UpdateSpec
 from cms.farm.desired import CameraRow, CameraSpec, DisplayRow, ModelSpec, desired_state
 from cms.farm.planner import PlanSettings, plan
 from cms.farm.task_sender import INGEST_CAMERA, RECONCILE, sender
-from cms.models import Camera, DetectionModel, Display, StreamAssignment
+from cms.models import Camera, DetectionModel, Display, StreamAssignment, crop_box
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def load_desired(camera_ids: list[int] | None = None) -> dict[int, CameraSpec]:
             enabled=True,
             model=models[model_id],
             model_enabled=True,
-            crop=None if None in crop else tuple(crop),
+            crop=crop_box(crop),
             policy=policy,
             policy_interval_ms=interval_ms,
         )
@@ -185,7 +185,7 @@ def apply_plan(commands: list[Command], r: redis.Redis, now: float) -> Counter[s
                 sender.send_task(
                     INGEST_CAMERA,
                     args=[move.camera_id, assignment.generation],
-                    queue=worker_direct(assignment.worker),
+                    queue=worker_direct(assignment.worker),  # type: ignore[arg-type]  # celery-types: a kombu Queue is accepted too
                     producer=producer,
                     # A start waiting longer is superseded by a later reconcile anyway.
                     expires=settings.SIGHTLINE_START_GRACE_S,
@@ -294,7 +294,7 @@ def reconcile_if_workers_changed() -> None:
     """Request a reconcile when the set of online ingest workers changed since the last look."""
     r = redis_connection.client()
     online = set(farm_keys.read_workers(r))
-    known = {name.decode() for name in r.smembers(farm_keys.KNOWN_ONLINE)}
+    known = {name.decode() for name in cast("set[bytes]", r.smembers(farm_keys.KNOWN_ONLINE))}
     if online == known:
         return
     pipe = r.pipeline()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any, cast
 
 import redis
 from django.conf import settings
@@ -71,24 +72,30 @@ class ResultsConsumer:
         return len(entries)
 
     def _claim(self) -> list[Entry]:
-        next_cursor, claimed, *_ = self.client.xautoclaim(
-            results_stream.results_stream(),
-            results_stream.GROUP,
-            self.name,
-            min_idle_time=self.claim_idle_ms,
-            start_id=self._claim_cursor,
-            count=self.batch_size,
+        next_cursor, claimed, *_ = cast(
+            "list[Any]",
+            self.client.xautoclaim(
+                results_stream.results_stream(),
+                results_stream.GROUP,
+                self.name,
+                min_idle_time=self.claim_idle_ms,
+                start_id=self._claim_cursor,
+                count=self.batch_size,
+            ),
         )
         self._claim_cursor = next_cursor.decode() if isinstance(next_cursor, bytes) else next_cursor
         return [(_id(message_id), fields) for message_id, fields in claimed if fields]
 
     def _read_new(self) -> list[Entry]:
-        response = self.client.xreadgroup(
-            results_stream.GROUP,
-            self.name,
-            {results_stream.results_stream(): ">"},
-            count=self.batch_size,
-            block=self.block_ms,
+        response = cast(
+            "list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]] | None",
+            self.client.xreadgroup(
+                results_stream.GROUP,
+                self.name,
+                {results_stream.results_stream(): ">"},
+                count=self.batch_size,
+                block=self.block_ms,
+            ),
         )
         return [(_id(m), f) for _, messages in response or [] for m, f in messages]
 
@@ -121,8 +128,11 @@ class ResultsConsumer:
     def _handle_failures(self, failed: dict[str, str], by_id: dict[str, dict]) -> None:
         """Failed messages stay pending (claimed again later) until they fail too often."""
         for message_id, error in failed.items():
-            pending = self.client.xpending_range(
-                results_stream.results_stream(), results_stream.GROUP, message_id, message_id, 1
+            pending = cast(
+                "list[dict[str, Any]]",
+                self.client.xpending_range(
+                    results_stream.results_stream(), results_stream.GROUP, message_id, message_id, 1
+                ),
             )
             deliveries = pending[0]["times_delivered"] if pending else self.max_deliveries
             log.warning("results: message %s failed (%d): %s", message_id, deliveries, error)

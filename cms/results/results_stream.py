@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, cast
 
 import redis
 from django.conf import settings
+from redis.typing import EncodableT, FieldT
 
 from cms.redis_connection import PREFIX
 
@@ -41,14 +42,15 @@ def count(client: redis.Redis, **increments: int) -> None:
 
 
 def counters(client: redis.Redis) -> dict[str, int]:
-    return {k.decode(): int(v) for k, v in client.hgetall(COUNTERS).items()}
+    values = cast("dict[bytes, bytes]", client.hgetall(COUNTERS))
+    return {k.decode(): int(v) for k, v in values.items()}
 
 
 def dead_letter(
     client: redis.Redis, message_id: str, fields: dict[bytes, bytes], error: str, deliveries: int
 ) -> None:
     """Move a message to the dead-letter stream with its error, and acknowledge it."""
-    entry = {
+    entry: dict[FieldT, EncodableT] = {
         "original_id": message_id,
         "error": error[:2000],
         "deliveries": deliveries,
@@ -64,7 +66,10 @@ def dead_letter(
 
 def dead_letters(client: redis.Redis, count_: int = 200) -> list[dict[str, Any]]:
     """The newest dead letters, newest first."""
-    entries = client.xrevrange(dead_letter_stream(), count=count_)
+    entries = cast(
+        "list[tuple[bytes, dict[bytes, bytes]]]",
+        client.xrevrange(dead_letter_stream(), count=count_),
+    )
     return [
         {"id": entry_id.decode(), **{k.decode(): v.decode(errors="replace") for k, v in f.items()}}
         for entry_id, f in entries
@@ -75,7 +80,10 @@ def replay_dead_letters(client: redis.Redis, ids: list[str]) -> int:
     """Put dead letters back on the results stream (as new entries) and remove them."""
     replayed = 0
     for entry_id in ids:
-        found = client.xrange(dead_letter_stream(), entry_id, entry_id)
+        found = cast(
+            "list[tuple[bytes, dict[bytes, bytes]]]",
+            client.xrange(dead_letter_stream(), entry_id, entry_id),
+        )
         if not found:
             continue
         fields = json.loads(found[0][1][b"fields"])

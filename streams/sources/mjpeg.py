@@ -117,7 +117,7 @@ class MjpegSource:
     ) -> None:
         self._camera = camera
         self._response = response
-        self._parts = MultipartReader(response, boundary)  # type: ignore[arg-type]
+        self._parts = MultipartReader(response, boundary)
         self._stop = stop
         self._bad_in_a_row = 0
         self._data = b""
