@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import redis
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
@@ -28,6 +29,9 @@ from cms.admin_widgets import (
     snapshot_image,
     status_badge,
 )
+from cms.api.services import display_pending_reason
+from cms.farm import farm_keys
+from cms.farm.heartbeats import StreamInfo
 from cms.farm.reconcile import restart_camera
 from cms.farm_status import CameraStatus, camera_statuses
 from cms.models import Camera, Detection, DetectionModel, Display
@@ -45,8 +49,12 @@ class FarmStatusChangeList(ChangeList):
         rows = list(self.result_list)
         camera_ids = [getattr(row, "camera_id", row.pk) for row in rows]
         statuses = camera_statuses(camera_ids)
+        streams = _streams(camera_ids) if rows and isinstance(rows[0], Display) else {}
         for row, camera_id in zip(rows, camera_ids, strict=True):
-            setattr(row, _FARM_STATUS, statuses[camera_id])
+            status = statuses[camera_id]
+            if isinstance(row, Display):
+                status = _display_status(row, status, streams)
+            setattr(row, _FARM_STATUS, status)
 
 
 def farm_status_of(obj: Camera | Display) -> CameraStatus:
@@ -54,8 +62,25 @@ def farm_status_of(obj: Camera | Display) -> CameraStatus:
     if status is None:  # a change page: one object
         camera_id = getattr(obj, "camera_id", obj.pk)
         status = camera_statuses([camera_id])[camera_id]
+        if isinstance(obj, Display):
+            status = _display_status(obj, status, _streams([camera_id]))
         setattr(obj, _FARM_STATUS, status)
     return status
+
+
+def _display_status(
+    display: Display, camera: CameraStatus, streams: dict[int, StreamInfo]
+) -> CameraStatus:
+    """The camera's status, or "pending" with why when the display itself cannot run."""
+    reason = display_pending_reason(display, streams.get(display.camera_id))
+    return CameraStatus("pending", reason=reason) if reason else camera
+
+
+def _streams(camera_ids: list[int]) -> dict[int, StreamInfo]:
+    try:
+        return farm_keys.read_streams(redis_connection.client(), camera_ids)
+    except redis.RedisError:
+        return {}  # the camera statuses say "unknown" already
 
 
 class CameraForm(forms.ModelForm):

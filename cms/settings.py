@@ -215,6 +215,11 @@ SIGHTLINE_INGEST_CAPACITY = env_int("SIGHTLINE_INGEST_CAPACITY", 4, minimum=1)
 # "cpu", "cuda", "cuda:N"; empty picks the first visible GPU, else the CPU.
 SIGHTLINE_DEVICE = env_str("SIGHTLINE_DEVICE")
 SIGHTLINE_WORKER_HEARTBEAT_S = env_float("SIGHTLINE_WORKER_HEARTBEAT_S", 2.0, minimum=0)
+# How often the control worker looks for ingest workers that went offline, joined or
+# restarted (a thread in that process, tasks/worker_watch.py).
+SIGHTLINE_WORKER_WATCH_S = env_float(
+    "SIGHTLINE_WORKER_WATCH_S", SIGHTLINE_WORKER_HEARTBEAT_S or 2.0, minimum=0
+)
 # A worker (or stream) silent this long is offline.
 SIGHTLINE_WORKER_TIMEOUT_S = env_float("SIGHTLINE_WORKER_TIMEOUT_S", 10.0, minimum=0)
 # How long a started task may take (model download and load) before it must heartbeat.
@@ -252,6 +257,9 @@ SIGHTLINE_WEIGHTS_URL_TTL_S = env_int("SIGHTLINE_WEIGHTS_URL_TTL_S", 3600, minim
 SIGHTLINE_SNAPSHOT_INTERVAL_S = env_float("SIGHTLINE_SNAPSHOT_INTERVAL_S", 2.0, minimum=-1)
 SIGHTLINE_STREAM_OPEN_TIMEOUT_S = env_float("SIGHTLINE_STREAM_OPEN_TIMEOUT_S", 10.0, minimum=0)
 SIGHTLINE_STREAM_READ_TIMEOUT_S = env_float("SIGHTLINE_STREAM_READ_TIMEOUT_S", 10.0, minimum=0)
+# A camera failing this long without a frame shows `failed` (with the reason) instead of
+# `recovering`, and is retried more slowly (up to 2 minutes apart) until it comes back.
+SIGHTLINE_STREAM_FAILED_AFTER_S = env_float("SIGHTLINE_STREAM_FAILED_AFTER_S", 300.0, minimum=0)
 
 CELERY_BEAT_SCHEDULE = {
     "reconcile": {
@@ -263,11 +271,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tasks.control.purge_detections",
         "schedule": 3600.0,
         "options": {"expires": 1800},
-    },
-    "watch-workers": {
-        "task": "tasks.control.watch_workers",
-        "schedule": SIGHTLINE_WORKER_HEARTBEAT_S,
-        "options": {"expires": SIGHTLINE_WORKER_HEARTBEAT_S},
     },
 }
 

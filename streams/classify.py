@@ -19,7 +19,9 @@ def reason_for_status(code: int) -> StreamReason | None:
         return StreamReason.NOT_FOUND
     if code in (408, 504):
         return StreamReason.TIMEOUT
-    if code == 453 or code >= 500:  # 453: RTSP Not Enough Bandwidth; 5xx: server trouble
+    if code in (453, 503):  # 453: RTSP Not Enough Bandwidth; 503: Service Unavailable
+        return StreamReason.UNAVAILABLE
+    if code >= 500:  # other server trouble
         return StreamReason.UNREACHABLE
     return StreamReason.UNSUPPORTED
 

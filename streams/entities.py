@@ -24,7 +24,8 @@ class SourceSpec:
     Credentials live in `username`/`password`, never in a log line: they are put into
     the URL only when the source is opened (credentials in `url` itself are used when
     `username` is empty). `open_timeout` bounds connecting and opening the stream;
-    `read_timeout` bounds the wait for each frame.
+    `read_timeout` bounds the wait for each frame. A source failing without a frame for
+    `failed_after` seconds is shown FAILED (with the reason) and retried more slowly.
     """
 
     url: str
@@ -40,6 +41,7 @@ class SourceSpec:
     # Local files only: False reads the file as fast as the consumer takes frames (no
     # pacing, no frame decoded ahead of use) - for offline analysis of recordings.
     realtime: bool = True
+    failed_after: float = 300.0
 
     def __post_init__(self) -> None:
         if not self.target_fps > 0:
@@ -48,7 +50,7 @@ class SourceSpec:
             raise ValueError("snapshot_interval must be greater than 0")
         if self.transport not in TRANSPORTS:
             raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)}")
-        if not (self.open_timeout > 0 and self.read_timeout > 0):
+        if not (self.open_timeout > 0 and self.read_timeout > 0 and self.failed_after > 0):
             raise ValueError("timeouts must be greater than 0")
 
     def __repr__(self) -> str:  # the generated one would show the password
@@ -81,12 +83,15 @@ class StreamState(enum.Enum):
     CONNECTING = "connecting"  # first attempt to open, no frame yet
     ONLINE = "online"  # frames are arriving
     RECOVERING = "recovering"  # lost or never reached: retrying with backoff
-    FAILED = "failed"  # gave up for good (see StreamReason.REFUSED / ENDED)
+    # Gave up for good (StreamReason.REFUSED / ENDED), or failing for longer than
+    # SourceSpec.failed_after: still retrying, more slowly, until frames arrive again.
+    FAILED = "failed"
     STOPPED = "stopped"  # stop() was called
 
 
 class StreamReason(enum.Enum):
     UNREACHABLE = "unreachable"  # no route, connection refused, name does not resolve, 5xx
+    UNAVAILABLE = "unavailable"  # the server answered that it cannot serve it now (503, 453)
     AUTH = "auth"  # credentials missing or wrong
     NOT_FOUND = "not_found"  # no such stream path / file
     TIMEOUT = "timeout"  # nothing within open_timeout / read_timeout
@@ -107,7 +112,7 @@ TRANSITIONS: dict[StreamState, frozenset[StreamState]] = {
     StreamState.RECOVERING: frozenset(
         {StreamState.ONLINE, StreamState.RECOVERING, StreamState.FAILED, StreamState.STOPPED}
     ),
-    StreamState.FAILED: frozenset({StreamState.STOPPED}),
+    StreamState.FAILED: frozenset({StreamState.ONLINE, StreamState.STOPPED}),
     StreamState.STOPPED: frozenset(),
 }
 

@@ -136,8 +136,11 @@ class LatestFrameReader:
     not take are replaced, not queued. Frames beyond `spec.target_fps` are skipped
     as cheaply as the source allows (counted in frames_skipped). A lost or failing
     source is reopened until stop(), with `backoff` between attempts (state
-    RECOVERING, with the reason). Two outcomes are final (state FAILED): a URL the
-    rules refuse (REFUSED), and the end of a local file without `spec.loop` (ENDED).
+    RECOVERING, with the reason); after `spec.failed_after` seconds without a frame it
+    is shown FAILED, with the reason, and retried more slowly (the policy's
+    `failed_maximum`) until frames arrive again. Two outcomes are final (state FAILED,
+    no retry): a URL the rules refuse (REFUSED), and the end of a local file without
+    `spec.loop` (ENDED).
 
     `allow_files`, `allowed_networks` and `denied_networks` are the caller's URL
     rules (see validate_stream_url); they are checked again at every (re)connect.
@@ -168,6 +171,7 @@ class LatestFrameReader:
         # A local file read as fast as it is consumed, not in real time.
         self._on_demand = not spec.realtime and target.startswith("/")
         self._live_seq = 0
+        self._failing_since: float | None = None  # monotonic; None while frames arrive
         self._context = contextvars.Context()
         self._thread = threading.Thread(
             target=lambda: self._context.run(self._run), name=f"stream {self._shown}", daemon=True
@@ -260,8 +264,13 @@ class LatestFrameReader:
             logger.warning("%s: %s (%s); giving up", self._shown, error.detail, error.reason.value)
             self._board.move(StreamState.FAILED, error.reason, error.detail)
             return False
-        delay = self._backoff.failed(time.monotonic())
-        changed = self._board.move(StreamState.RECOVERING, error.reason, error.detail)
+        now = time.monotonic()
+        if self._failing_since is None:
+            self._failing_since = now
+        failed = now - self._failing_since >= self.spec.failed_after
+        delay = self._backoff.failed(now, slowly=failed)
+        state = StreamState.FAILED if failed else StreamState.RECOVERING
+        changed = self._board.move(state, error.reason, error.detail)
         # A camera down for hours logs its reason once, then each retry quietly.
         logger.log(
             logging.WARNING if changed else logging.DEBUG,
@@ -306,6 +315,7 @@ class LatestFrameReader:
             self._publish(image, seq, now)
             if not online:
                 online = True
+                self._failing_since = None
                 self._backoff.connected(now)
                 self._board.move(StreamState.ONLINE, None, "")
                 logger.info("%s is online", self._shown)

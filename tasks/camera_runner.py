@@ -66,6 +66,7 @@ class CameraRunner:
         self._fps_in = self._fps_out = 0.0
         self._latency_ms: float | None = None
         self._last_error = ""
+        self._display_errors: dict[int, str] = {}  # display id -> its model's load error
         self._snapshot_due = 0.0
 
     # --- lifecycle ----------------------------------------------------------------
@@ -167,6 +168,7 @@ class CameraRunner:
         if self.spec is None or spec.displays != self.spec.displays:
             self._release_models()
             self.groups = []
+            self._display_errors = {}
             for group in inference_groups(spec):
                 try:
                     self.groups.append(self._prepare(group))
@@ -174,6 +176,8 @@ class CameraRunner:
                     # One bad model never stops the camera's other displays.
                     self._last_error = f"model {group.model.name} {group.model.version}: {exc}"
                     log.warning("camera %s: %s", self.camera_id, self._last_error)
+                    for display_id in group.display_ids:
+                        self._display_errors[display_id] = self._last_error
         self.spec = spec
         log.info(
             "camera %s generation %s: %d displays in %d inference groups",
@@ -280,6 +284,7 @@ class CameraRunner:
             reconnects=status.reconnects if status else 0,
             last_error=self._last_error or (status.detail if status else ""),
             updated=time.time(),
+            display_errors=tuple(sorted(self._display_errors.items())),
         )
         try:
             farm_keys.write_stream(self.redis, info)
@@ -301,6 +306,7 @@ def source_spec(camera_id: int) -> SourceSpec:
         realtime=settings.SIGHTLINE_FILE_SOURCES_REALTIME,
         open_timeout=settings.SIGHTLINE_STREAM_OPEN_TIMEOUT_S,
         read_timeout=settings.SIGHTLINE_STREAM_READ_TIMEOUT_S,
+        failed_after=settings.SIGHTLINE_STREAM_FAILED_AFTER_S,
     )
 
 

@@ -1,4 +1,7 @@
-"""Tasks on the `control` queue: reconcile and its watchers. Thin: they call services."""
+"""Tasks on the `control` queue: reconcile and housekeeping. Thin: they call services.
+
+The watch on the ingest workers is a thread of the control worker (tasks.worker_watch).
+"""
 
 from __future__ import annotations
 
@@ -6,19 +9,13 @@ import socket
 
 from celery import shared_task
 
-from cms.farm.reconcile import reconcile_if_workers_changed, run_reconcile
+from cms.farm.reconcile import run_reconcile
 
 
 @shared_task(name="tasks.control.reconcile", ignore_result=True)
 def reconcile() -> int:
     """Make what runs follow what the database wants (see cms.farm.reconcile)."""
     return run_reconcile()
-
-
-@shared_task(name="tasks.control.watch_workers", ignore_result=True)
-def watch_workers() -> None:
-    """Reconcile as soon as an ingest worker appears or goes silent (run every 2 s by beat)."""
-    reconcile_if_workers_changed()
 
 
 @shared_task(name="tasks.control.echo")

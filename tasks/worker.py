@@ -1,7 +1,9 @@
 """What makes a Celery worker an ingest worker: ``celery -A tasks worker --ingest``.
 
-It registers in Redis and heartbeats (capacity, running cameras, CPU, memory, GPU,
-models). On SIGTERM Celery fires ``worker_shutting_down`` first: the worker tells its
+Once it takes tasks (Celery's ``worker_ready``) it registers in Redis and heartbeats
+(capacity, running cameras, CPU, memory, GPU, models, and when it became ready: a
+camera assigned to it before then, and missing from its heartbeat, is not running
+there). On SIGTERM Celery fires ``worker_shutting_down`` first: the worker tells its
 camera tasks to return, deregisters and asks for a reconcile, so its cameras move at
 once while the warm shutdown completes.
 """
@@ -17,7 +19,7 @@ from typing import Any
 import psutil
 import redis
 from celery import bootsteps
-from celery.signals import celeryd_after_setup, worker_shutting_down
+from celery.signals import celeryd_after_setup, worker_ready, worker_shutting_down
 from click import Option
 from django.conf import settings
 
@@ -26,6 +28,7 @@ from cms.farm import farm_keys
 from cms.farm.heartbeats import WorkerInfo
 from cms.logs import set_process_context
 from tasks.worker_runtime import WorkerRuntime, worker_runtime
+from tasks.worker_watch import WorkerWatch
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +50,9 @@ def gpu_figures(device: str) -> tuple[float | None, float | None]:
         return None, None
 
 
-def worker_info(runtime: WorkerRuntime, process: psutil.Process) -> WorkerInfo:
+def worker_info(
+    runtime: WorkerRuntime, process: psutil.Process, *, started_at: float
+) -> WorkerInfo:
     gpu, gpu_memory = gpu_figures(runtime.device)
     return WorkerInfo(
         name=runtime.name,
@@ -60,22 +65,23 @@ def worker_info(runtime: WorkerRuntime, process: psutil.Process) -> WorkerInfo:
         gpu_memory_percent=gpu_memory,
         models=runtime.models(),
         last_seen=time.time(),
+        started_at=started_at,
     )
 
 
 class Heartbeat(threading.Thread):
-    def __init__(self, runtime: WorkerRuntime) -> None:
+    def __init__(self, runtime: WorkerRuntime, *, started_at: float) -> None:
         super().__init__(name="sightline-heartbeat", daemon=True)
         self.runtime = runtime
+        self.started_at = started_at
 
     def run(self) -> None:
         process = psutil.Process()
         psutil.cpu_percent(interval=None)  # the first reading is meaningless
         while not self.runtime.stopping.is_set():
             try:
-                farm_keys.write_worker(
-                    redis_connection.client(), worker_info(self.runtime, process)
-                )
+                info = worker_info(self.runtime, process, started_at=self.started_at)
+                farm_keys.write_worker(redis_connection.client(), info)
             except redis.RedisError as exc:
                 log.warning("worker heartbeat failed: %s", exc)
             self.runtime.stopping.wait(settings.SIGHTLINE_WORKER_HEARTBEAT_S)
@@ -88,7 +94,6 @@ class IngestWorker(bootsteps.StartStopStep):
 
     def __init__(self, worker: Any, ingest: bool = False, **options: Any) -> None:
         self.enabled = bool(ingest)
-        self.heartbeat: Heartbeat | None = None
 
     def start(self, worker: Any) -> None:
         global _ingest_runtime
@@ -104,17 +109,27 @@ class IngestWorker(bootsteps.StartStopStep):
             runtime.device,
             runtime.capacity,
         )
-        self.heartbeat = Heartbeat(runtime)
-        self.heartbeat.start()
 
     def stop(self, worker: Any) -> None:
         leave_farm("worker stopped")
-        if self.heartbeat is not None:
-            self.heartbeat.join(timeout=5)
+        if _heartbeat is not None:
+            _heartbeat.join(timeout=5)
 
 
 _ingest_runtime: WorkerRuntime | None = None
+_heartbeat: Heartbeat | None = None
 _left = threading.Event()
+
+
+@worker_ready.connect
+def _join_farm(sender: Any, **kwargs: Any) -> None:
+    """Heartbeat from the moment the worker takes tasks: its queue is being read."""
+    global _heartbeat
+    runtime = _ingest_runtime
+    if runtime is None or _heartbeat is not None or runtime.stopping.is_set():
+        return
+    _heartbeat = Heartbeat(runtime, started_at=time.time())
+    _heartbeat.start()
 
 
 def leave_farm(reason: str) -> None:
@@ -155,3 +170,4 @@ def install(app: Any) -> None:
         )
     )
     app.steps["worker"].add(IngestWorker)
+    app.steps["worker"].add(WorkerWatch)

@@ -360,6 +360,12 @@ class DisplayStateSerializer(serializers.Serializer):
     stream_state = serializers.CharField(
         help_text="connecting, online, recovering, failed, or stopped when no task runs it."
     )
+    not_running_reason = serializers.CharField(
+        allow_null=True,
+        help_text="Why the display gets no live results (null while it does): it, its camera "
+        "or its model is disabled, its model failed to load, or its camera is pending or "
+        "its stream is not online.",
+    )
 
 
 class DetectionSerializer(serializers.ModelSerializer):
@@ -448,6 +454,10 @@ class StreamSerializer(serializers.Serializer):
 class PendingSerializer(serializers.Serializer):
     camera = serializers.IntegerField()
     camera_name = serializers.CharField()
+    display = serializers.IntegerField(
+        allow_null=True, help_text="The display that cannot run; null when the whole camera waits."
+    )
+    display_name = serializers.CharField(allow_null=True)
     reason = serializers.CharField()
 
 

@@ -8,12 +8,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from cms import live
 from cms.api.drawing import draw_detections
 from cms.farm import farm_keys
+from cms.farm.desired import display_blocker
 from cms.farm.heartbeats import StreamInfo
 from cms.models import Camera, Detection, Display, StreamAssignment
 from streams.urls import redact_text
@@ -38,6 +40,7 @@ def display_state(display: Display, r: redis.Redis, *, now: float | None = None)
     stream = farm_keys.read_streams(r, [display.camera_id]).get(display.camera_id)
     frame_time = parse_time(latest.get("frame_time"))
     live_wanted = display.enabled and display.camera.enabled and display.model.enabled
+    running = bool(live_wanted and stream is not None and stream.state == RUNNING_STATE)
     return {
         "objects": latest.get("objects") or [],
         "frame_time": frame_time,
@@ -45,9 +48,45 @@ def display_state(display: Display, r: redis.Redis, *, now: float | None = None)
         "age_s": None if frame_time is None else round(max(0.0, now - frame_time.timestamp()), 3),
         "generation": latest.get("generation"),
         "detection_id": latest.get("id"),
-        "running": bool(live_wanted and stream is not None and stream.state == RUNNING_STATE),
+        "running": running,
         "stream_state": stream.state if stream is not None else NOT_RUNNING_STATE,
+        "not_running_reason": display_not_running_reason(display, stream, running=running) or None,
     }
+
+
+def display_pending_reason(display: Display, stream: StreamInfo | None) -> str:
+    """Why the display gets no results though its camera may run ("" when nothing stops it):
+    desired state leaves it out (it, its camera or its model is disabled), or the worker
+    running its camera reports that its model failed to load."""
+    blocker = display_blocker(
+        display_enabled=display.enabled,
+        camera_enabled=display.camera.enabled,
+        model_enabled=display.model.enabled,
+    )
+    if blocker:
+        return blocker
+    error = dict(stream.display_errors).get(display.id) if stream is not None else None
+    return f"its model failed to load: {mask_secrets(error, display.camera)}" if error else ""
+
+
+def display_not_running_reason(
+    display: Display, stream: StreamInfo | None, *, running: bool
+) -> str:
+    """Why the display gets no live results now, for its client ("" when it gets them)."""
+    pending = display_pending_reason(display, stream)
+    if pending or running:
+        return pending
+    if stream is None:
+        reason = (
+            StreamAssignment.objects.filter(camera_id=display.camera_id)
+            .values_list("pending_reason", flat=True)
+            .first()
+        )
+        if reason:
+            return f"its camera is pending: {mask_secrets(reason, display.camera)}"
+        return "no ingest task runs its camera yet"
+    why = f" ({stream.reason})" if stream.reason else ""
+    return f"its camera's stream is {stream.state}{why}"
 
 
 def detection_page(
@@ -97,24 +136,59 @@ def cluster_overview(r: redis.Redis) -> dict[str, Any]:
     workers = farm_keys.read_workers(r)
     streams = farm_keys.read_all_streams(r)
     report = farm_keys.read_report(r)
-    pending = list(
-        StreamAssignment.objects.exclude(pending_reason="")
-        .select_related("camera")
-        .order_by("camera_id")
-    )
     cameras = Camera.objects.in_bulk(list(streams))
     return {
         "workers": [_worker(w) for w in sorted(workers.values(), key=lambda w: w.name)],
         "streams": [_stream(s, cameras.get(s.camera_id)) for _, s in sorted(streams.items())],
-        "pending": [
-            {
-                "camera": a.camera_id,
-                "camera_name": a.camera.name,
-                "reason": mask_secrets(a.pending_reason, a.camera),
-            }
-            for a in pending
-        ],
+        "pending": _pending_cameras(streams) + _pending_displays(streams),
         "reconcile": _report(report),
+    }
+
+
+def _pending_cameras(streams: dict[int, StreamInfo]) -> list[dict[str, Any]]:
+    """Cameras reconcile could not place or waits for, and assigned ones not running yet."""
+    rows = (
+        StreamAssignment.objects.exclude(pending_reason="", worker="")
+        .select_related("camera")
+        .order_by("camera_id")
+    )
+    pending = []
+    for a in rows:
+        stream = streams.get(a.camera_id)
+        if a.pending_reason:
+            reason = mask_secrets(a.pending_reason, a.camera)
+        elif stream is None or stream.generation != a.generation:
+            reason = f"starting on {a.worker} (generation {a.generation})"
+        else:
+            continue
+        pending.append(_pending(a.camera, None, reason))
+    return pending
+
+
+def _pending_displays(streams: dict[int, StreamInfo]) -> list[dict[str, Any]]:
+    """Enabled displays that get no results: camera or model disabled, or model not loaded."""
+    with_errors = {d for s in streams.values() for d, _ in s.display_errors}
+    displays = (
+        Display.objects.filter(enabled=True)
+        .filter(Q(camera__enabled=False) | Q(model__enabled=False) | Q(id__in=with_errors))
+        .select_related("camera", "model")
+        .order_by("camera_id", "id")
+    )
+    pending = []
+    for display in displays:
+        reason = display_pending_reason(display, streams.get(display.camera_id))
+        if reason:
+            pending.append(_pending(display.camera, display, reason))
+    return pending
+
+
+def _pending(camera: Camera, display: Display | None, reason: str) -> dict[str, Any]:
+    return {
+        "camera": camera.id,
+        "camera_name": camera.name,
+        "display": display.id if display is not None else None,
+        "display_name": display.name if display is not None else None,
+        "reason": reason,
     }
 
 

@@ -52,3 +52,5 @@ class Plan:
     pending: dict[int, str] = field(default_factory=dict)
     # camera id -> since when it has been assigned but not seen running
     missing_since: dict[int, float] = field(default_factory=dict)
+    # when to look again (a verdict waits for a heartbeat due by then), None: no need
+    recheck_at: float | None = None

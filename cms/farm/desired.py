@@ -98,13 +98,28 @@ def source_hash(camera: CameraRow, *, key: bytes) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:16]
 
 
+def display_blocker(*, display_enabled: bool, camera_enabled: bool, model_enabled: bool) -> str:
+    """Why desired state leaves the display out ("" when it is in): the one rule, shown to
+    operators and display clients as the display's pending reason."""
+    if not display_enabled:
+        return "the display is disabled"
+    if not camera_enabled:
+        return "its camera is disabled"
+    if not model_enabled:
+        return "its model is disabled"
+    return ""
+
+
 def desired_state(
     cameras: Iterable[CameraRow], displays: Iterable[DisplayRow], *, key: bytes
 ) -> dict[int, CameraSpec]:
     """Every enabled camera with at least one enabled display through an enabled model."""
     by_camera: dict[int, list[DisplaySpec]] = {}
     for row in displays:
-        if row.enabled and row.model_enabled:
+        # The camera's own flag is checked below, once per camera.
+        if not display_blocker(
+            display_enabled=row.enabled, camera_enabled=True, model_enabled=row.model_enabled
+        ):
             by_camera.setdefault(row.camera_id, []).append(
                 DisplaySpec(row.id, row.model, row.crop, row.policy, row.policy_interval_ms)
             )

@@ -34,6 +34,7 @@ RECONCILE_REPORT = f"{PREFIX}:reconcile:report"
 RECONCILE_MISSING = f"{PREFIX}:reconcile:missing-since"
 RECONCILE_EMPTY_SINCE = f"{PREFIX}:reconcile:no-heartbeats-since"
 KNOWN_ONLINE = f"{PREFIX}:reconcile:known-online"
+RECONCILE_RECHECK = f"{PREFIX}:reconcile:recheck"
 
 
 def worker_key(name: str) -> str:

@@ -24,6 +24,8 @@ class WorkerInfo:
     models: tuple[str, ...] = ()
     last_seen: float = 0.0
     draining: bool = False
+    # When the worker's process became ready to take tasks (0: not reported).
+    started_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -43,3 +45,5 @@ class StreamInfo:
     reconnects: int = 0
     last_error: str = ""
     updated: float = 0.0
+    # (display id, why it gets no results: its model failed to load), JSON lists once read
+    display_errors: tuple[tuple[int, str], ...] = ()

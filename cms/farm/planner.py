@@ -3,7 +3,8 @@
 Level-triggered: it looks at the whole state every time. It never acts on missing
 data: a worker counts as dead only when its heartbeat expired while others still
 heartbeat (``trust_worker_absence``), and a task counts as lost only after it has
-been missing for ``lost_after_s``.
+been missing for ``lost_after_s``, or at once when its worker's own heartbeat proves
+that it does not run it (``not_running_there``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ class PlanSettings:
     start_grace_s: float = 60.0
     # An assigned camera missing from the heartbeats this long is restarted.
     lost_after_s: float = 10.0
+    # A worker (re)started takes the start messages queued for it within this long.
+    restart_settle_s: float = 3.0
     # Running work moves only when the busiest and idlest workers' loads differ by more.
     rebalance_threshold: float = 0.5
     # Placement weights (the reference design's) plus GPU memory and model affinity.
@@ -132,14 +135,52 @@ def _assigned_verdict(
         return "worker offline" if trust_worker_absence else "keep"
     if worker.draining:
         return "worker shutting down"
-    running = stream is not None and stream.generation == assignment.generation
-    if running or now - assignment.assigned_at < settings.start_grace_s:
+    # A stream heartbeat written before the worker's process started is a dead one's.
+    running = (
+        stream is not None
+        and stream.generation == assignment.generation
+        and stream.updated >= worker.started_at
+    )
+    if running:
+        return "keep"
+    if not_running_there(assignment, worker, settings):
+        return "not running on its worker"
+    restarted = worker.started_at > assignment.assigned_at
+    if restarted and assignment.camera_id not in worker.running:
+        # It runs the camera only if a start is still queued for it: look again when
+        # the worker has had the time to take it.
+        result.pending[assignment.camera_id] = (
+            f"not running on {worker.name}, which restarted; starting it again shortly"
+        )
+        recheck = max(now, worker.started_at + settings.restart_settle_s)
+        result.recheck_at = min(result.recheck_at or recheck, recheck)
+    if now - assignment.assigned_at < settings.start_grace_s:
         return "keep"
     first_missing = missing_since.get(assignment.camera_id, now)
     if now - first_missing >= settings.lost_after_s:
         return "task lost"
     result.missing_since[assignment.camera_id] = first_missing
     return "keep"
+
+
+def not_running_there(assignment: Assignment, worker: WorkerInfo, settings: PlanSettings) -> bool:
+    """Whether the worker's heartbeat proves that it does not run the assigned camera.
+
+    A heartbeat lists what runs at the time it was taken, and a task is listed from its
+    first second. So a camera missing from it is not running there once no start message
+    for it can still be on its way: every start has expired (a heartbeat taken the start
+    grace after the assignment), or the worker's process started after the assignment and
+    has had the settle time to take what was queued for it.
+    """
+    if assignment.camera_id in worker.running:
+        return False
+    if worker.last_seen - assignment.assigned_at >= settings.start_grace_s:
+        return True
+    return bool(
+        worker.started_at
+        and worker.started_at > assignment.assigned_at
+        and worker.last_seen - worker.started_at >= settings.restart_settle_s
+    )
 
 
 def _place(

@@ -126,6 +126,8 @@ def reconcile_once(r: redis.Redis | None = None) -> dict[str, Any]:
     )
     applied = apply_plan(result.commands, r, now)
     _record_pending(result.pending)
+    if result.recheck_at is not None:
+        _reconcile_again_at(r, result.recheck_at, now)
     # Republish every assignment: after a Redis restart this restores the fencing keys.
     current = load_assignments() if result.commands else assignments
     farm_keys.publish_assignments(r, list(current.values()))
@@ -249,6 +251,16 @@ def _record_pending(pending: dict[int, str]) -> None:
         ).update(pending_reason=reason)
 
 
+def _reconcile_again_at(r: redis.Redis, at: float, now: float) -> None:
+    """Schedule one reconcile at ``at`` (a verdict waits for a heartbeat due by then).
+
+    At most one such run is scheduled at a time; a change meanwhile still reconciles at once.
+    """
+    delay = max(1.0, at - now)
+    if r.set(farm_keys.RECONCILE_RECHECK, at, nx=True, px=int(delay * 1000)):
+        sender.send_task(RECONCILE, countdown=delay, expires=delay + 30)
+
+
 def run_reconcile() -> int:
     """Reconcile under the lock, once more for each batch of triggers that came meanwhile.
 
@@ -290,22 +302,35 @@ def request_reconcile(reason: str) -> None:
         log.warning("could not trigger reconcile (%s): %s", reason, exc)
 
 
-def reconcile_if_workers_changed() -> None:
-    """Request a reconcile when the set of online ingest workers changed since the last look."""
+def reconcile_if_workers_changed() -> str | None:
+    """Request a reconcile when the online ingest workers changed since the last look: one
+    went offline, joined, or restarted (same name, new process). Returns the change, if any.
+    """
     r = redis_connection.client()
-    online = set(farm_keys.read_workers(r))
-    known = {name.decode() for name in cast("set[bytes]", r.smembers(farm_keys.KNOWN_ONLINE))}
+    # A worker is known by name and start: a restart under the same name is a change too.
+    online = {f"{w.started_at:.3f} {name}" for name, w in farm_keys.read_workers(r).items()}
+    known = {m.decode() for m in cast("set[bytes]", r.smembers(farm_keys.KNOWN_ONLINE))}
     if online == known:
-        return
+        return None
     pipe = r.pipeline()
     pipe.delete(farm_keys.KNOWN_ONLINE)
     if online:
         pipe.sadd(farm_keys.KNOWN_ONLINE, *online)
     pipe.execute()
-    gone, joined = known - online, online - known
-    request_reconcile(
-        f"workers offline: {sorted(gone)}" if gone else f"workers joined: {sorted(joined)}"
+    names_now = {m.partition(" ")[2] for m in online}
+    names_before = {m.partition(" ")[2] for m in known}
+    gone, joined = names_before - names_now, names_now - names_before
+    restarted = {m.partition(" ")[2] for m in online - known} - joined
+    change = (
+        "; ".join(
+            f"workers {what}: {sorted(names)}"
+            for what, names in (("offline", gone), ("joined", joined), ("restarted", restarted))
+            if names
+        )
+        or "workers changed"
     )
+    request_reconcile(change)
+    return change
 
 
 def restart_camera(camera_id: int) -> None:

@@ -150,5 +150,9 @@ def _open_ffmpeg(
             raise SourceConnectionError(
                 StreamReason.TIMEOUT, f"no video within {spec.open_timeout:g} s"
             )
+        if protocols == "rtsp":
+            # FFmpeg does not say why. The server may have refused FFmpeg what it gave
+            # the probe a moment before (busy, a session limit): ask it again.
+            probe_rtsp(url, username, password, timeout=spec.open_timeout, stop=stop)
         raise SourceConnectionError(StreamReason.UNSUPPORTED, "FFmpeg could not open the stream")
     return LiveCapture(capture, spec.read_timeout, paced=protocols == "http", stop=stop)

@@ -103,6 +103,50 @@ def test_state_is_not_running_while_the_stream_recovers(display_a, redis_client)
 
     assert body["running"] is False
     assert body["stream_state"] == "recovering"
+    assert body["not_running_reason"] == "its camera's stream is recovering (timeout)"
+
+
+def test_state_says_why_a_display_does_not_run(display_a, redis_client):
+    display, token = display_a
+    client = token_client(token)
+    assert client.get("/api/v1/display/state/").json()["not_running_reason"] == (
+        "no ingest task runs its camera yet"
+    )
+
+    display.model.enabled = False
+    display.model.save()
+    assert client.get("/api/v1/display/state/").json()["not_running_reason"] == (
+        "its model is disabled"
+    )
+    display.model.enabled = True
+    display.model.save()
+    display.camera.enabled = False
+    display.camera.save()
+    assert client.get("/api/v1/display/state/").json()["not_running_reason"] == (
+        "its camera is disabled"
+    )
+
+    display.camera.enabled = True
+    display.camera.save()
+    farm_keys.write_stream(
+        redis_client,
+        StreamInfo(
+            display.camera_id, "w1", 1, "x", "online",
+            display_errors=((display.id, "model m 1: cannot read weights"),),
+        ),
+    )  # fmt: skip
+    body = client.get("/api/v1/display/state/").json()
+    assert body["running"] is True  # the camera runs, for its other displays
+    assert body["not_running_reason"] == "its model failed to load: model m 1: cannot read weights"
+
+
+def test_state_of_a_running_display_has_no_reason(display_a, redis_client):
+    display, token = display_a
+    farm_keys.write_stream(redis_client, StreamInfo(display.camera_id, "w1", 1, "x", "online"))
+
+    body = token_client(token).get("/api/v1/display/state/").json()
+
+    assert body["running"] is True and body["not_running_reason"] is None
 
 
 def test_detections_page_forward_with_a_cursor(display_a):

@@ -13,7 +13,7 @@ from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo, WorkerInfo
 from cms.models import StreamAssignment
 from tests.api.conftest import PERSON, make_detection
-from tests.factories import make_camera, make_display
+from tests.factories import make_camera, make_display, make_model
 
 pytestmark = pytest.mark.django_db
 
@@ -93,10 +93,44 @@ def test_cluster_shows_workers_streams_pending_and_the_last_reconcile(operator, 
     assert (stream["state"], stream["reason"]) == ("recovering", "auth")
     assert stream["fps"] == 4.9 and stream["frame_age"] == 0.2
     assert body["pending"] == [
-        {"camera": waiting.id, "camera_name": "Dock", "reason": "no worker has room"}
+        {
+            "camera": waiting.id,
+            "camera_name": "Dock",
+            "display": None,
+            "display_name": None,
+            "reason": "no worker has room",
+        }
     ]
     assert body["reconcile"]["duration_ms"] == 12.5
     assert body["reconcile"]["finished_at"].startswith("2025-01-01T12:00:00")
+
+
+def test_cluster_lists_displays_that_cannot_run_and_cameras_not_running_yet(operator, redis_client):
+    off_camera = make_display(name="Gate", camera=make_camera(name="Gate cam", enabled=False))
+    off_model = make_display(name="Hall", model=make_model(enabled=False))
+    broken = make_display(name="Dock")
+    StreamAssignment.objects.create(camera=broken.camera, worker="w1", generation=2)
+    starting = make_display(name="Yard")
+    StreamAssignment.objects.create(camera=starting.camera, worker="w1", generation=4)
+    make_display(name="Idle", enabled=False)  # switched off on purpose: not pending
+    farm_keys.write_stream(
+        redis_client,
+        StreamInfo(
+            broken.camera_id, "w1", 2, "s", "online",
+            display_errors=((broken.id, "model m 1: not a checkpoint"),),
+        ),
+    )  # fmt: skip
+
+    pending = operator.get("/api/v1/cluster/").json()["pending"]
+
+    reasons = {(p["camera"], p["display"]): p["reason"] for p in pending}
+    assert reasons == {
+        (starting.camera_id, None): "starting on w1 (generation 4)",
+        (off_camera.camera_id, off_camera.id): "its camera is disabled",
+        (off_model.camera_id, off_model.id): "its model is disabled",
+        (broken.camera_id, broken.id): "its model failed to load: model m 1: not a checkpoint",
+    }
+    assert {p["display_name"] for p in pending} == {None, "Gate", "Hall", "Dock"}
 
 
 def test_cluster_of_an_empty_farm(operator):

@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from cms import redis_connection
 from cms.farm import farm_keys
+from cms.farm.heartbeats import StreamInfo
 from cms.models import Camera, Detection, Display, hash_token
-from tests.factories import make_camera, make_display
+from tests.factories import make_camera, make_display, make_model
 
 pytestmark = pytest.mark.django_db
 
@@ -270,3 +271,22 @@ def test_detection_frame_needs_view_permission(client, django_user_model):
     response = client.get(reverse("admin:cms_detection_frame", args=[detection.pk]))
 
     assert response.status_code == 403
+
+
+def test_a_display_that_cannot_run_shows_pending_with_why(staff_client, redis_client):
+    make_display(name="Hall", model=make_model(enabled=False))
+    broken = make_display(name="Dock")
+    farm_keys.write_stream(
+        redis_client,
+        StreamInfo(
+            broken.camera_id, "w1", 1, "s", "online",
+            display_errors=((broken.id, "model m 1: not a checkpoint"),),
+        ),
+    )  # fmt: skip
+
+    listing = staff_client.get(reverse("admin:cms_display_changelist")).content.decode()
+    page = staff_client.get(reverse("admin:cms_display_change", args=[broken.pk]))
+
+    assert "pending: its model is disabled" in listing
+    assert "pending: its model failed to load: model m 1: not a checkpoint" in listing
+    assert "pending: its model failed to load" in page.content.decode()

@@ -62,6 +62,8 @@ def test_dashboard_and_its_state(admin_client, running, redis_client):
         {
             "camera": pending.camera_id,
             "camera_name": pending.camera.name,
+            "display": None,
+            "display_name": None,
             "reason": "no ingest worker online",
         }
     ]

@@ -9,6 +9,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from cms import redis_connection
+from cms.api.services import cluster_overview, display_state
 from cms.farm import farm_keys
 from cms.farm.commands import Assignment
 from cms.farm_status import camera_statuses
@@ -120,10 +121,16 @@ def test_a_corrupt_model_is_reported_and_the_other_display_keeps_running(farm_fa
     good = farm.display("hall-good", camera)
     broken_model = farm.model(name="broken")
     broken_model.weights.save("broken.pt", ContentFile(os.urandom(4096)))
-    farm.display("hall-broken", camera, model=broken_model)
+    broken = farm.display("hall-broken", camera, model=broken_model)
 
     wait_for(lambda: farm.results_for(good), 90, "results for the display with a good model")
     stream = wait_for(lambda: farm.streams().get(camera.id), 10, "the stream heartbeat")
     assert "broken" in stream.last_error
     status = str(camera_statuses([camera.id])[camera.id])
     assert status.startswith("running on") and "broken" in status
+    # the display with the broken model says why it gets nothing, in the API
+    pending = cluster_overview(redis_connection.client())["pending"]
+    [entry] = [p for p in pending if p["display"] == broken.id]
+    assert entry["reason"].startswith("its model failed to load: model broken")
+    state = display_state(broken, redis_connection.client())
+    assert state["not_running_reason"].startswith("its model failed to load")

@@ -58,3 +58,10 @@ def test_nonsense_policies_are_rejected() -> None:
         BackoffPolicy(initial=5, maximum=1)
     with pytest.raises(ValueError):
         BackoffPolicy(jitter=1.5)
+
+
+def test_a_failed_source_is_retried_up_to_the_longer_failed_maximum() -> None:
+    policy = BackoffPolicy(jitter=0.0, failed_maximum=120.0)
+    assert policy.delay(8, 0.5) == 30.0
+    assert policy.delay(8, 0.5, failed=True) == 120.0
+    assert policy.delay(100_000, 0.5, failed=True) == 120.0  # days of failures, no overflow

@@ -23,7 +23,7 @@ def test_every_state_but_stopped_can_be_stopped() -> None:
         (StreamState.RECOVERING, StreamState.RECOVERING, True),  # a new reason
         (StreamState.RECOVERING, StreamState.ONLINE, True),
         (StreamState.ONLINE, StreamState.CONNECTING, False),
-        (StreamState.FAILED, StreamState.ONLINE, False),
+        (StreamState.FAILED, StreamState.ONLINE, True),  # frames again after failing for long
         (StreamState.FAILED, StreamState.RECOVERING, False),
         (StreamState.STOPPED, StreamState.CONNECTING, False),
     ],

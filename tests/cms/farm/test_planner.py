@@ -144,17 +144,61 @@ def test_missing_heartbeats_after_a_redis_restart_move_nothing():
 def test_a_just_started_task_gets_its_grace_period():
     s = spec(1)
     a = Assignment(1, "a", 1, s.spec_hash, NOW - 5)
-    assert run([s], [a], [], [worker("a")]).commands == []
+    result = run([s], [a], [], [worker("a", started_at=NOW - 1000)])
+    assert result.commands == []
+    assert result.pending == {}
 
 
 def test_a_lost_task_is_restarted_only_after_missing_long_enough():
     s = spec(1)
     a = Assignment(1, "a", 1, s.spec_hash, NOW - 300)
-    first = run([s], [a], [], [worker("a")])
+    # its worker says it runs it, but the stream heartbeat is missing
+    first = run([s], [a], [], [worker("a", running=(1,))])
     assert first.commands == []
     assert first.missing_since == {1: NOW}
-    later = run([s], [a], [], [worker("a")], missing={1: NOW - 11})
+    later = run([s], [a], [], [worker("a", running=(1,))], missing={1: NOW - 11})
     assert later.commands == [Start(1, "a", 1, s.spec_hash, "task lost")]
+
+
+def test_a_camera_missing_from_its_workers_heartbeat_is_restarted_at_once():
+    s = spec(1)
+    a = Assignment(1, "a", 1, s.spec_hash, NOW - 300)  # every start message has expired
+    result = run([s], [a], [], [worker("a", started_at=NOW - 1000)])
+    assert result.commands == [Start(1, "a", 1, s.spec_hash, "not running on its worker")]
+
+
+def test_a_worker_restarted_after_the_assignment_proves_it_lost_once_settled():
+    s = spec(1)
+    a = Assignment(1, "a", 1, s.spec_hash, NOW - 20)  # within the start grace
+    restarted = worker("a", started_at=NOW - 10)  # a queued start would be running by now
+    result = run([s], [a], [], [restarted])
+    assert result.commands == [Start(1, "a", 1, s.spec_hash, "not running on its worker")]
+
+
+def test_a_just_restarted_worker_gets_the_settle_time_and_the_camera_shows_pending():
+    s = spec(1)
+    a = Assignment(1, "a", 1, s.spec_hash, NOW - 20)
+    result = run([s], [a], [], [worker("a", started_at=NOW - 1)])
+    assert result.commands == []
+    assert "which restarted" in result.pending[1]
+    assert result.recheck_at == NOW - 1 + SETTINGS.restart_settle_s
+
+
+def test_a_restarted_worker_that_took_the_queued_start_keeps_it():
+    s = spec(1)
+    a = Assignment(1, "a", 1, s.spec_hash, NOW - 20)
+    result = run([s], [a], [], [worker("a", started_at=NOW - 10, running=(1,))])
+    assert result.commands == []
+    assert result.pending == {}
+    assert result.recheck_at is None
+
+
+def test_a_stream_heartbeat_older_than_the_workers_process_does_not_count():
+    s = spec(1)
+    a = Assignment(1, "a", 1, s.spec_hash, NOW - 300)
+    leftover = StreamInfo(1, "a", 1, s.spec_hash, "online", updated=NOW - 8)  # the dead one's
+    result = run([s], [a], [leftover], [worker("a", started_at=NOW - 4)])
+    assert result.commands == [Start(1, "a", 1, s.spec_hash, "not running on its worker")]
 
 
 def test_a_stale_generation_heartbeat_does_not_count_as_running():
