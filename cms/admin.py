@@ -19,10 +19,11 @@ from cms.admin_widgets import (
     snapshot_image,
     status_badge,
 )
+from cms.api.services import rotate_display_token
 from cms.farm.reconcile import restart_camera
 from cms.farm_status import CameraStatus, camera_statuses
 from cms.models import Camera, Detection, DetectionModel, Display
-from streams.urls import redact_url
+from streams.redaction import redact_url
 
 
 class FarmStatusChangeList(ChangeList):
@@ -272,9 +273,7 @@ class DisplayAdmin(admin.ModelAdmin):
     @admin.action(description="Rotate client token (revokes the old one)")
     def rotate_tokens(self, request: HttpRequest, queryset: QuerySet[Display]) -> None:
         for display in queryset:
-            token = display.rotate_token()
-            display.save(update_fields=["token_hash", "updated"])
-            self._show_token_once(request, display, token)
+            self._show_token_once(request, display, rotate_display_token(display))
 
     def _show_token_once(self, request: HttpRequest, display: Display, token: str) -> None:
         messages.warning(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib import admin
@@ -13,10 +13,11 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from cms.farm_status import CameraStatus, camera_statuses
+from cms.farm_status import CameraStatus, FarmState, camera_statuses
 from cms.models import Camera, Detection, StreamAssignment
 
-FARM_STATES = ["running", "starting", "recovering", "failing", "pending", "stopped"]
+# The states an operator can filter by (UNKNOWN is Redis not answering, not a state).
+FARM_STATES = [state for state in FarmState if state is not FarmState.UNKNOWN]
 
 
 def badge(state: str, text: str) -> SafeString:
@@ -35,7 +36,7 @@ class FarmStateFilter(admin.SimpleListFilter):
     camera_field = "id"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [(state, state) for state in FARM_STATES]
+        return [(state.value, state.value) for state in FARM_STATES]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() not in FARM_STATES:
@@ -43,9 +44,10 @@ class FarmStateFilter(admin.SimpleListFilter):
         # Candidates: cameras with an assignment row (the others are stopped).
         assigned = list(StreamAssignment.objects.values_list("camera_id", flat=True))
         statuses = camera_statuses(assigned)
-        matching = [c for c, s in statuses.items() if s.state == self.value()]
-        if self.value() == "stopped":
-            running = [c for c, s in statuses.items() if s.state != "stopped"]
+        wanted = FarmState(self.value())
+        matching = [c for c, s in statuses.items() if s.state is wanted]
+        if wanted is FarmState.STOPPED:
+            running = [c for c, s in statuses.items() if s.state is not FarmState.STOPPED]
             return queryset.exclude(**{f"{self.camera_field}__in": running})
         return queryset.filter(**{f"{self.camera_field}__in": matching})
 
@@ -85,7 +87,7 @@ def snapshot_image(camera: Camera) -> SafeString:
     )
 
 
-def detections_chart(display_id: int, *, hours: int = 3, now=None) -> SafeString:  # type: ignore[no-untyped-def]
+def detections_chart(display_id: int, *, hours: int = 3, now: datetime | None = None) -> SafeString:
     """An SVG bar chart of delivered detections per minute over the last ``hours``."""
     now = (now or timezone.now()).replace(second=0, microsecond=0)
     since = now - timedelta(hours=hours)

@@ -47,7 +47,7 @@ def gpu_figures(device: str) -> tuple[float | None, float | None]:
         return None, None
 
 
-def worker_info(runtime: WorkerRuntime, process: psutil.Process) -> WorkerInfo:
+def worker_info(runtime: WorkerRuntime) -> WorkerInfo:
     gpu, gpu_memory = gpu_figures(runtime.device)
     return WorkerInfo(
         name=runtime.name,
@@ -69,13 +69,10 @@ class Heartbeat(threading.Thread):
         self.runtime = runtime
 
     def run(self) -> None:
-        process = psutil.Process()
         psutil.cpu_percent(interval=None)  # the first reading is meaningless
         while not self.runtime.stopping.is_set():
             try:
-                farm_keys.write_worker(
-                    redis_connection.client(), worker_info(self.runtime, process)
-                )
+                farm_keys.write_worker(redis_connection.client(), worker_info(self.runtime))
             except redis.RedisError as exc:
                 log.warning("worker heartbeat failed: %s", exc)
             self.runtime.stopping.wait(settings.SIGHTLINE_WORKER_HEARTBEAT_S)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -16,12 +15,12 @@ from cms.api.drawing import draw_detections
 from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo
 from cms.models import Camera, Detection, Display, StreamAssignment
-from streams.urls import redact_text
+from streams import redaction
+from streams.entities import StreamState
 
-# "online" is the stream state in which frames arrive (streams.entities.StreamState).
-RUNNING_STATE = "online"
-NOT_RUNNING_STATE = "stopped"
-_URL_PASSWORD = re.compile(r"//([^/@:\s]*):[^/@\s]*@")
+# The stream state in which frames arrive, and the one shown when no task runs it.
+RUNNING_STATE = StreamState.ONLINE
+NOT_RUNNING_STATE = StreamState.STOPPED
 
 
 class NotRunning(Exception):
@@ -45,8 +44,8 @@ def display_state(display: Display, r: redis.Redis, *, now: float | None = None)
         "age_s": None if frame_time is None else round(max(0.0, now - frame_time.timestamp()), 3),
         "generation": latest.get("generation"),
         "detection_id": latest.get("detection_id"),
-        "running": bool(live_wanted and stream is not None and stream.state == RUNNING_STATE),
-        "stream_state": stream.state if stream is not None else NOT_RUNNING_STATE,
+        "running": bool(live_wanted and stream is not None and stream.state is RUNNING_STATE),
+        "stream_state": (stream.state if stream is not None else NOT_RUNNING_STATE).value,
     }
 
 
@@ -110,7 +109,7 @@ def cluster_overview(r: redis.Redis) -> dict[str, Any]:
             {
                 "camera": a.camera_id,
                 "camera_name": a.camera.name,
-                "reason": mask_secrets(a.pending_reason, a.camera),
+                "reason": _masked(a.pending_reason, a.camera),
             }
             for a in pending
         ],
@@ -143,22 +142,22 @@ def not_running_reason(camera: Camera, r: redis.Redis) -> str:
         return "The camera is disabled."
     stream = farm_keys.read_streams(r, [camera.id]).get(camera.id)
     if stream is not None:
-        why = f" ({stream.reason})" if stream.reason else ""
-        return f"No frame yet: the stream is {stream.state}{why}."
+        why = f" ({stream.reason.value})" if stream.reason is not None else ""
+        return f"No frame yet: the stream is {stream.state.value}{why}."
     pending = (
         StreamAssignment.objects.filter(camera=camera)
         .values_list("pending_reason", flat=True)
         .first()
     )
     if pending:
-        return f"Not running: {mask_secrets(pending, camera)}."
+        return f"Not running: {_masked(pending, camera)}."
     return "Not running: no ingest task runs this camera."
 
 
-def mask_secrets(text: str, camera: Camera | None) -> str:
-    """``text`` without the camera's password or any URL password."""
-    text = _URL_PASSWORD.sub(r"//\1:***@", text or "")
-    return redact_text(text, [camera.password]) if camera is not None else text
+def _masked(text: str, camera: Camera | None) -> str:
+    """``text`` without the camera's password or any other secret it shows (URL passwords)."""
+    text = redaction.mask_secrets(text or "")
+    return redaction.redact_text(text, [camera.password]) if camera is not None else text
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -199,14 +198,14 @@ def _stream(info: StreamInfo, camera: Camera | None) -> dict[str, Any]:
         "camera_name": camera.name if camera is not None else None,
         "worker": info.worker,
         "generation": info.generation,
-        "state": info.state,
-        "reason": info.reason,
+        "state": info.state.value,
+        "reason": info.reason.value if info.reason is not None else "",
         "fps": info.fps_out,
         "fps_in": info.fps_in,
         "frame_age": info.frame_age,
         "latency_ms": info.latency_ms,
         "reconnects": info.reconnects,
-        "last_error": mask_secrets(info.last_error, camera),
+        "last_error": _masked(info.last_error, camera),
         "updated": datetime.fromtimestamp(info.updated, UTC),
     }
 

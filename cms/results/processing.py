@@ -141,7 +141,7 @@ def _apply_policy(
         display = displays[result.display_id]
         frame_time = result.frame_time.timestamp()
         if should_deliver(
-            display.policy,
+            Display.Policy(display.policy),
             interval_ms=display.policy_interval_ms,
             beat_s=settings.SIGHTLINE_RESULTS_BEAT_S,
             last=states[result.display_id],
