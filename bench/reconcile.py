@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> None:
         reconcile_once,
     )
     from cms.models import Camera, DetectionModel, Display, StreamAssignment
+    from streams import StreamState
 
     r = redis_connection.client()
     r.flushdb()
@@ -112,7 +113,7 @@ def run(args: argparse.Namespace) -> None:
     # The workers report their streams as running.
     for a in StreamAssignment.objects.exclude(worker=""):
         farm_keys.write_stream(
-            r, StreamInfo(a.camera_id, a.worker, a.generation, a.spec_hash, "online")
+            r, StreamInfo(a.camera_id, a.worker, a.generation, a.spec_hash, StreamState.ONLINE)
         )
     idle = timed(reconcile_once)
 

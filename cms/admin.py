@@ -29,13 +29,13 @@ from cms.admin_widgets import (
     snapshot_image,
     status_badge,
 )
-from cms.api.services import display_pending_reason
+from cms.api.services import display_pending_reason, rotate_display_token
 from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo
 from cms.farm.reconcile import restart_camera
-from cms.farm_status import CameraStatus, camera_statuses
+from cms.farm_status import CameraStatus, FarmState, camera_statuses
 from cms.models import Camera, Detection, DetectionModel, Display
-from streams.urls import redact_url
+from streams.redaction import redact_url
 
 # Each row's CameraStatus is attached to the row object under this name (not a model field).
 _FARM_STATUS = "farm_status"
@@ -73,7 +73,7 @@ def _display_status(
 ) -> CameraStatus:
     """The camera's status, or "pending" with why when the display itself cannot run."""
     reason = display_pending_reason(display, streams.get(display.camera_id))
-    return CameraStatus("pending", reason=reason) if reason else camera
+    return CameraStatus(FarmState.PENDING, reason=reason) if reason else camera
 
 
 def _streams(camera_ids: list[int]) -> dict[int, StreamInfo]:
@@ -312,9 +312,7 @@ class DisplayAdmin(admin.ModelAdmin):
     @admin.action(description="Rotate client token (revokes the old one)")
     def rotate_tokens(self, request: HttpRequest, queryset: QuerySet[Display]) -> None:
         for display in queryset:
-            token = display.rotate_token()
-            display.save(update_fields=["token_hash", "updated"])
-            self._show_token_once(request, display, token)
+            self._show_token_once(request, display, rotate_display_token(display))
 
     def _show_token_once(self, request: HttpRequest, display: Display, token: str) -> None:
         messages.warning(

@@ -21,12 +21,13 @@ from django.utils.safestring import SafeString, mark_safe
 from cms import redis_connection
 from cms.api.drawing import draw_detections
 from cms.farm import farm_keys
-from cms.farm_status import CameraStatus, camera_statuses
+from cms.farm_status import CameraStatus, FarmState, camera_statuses
 from cms.models import Camera, Detection, StreamAssignment
 
 BLANK_FRAME_MAX = 4096  # pixels: a malformed box must not make a huge picture
 HIDDEN = mark_safe(" hidden")
-FARM_STATES = ["running", "starting", "recovering", "failing", "pending", "stopped"]
+# The states an operator can filter by (UNKNOWN is Redis not answering, not a state).
+FARM_STATES = [state for state in FarmState if state is not FarmState.UNKNOWN]
 
 
 def badge(state: str, text: str) -> SafeString:
@@ -45,17 +46,19 @@ class FarmStateFilter(admin.SimpleListFilter):
     camera_field = "id"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [(state, state) for state in FARM_STATES]
+        return [(state.value, state.value) for state in FARM_STATES]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() not in FARM_STATES:
+        value = self.value()
+        if value not in FARM_STATES:
             return queryset
         # Candidates: cameras with an assignment row (the others are stopped).
         assigned = list(StreamAssignment.objects.values_list("camera_id", flat=True))
         statuses = camera_statuses(assigned)
-        matching = [c for c, s in statuses.items() if s.state == self.value()]
-        if self.value() == "stopped":
-            running = [c for c, s in statuses.items() if s.state != "stopped"]
+        wanted = FarmState(value)
+        matching = [c for c, s in statuses.items() if s.state is wanted]
+        if wanted is FarmState.STOPPED:
+            running = [c for c, s in statuses.items() if s.state is not FarmState.STOPPED]
             return queryset.exclude(**{f"{self.camera_field}__in": running})
         return queryset.filter(**{f"{self.camera_field}__in": matching})
 

@@ -8,6 +8,7 @@ instead of surfacing later as a confusing error (healthchecks' ``envbool``).
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -69,9 +70,14 @@ def env_float(
     default: float,
     *,
     minimum: float | None = None,
+    greater_than: float | None = None,
     environ_: Mapping[str, str] | None = None,
 ) -> float:
-    """A number, greater than ``minimum`` when given."""
+    """A number (not NaN), at least ``minimum`` and greater than ``greater_than`` when given.
+
+    ``minimum`` is inclusive, as for env_int; ``greater_than`` is for a bound the value
+    may not reach (a timeout of 0 s).
+    """
     value = _raw(name, environ_)
     if value is None:
         return default
@@ -79,8 +85,12 @@ def env_float(
         number = float(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name}={value!r} is not a number") from None
-    if number != number or (minimum is not None and number <= minimum):  # NaN or too small
-        raise ImproperlyConfigured(f"{name}={value!r} must be a number greater than {minimum}")
+    if math.isnan(number):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number")
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name}={value!r} must be at least {minimum}")
+    if greater_than is not None and number <= greater_than:
+        raise ImproperlyConfigured(f"{name}={value!r} must be greater than {greater_than}")
     return number
 
 

@@ -8,7 +8,8 @@ every process (Django, Celery, uvicorn's access log, Flower) passes them:
   process); ids given with ``extra=`` win.
 - ``SecretsFilter`` masks URL passwords (``scheme://user:***@host``), secret query and
   key=value values (``?token=***``, ``password=***``) and Authorization headers in the
-  message, the traceback and any string ``extra=`` value.
+  message, the traceback and any string ``extra=`` value (the rules:
+  ``streams.redaction.mask_secrets``).
 
 ``LOG_FORMAT=json`` writes one JSON object per line (``JsonFormatter``); the default is
 one plain line with the ids appended (``PlainFormatter``).
@@ -18,41 +19,20 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-MASK = "***"
+from streams.redaction import mask_secrets
+
 # The ids a record can carry, in the order plain lines show them.
 ID_FIELDS = ("camera_id", "display_id", "generation", "worker")
 
 _thread_ids: ContextVar[dict[str, Any] | None] = ContextVar("sightline_log_ids", default=None)
 _process_ids: dict[str, Any] = {}
 
-# scheme://user:password@host -> scheme://user:***@host (the user stays: it helps and is no secret).
-# Greedy up to the last "@" of the run, so a raw "@" inside the password is masked too.
-_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^:@/\s]*:)[^\s/]+(?=@)")
-# password=..., ?token=..., display_token=..., api_key=... (query strings, DSNs, key=value text).
-# Short or ambiguous names (key, auth, pass) only as query parameters.
-_SENSITIVE_NAME = (
-    r"[A-Za-z0-9_\-]*(?:password|passwd|passphrase|pwd|secret|token|api_?key|signature|basic_auth)"
-)
-_SECRET_VALUE = re.compile(
-    rf"(?i)(?P<head>(?:{_SENSITIVE_NAME}|(?<=[?&;])(?:key|auth|pass|psw|sig))=)"
-    r"(?P<value>[^\s&;,'\"#)\]}\\]+)"
-)
-# {'password': 'x'}, "cookie_secret": "x" (reprs of dicts, JSON).
-_SECRET_ITEM = re.compile(
-    rf"(?i)(?P<head>['\"]{_SENSITIVE_NAME}['\"]\s*:\s*['\"])(?P<value>[^'\"\\]+)"
-)
-# Authorization: Basic abc / 'Authorization': 'Token abc' / authorization=Bearer abc
-_AUTHORIZATION = re.compile(
-    r"(?i)(?P<head>(?:proxy-)?authorization['\"]?\s*[:=]\s*['\"]?(?:[A-Za-z]+\s+)?)"
-    r"(?P<value>[^\s'\",}\]]+)"
-)
 # What every LogRecord has; anything else on a record came from `extra=` or a filter.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
@@ -60,16 +40,6 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "color_message",
     "taskName",
 }
-
-
-def mask_secrets(text: str) -> str:
-    """``text`` with URL passwords, secret key=value values and Authorization credentials masked."""
-    if not text:
-        return text
-    text = _URL_PASSWORD.sub(rf"\g<head>{MASK}", text)
-    text = _SECRET_VALUE.sub(rf"\g<head>{MASK}", text)
-    text = _SECRET_ITEM.sub(rf"\g<head>{MASK}", text)
-    return _AUTHORIZATION.sub(rf"\g<head>{MASK}", text)
 
 
 @contextmanager

@@ -20,9 +20,17 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from cms import redis_connection
 from cms.farm import farm_keys
+from cms.farm.heartbeats import StreamInfo
 from cms.results import results_stream
+from streams.entities import StreamState
 
-STREAM_STATES = ("connecting", "online", "recovering", "failed")
+# A running task's stream is in one of these (STOPPED ones no longer heartbeat).
+STREAM_STATES = (
+    StreamState.CONNECTING,
+    StreamState.ONLINE,
+    StreamState.RECOVERING,
+    StreamState.FAILED,
+)
 LAG_COUNT_CAP = 10_000
 
 
@@ -77,11 +85,11 @@ def _worker_metrics(workers: dict) -> Iterator[Metric]:
     yield from gauges.values()
 
 
-def _stream_metrics(streams: dict) -> Iterator[Metric]:
+def _stream_metrics(streams: dict[int, StreamInfo]) -> Iterator[Metric]:
     by_state = GaugeMetricFamily("sightline_streams", "Running streams by state", labels=["state"])
     counts = Counter(s.state for s in streams.values())
     for state in STREAM_STATES:
-        by_state.add_metric([state], counts.get(state, 0))
+        by_state.add_metric([state.value], counts.get(state, 0))
     yield by_state
     labels = ["camera", "worker"]
     fps_in = GaugeMetricFamily(

@@ -7,7 +7,6 @@ import math
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
-from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,6 +19,7 @@ from django.db import models
 from django.utils import timezone
 
 from cms.validators import validate_camera_url, validate_class_filter, validate_unit_interval
+from streams.redaction import split_credentials
 
 DISPLAY_TOKEN_BYTES = 32
 
@@ -103,19 +103,11 @@ class Camera(models.Model):
         Credentials typed into the URL win over stored ones: the operator just gave them.
         """
         try:
-            parts = urlsplit(self.url)
-            port = parts.port
+            url, username, password = split_credentials(self.url)
         except ValueError:
             return  # malformed: the URL validator reports it
-        if parts.username is None and parts.password is None:
-            return
-        self.username = parts.username or ""
-        self.password = parts.password or ""
-        host = parts.hostname or ""
-        if ":" in host:  # IPv6 literal
-            host = f"[{host}]"
-        netloc = f"{host}:{port}" if port else host
-        self.url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+        if url != self.url:
+            self.url, self.username, self.password = url, username, password
 
 
 class DetectionModel(models.Model):

@@ -214,21 +214,21 @@ SIGHTLINE_CAMERA_DENIED_NETWORKS = env_networks("SIGHTLINE_CAMERA_DENIED_NETWORK
 SIGHTLINE_INGEST_CAPACITY = env_int("SIGHTLINE_INGEST_CAPACITY", 4, minimum=1)
 # "cpu", "cuda", "cuda:N"; empty picks the first visible GPU, else the CPU.
 SIGHTLINE_DEVICE = env_str("SIGHTLINE_DEVICE")
-SIGHTLINE_WORKER_HEARTBEAT_S = env_float("SIGHTLINE_WORKER_HEARTBEAT_S", 2.0, minimum=0)
+SIGHTLINE_WORKER_HEARTBEAT_S = env_float("SIGHTLINE_WORKER_HEARTBEAT_S", 2.0, greater_than=0)
 # How often the control worker looks for ingest workers that went offline, joined or
 # restarted (a thread in that process, tasks/worker_watch.py).
 SIGHTLINE_WORKER_WATCH_S = env_float(
-    "SIGHTLINE_WORKER_WATCH_S", SIGHTLINE_WORKER_HEARTBEAT_S or 2.0, minimum=0
+    "SIGHTLINE_WORKER_WATCH_S", SIGHTLINE_WORKER_HEARTBEAT_S, greater_than=0
 )
 # A worker (or stream) silent this long is offline.
-SIGHTLINE_WORKER_TIMEOUT_S = env_float("SIGHTLINE_WORKER_TIMEOUT_S", 10.0, minimum=0)
+SIGHTLINE_WORKER_TIMEOUT_S = env_float("SIGHTLINE_WORKER_TIMEOUT_S", 10.0, greater_than=0)
 # How long a started task may take (model download and load) before it must heartbeat.
-SIGHTLINE_START_GRACE_S = env_float("SIGHTLINE_START_GRACE_S", 60.0, minimum=0)
+SIGHTLINE_START_GRACE_S = env_float("SIGHTLINE_START_GRACE_S", 60.0, greater_than=0)
 # Running cameras move only when worker loads (0..1) differ by more than this.
-SIGHTLINE_REBALANCE_THRESHOLD = env_float("SIGHTLINE_REBALANCE_THRESHOLD", 0.5, minimum=0)
-SIGHTLINE_RECONCILE_INTERVAL_S = env_float("SIGHTLINE_RECONCILE_INTERVAL_S", 30.0, minimum=0)
+SIGHTLINE_REBALANCE_THRESHOLD = env_float("SIGHTLINE_REBALANCE_THRESHOLD", 0.5, greater_than=0)
+SIGHTLINE_RECONCILE_INTERVAL_S = env_float("SIGHTLINE_RECONCILE_INTERVAL_S", 30.0, greater_than=0)
 # Saves within this window are reconciled together.
-SIGHTLINE_RECONCILE_DEBOUNCE_S = env_float("SIGHTLINE_RECONCILE_DEBOUNCE_S", 0.3, minimum=0)
+SIGHTLINE_RECONCILE_DEBOUNCE_S = env_float("SIGHTLINE_RECONCILE_DEBOUNCE_S", 0.3, greater_than=0)
 # Results go to this Redis Stream, trimmed to about this many entries.
 SIGHTLINE_RESULTS_STREAM = env_str("SIGHTLINE_RESULTS_STREAM", "sightline:results")
 SIGHTLINE_RESULTS_MAXLEN = env_int("SIGHTLINE_RESULTS_MAXLEN", 100_000, minimum=1)
@@ -239,9 +239,11 @@ SIGHTLINE_RESULTS_BLOCK_MS = env_int("SIGHTLINE_RESULTS_BLOCK_MS", 1000, minimum
 SIGHTLINE_RESULTS_CLAIM_IDLE_MS = env_int("SIGHTLINE_RESULTS_CLAIM_IDLE_MS", 30_000, minimum=1)
 SIGHTLINE_RESULTS_MAX_DELIVERIES = env_int("SIGHTLINE_RESULTS_MAX_DELIVERIES", 5, minimum=1)
 # Under the on-change and interval policies, deliver at least this often anyway.
-SIGHTLINE_RESULTS_BEAT_S = env_float("SIGHTLINE_RESULTS_BEAT_S", 10.0, minimum=0)
+SIGHTLINE_RESULTS_BEAT_S = env_float("SIGHTLINE_RESULTS_BEAT_S", 10.0, greater_than=0)
 # Detection history older than this is deleted by housekeeping.
-SIGHTLINE_DETECTION_RETENTION_DAYS = env_float("SIGHTLINE_DETECTION_RETENTION_DAYS", 7, minimum=0)
+SIGHTLINE_DETECTION_RETENTION_DAYS = env_float(
+    "SIGHTLINE_DETECTION_RETENTION_DAYS", 7, greater_than=0
+)
 # Model weights cached by sha256; at most this many models loaded per worker process.
 SIGHTLINE_MODEL_CACHE_DIR = Path(env_str("SIGHTLINE_MODEL_CACHE_DIR", str(DATA_DIR / "models")))
 SIGHTLINE_MAX_MODELS = env_int("SIGHTLINE_MAX_MODELS", 4, minimum=1)
@@ -249,14 +251,14 @@ SIGHTLINE_MAX_MODELS = env_int("SIGHTLINE_MAX_MODELS", 4, minimum=1)
 SIGHTLINE_TORCH_THREADS = env_int("SIGHTLINE_TORCH_THREADS", 0, minimum=0)
 # Micro-batching across a worker's streams.
 SIGHTLINE_MAX_BATCH = env_int("SIGHTLINE_MAX_BATCH", 8, minimum=1)
-SIGHTLINE_MAX_WAIT_MS = env_float("SIGHTLINE_MAX_WAIT_MS", 5.0, minimum=-1)
+SIGHTLINE_MAX_WAIT_MS = env_float("SIGHTLINE_MAX_WAIT_MS", 5.0, minimum=0)
 # Where ingest workers on other machines download weights from (signed URLs).
 SIGHTLINE_WEB_URL = env_str("SIGHTLINE_WEB_URL", "http://127.0.0.1:8000")
 SIGHTLINE_WEIGHTS_URL_TTL_S = env_int("SIGHTLINE_WEIGHTS_URL_TTL_S", 3600, minimum=1)
 # Seconds between the JPEG snapshots a running camera keeps in Redis (0: none).
-SIGHTLINE_SNAPSHOT_INTERVAL_S = env_float("SIGHTLINE_SNAPSHOT_INTERVAL_S", 2.0, minimum=-1)
-SIGHTLINE_STREAM_OPEN_TIMEOUT_S = env_float("SIGHTLINE_STREAM_OPEN_TIMEOUT_S", 10.0, minimum=0)
-SIGHTLINE_STREAM_READ_TIMEOUT_S = env_float("SIGHTLINE_STREAM_READ_TIMEOUT_S", 10.0, minimum=0)
+SIGHTLINE_SNAPSHOT_INTERVAL_S = env_float("SIGHTLINE_SNAPSHOT_INTERVAL_S", 2.0, minimum=0)
+SIGHTLINE_STREAM_OPEN_TIMEOUT_S = env_float("SIGHTLINE_STREAM_OPEN_TIMEOUT_S", 10.0, greater_than=0)
+SIGHTLINE_STREAM_READ_TIMEOUT_S = env_float("SIGHTLINE_STREAM_READ_TIMEOUT_S", 10.0, greater_than=0)
 # A camera failing this long without a frame shows `failed` (with the reason) instead of
 # `recovering`, and is retried more slowly (up to 2 minutes apart) until it comes back.
 SIGHTLINE_STREAM_FAILED_AFTER_S = env_float("SIGHTLINE_STREAM_FAILED_AFTER_S", 300.0, minimum=0)
@@ -322,12 +324,12 @@ SIGHTLINE_METRICS_TOKEN = env_str("SIGHTLINE_METRICS_TOKEN")
 
 # --- display clients -------------------------------------------------------------------
 # Comment lines keep proxies from closing an idle event stream (most cut after 30-60 s).
-SIGHTLINE_SSE_KEEPALIVE_S = env_float("SIGHTLINE_SSE_KEEPALIVE_S", 15.0, minimum=0)
+SIGHTLINE_SSE_KEEPALIVE_S = env_float("SIGHTLINE_SSE_KEEPALIVE_S", 15.0, greater_than=0)
 # What an EventSource waits before reconnecting after the stream ended.
 SIGHTLINE_SSE_RETRY_MS = env_int("SIGHTLINE_SSE_RETRY_MS", 3000, minimum=0)
 # A display client that sent no heartbeat for this long is shown offline.
 SIGHTLINE_DISPLAY_CLIENT_TIMEOUT_S = env_float(
-    "SIGHTLINE_DISPLAY_CLIENT_TIMEOUT_S", 90.0, minimum=0
+    "SIGHTLINE_DISPLAY_CLIENT_TIMEOUT_S", 90.0, greater_than=0
 )
 
 # --- REST API ------------------------------------------------------------------------------

@@ -168,7 +168,7 @@ def main(argv: list[str]) -> int:
     try:
         _say(check())
     except Exception as exc:  # any failure (refused, timeout, Redis down) is "unhealthy"
-        from cms.logs import mask_secrets
+        from streams.redaction import mask_secrets
 
         _say(f"unhealthy: {mask_secrets(str(exc))}")
         return 1

@@ -5,7 +5,7 @@ CUDA nor ultralytics; both are loaded when a model is.
 """
 
 from inference.batcher import BatcherStats, MicroBatcher, SplitPolicy
-from inference.crops import Crop, crop_and_map
+from inference.crops import Crop
 from inference.device import select_device
 from inference.entities import (
     DetectedObject,
@@ -45,7 +45,6 @@ __all__ = [
     "UltralyticsDetector",
     "WeightsFetchError",
     "configure_ultralytics",
-    "crop_and_map",
     "fetch_weights",
     "select_device",
     "sha256_of",

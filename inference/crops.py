@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -53,17 +53,3 @@ class Crop:
             replace(o, box=(o.box[0] + dx, o.box[1] + dy, o.box[2] + dx, o.box[3] + dy))
             for o in objects
         ]
-
-
-def crop_and_map(
-    frame: np.ndarray,
-    box: Sequence[float],
-    detect: Callable[[np.ndarray], list[DetectedObject]],
-) -> list[DetectedObject]:
-    """Run `detect` on the `box` region of `frame`; return its boxes in full-frame pixels.
-
-    `detect` takes one frame, e.g. `lambda f: detector.detect([f], options)[0]` or
-    `lambda f: batcher.detect(f, options, timeout=1.0)`.
-    """
-    crop = Crop.from_box(box, frame.shape)
-    return crop.to_frame(detect(crop.apply(frame)))

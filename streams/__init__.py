@@ -5,7 +5,6 @@ and reads frames and statuses back.
 """
 
 from streams.backoff import BackoffPolicy
-from streams.crop import crop_view
 from streams.entities import (
     TRANSITIONS,
     Frame,
@@ -17,7 +16,8 @@ from streams.entities import (
 )
 from streams.errors import SourceConnectionError, StreamError, UnsafeURLError
 from streams.reader import LatestFrameReader
-from streams.urls import redact_url, validate_stream_url
+from streams.redaction import redact_url
+from streams.urls import validate_stream_url
 
 __all__ = [
     "TRANSITIONS",
@@ -32,7 +32,6 @@ __all__ = [
     "StreamStatus",
     "UnsafeURLError",
     "can_transition",
-    "crop_view",
     "redact_url",
     "validate_stream_url",
 ]

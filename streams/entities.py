@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from streams.redaction import redact_url
+
 TRANSPORTS = ("tcp", "udp")
 
 
@@ -54,8 +56,6 @@ class SourceSpec:
             raise ValueError("timeouts must be greater than 0")
 
     def __repr__(self) -> str:  # the generated one would show the password
-        from streams.urls import redact_url
-
         return (
             f"SourceSpec(url={redact_url(self.url)!r}, username={self.username!r}, "
             f"password={'***' if self.password else ''!r}, target_fps={self.target_fps}, "

@@ -24,8 +24,9 @@ from streams.entities import (
 )
 from streams.errors import Interrupted, SourceConnectionError
 from streams.net import Interrupter
+from streams.redaction import redact_text, redact_url, split_credentials
 from streams.sources import FrameSource, UrlPolicy, open_source
-from streams.urls import Networks, redact_text, redact_url, without_credentials
+from streams.urls import Networks
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +164,7 @@ class LatestFrameReader:
         self._backoff = Backoff(backoff or BackoffPolicy())
         target = spec.snapshot_url or spec.url
         self._shown = redact_url(target)
-        secrets = (spec.password, without_credentials(target)[2])
+        secrets = (spec.password, split_credentials(target)[2])
         self._board = _StatusBoard(self._shown, secrets, on_status)
         self._cond = threading.Condition()
         self._latest: Frame | None = None

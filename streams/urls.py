@@ -1,4 +1,4 @@
-"""Which camera URLs may be opened, and how to show and open them without leaking passwords.
+"""Which camera URLs may be opened (how they are shown without passwords: streams.redaction).
 
 FFmpeg accepts far more than network cameras: ``file:``, ``concat:``, ``subfile:``,
 ``pipe:``, ``data:`` and friends read local files, other processes or inline data.
@@ -13,9 +13,10 @@ import re
 import socket
 from collections.abc import Iterable
 from pathlib import PurePosixPath
-from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 from streams.errors import UnsafeURLError
+from streams.redaction import redact_url
 
 NETWORK_SCHEMES = ("rtsp", "rtsps", "http", "https")
 MAX_URL_LENGTH = 2048
@@ -29,9 +30,6 @@ PSEUDO_PROTOCOLS = frozenset(
         "android_content", "zmq", "rtmp", "rtmps", "rtmpt", "rtmpe", "mmsh", "mmst",
     }
 )  # fmt: skip
-SECRET_QUERY_KEYS = frozenset(
-    {"password", "passwd", "pass", "pwd", "psw", "token", "secret", "key", "auth", "signature"}
-)
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 _HOST_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9\-_.]*[A-Za-z0-9])?$")
 
@@ -181,58 +179,3 @@ def check_playlist(text: str, base_url: str) -> None:
                     "http(s) address; playlists may not point at local files or other "
                     "protocols."
                 )
-
-
-def redact_url(url: str) -> str:
-    """`url` with any password (and secret-looking query values) replaced by '***'."""
-    if not url or url.startswith("/"):
-        return url
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return re.sub(r"//([^/@:]*):[^/@]*@", r"//\1:***@", url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, hostport = netloc.rpartition("@")
-        user, has_password, _ = userinfo.partition(":")
-        netloc = f"{user}:***@{hostport}" if has_password else f"{user}@{hostport}"
-    query = "&".join(_redact_query_item(item) for item in parts.query.split("&"))
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
-
-def _redact_query_item(item: str) -> str:
-    key, has_value, _ = item.partition("=")
-    if has_value and key.lower() in SECRET_QUERY_KEYS:
-        return f"{key}=***"
-    return item
-
-
-def redact_text(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every occurrence of each secret (plain or percent-encoded) masked."""
-    for secret in secrets:
-        if secret:
-            for form in {secret, quote(secret, safe="")}:
-                text = text.replace(form, "***")
-    return text
-
-
-def with_credentials(url: str, username: str, password: str) -> str:
-    """`url` (without credentials) with these in its authority, percent-encoded, for FFmpeg."""
-    if not username:
-        return url
-    parts = urlsplit(url)
-    hostport = parts.netloc.rpartition("@")[2]
-    userinfo = quote(username, safe="")
-    if password:
-        userinfo += ":" + quote(password, safe="")
-    return urlunsplit((parts.scheme, f"{userinfo}@{hostport}", parts.path, parts.query, ""))
-
-
-def without_credentials(url: str) -> tuple[str, str, str]:
-    """(url without userinfo, username, password) from a URL that may carry them."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url, "", ""
-    hostport = parts.netloc.rpartition("@")[2]
-    bare = urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment))
-    return bare, unquote(parts.username or ""), unquote(parts.password or "")

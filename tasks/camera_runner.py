@@ -28,7 +28,7 @@ from cms.farm.heartbeats import StreamInfo
 from cms.farm.reconcile import load_desired
 from cms.models import Camera, DetectionModel, StreamAssignment
 from inference import InferenceError, MicroBatcher, ModelSource, PredictOptions
-from streams import Frame, LatestFrameReader, SourceSpec
+from streams import Frame, LatestFrameReader, SourceSpec, StreamState
 from tasks.publisher import ResultPublisher
 from tasks.worker_runtime import WorkerRuntime
 
@@ -60,10 +60,9 @@ class CameraRunner:
         self._confirmed_at = time.monotonic()
         self._db_checked_at = 0.0
         self._published_spec = ""
-        self._frames_in = 0
         self._frames_out = 0
         self._rate_since = time.monotonic()
-        self._fps_in = self._fps_out = 0.0
+        self._fps_out = 0.0
         self._latency_ms: float | None = None
         self._last_error = ""
         self._display_errors: dict[int, str] = {}  # display id -> its model's load error
@@ -210,7 +209,6 @@ class CameraRunner:
     # --- frames ------------------------------------------------------------------------
 
     def _process(self, frame: Frame) -> None:
-        self._frames_in += 1
         started = time.monotonic()
         # Submit every group first: groups on one model can share a batch.
         pending = []
@@ -263,9 +261,8 @@ class CameraRunner:
         now = time.monotonic()
         elapsed = now - self._rate_since
         if elapsed >= 2.0:
-            self._fps_in = self._frames_in / elapsed
             self._fps_out = self._frames_out / elapsed
-            self._frames_in = self._frames_out = 0
+            self._frames_out = 0
             self._rate_since = now
         status = self.reader.status() if self.reader else None
         info = StreamInfo(
@@ -273,9 +270,9 @@ class CameraRunner:
             worker=self.runtime.name,
             generation=self.generation,
             spec_hash=self.spec.spec_hash if self.spec else "",
-            state=status.state.value if status else "connecting",
-            reason=status.reason.value if status and status.reason else "",
-            fps_in=round(status.fps if status else self._fps_in, 2),
+            state=status.state if status else StreamState.CONNECTING,
+            reason=status.reason if status else None,
+            fps_in=round(status.fps, 2) if status else 0.0,
             fps_out=round(self._fps_out, 2),
             frame_age=round(status.last_frame_age, 3)
             if status and status.last_frame_age is not None

@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 @shared_task(name="tasks.ingest.ingest_camera", bind=True, ignore_result=True, acks_late=False)
 def ingest_camera(self, camera_id: int, generation: int) -> str:
     """Run camera ``camera_id`` as ``generation`` until fenced, unwanted or stopped."""
-    from tasks.camera_runner import CameraRunner  # imports torch: ingest workers only
+    # Imported here: the control worker imports this module too (CELERY_IMPORTS) and never
+    # needs the runner or the inference package. torch loads only with the first model.
+    from tasks.camera_runner import CameraRunner
 
     runtime = worker_runtime(self.request.hostname or "")
     # Every record of this task's thread (runner, model store, fetch) carries these ids.

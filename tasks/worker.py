@@ -50,9 +50,7 @@ def gpu_figures(device: str) -> tuple[float | None, float | None]:
         return None, None
 
 
-def worker_info(
-    runtime: WorkerRuntime, process: psutil.Process, *, started_at: float
-) -> WorkerInfo:
+def worker_info(runtime: WorkerRuntime, *, started_at: float) -> WorkerInfo:
     gpu, gpu_memory = gpu_figures(runtime.device)
     return WorkerInfo(
         name=runtime.name,
@@ -76,11 +74,10 @@ class Heartbeat(threading.Thread):
         self.started_at = started_at
 
     def run(self) -> None:
-        process = psutil.Process()
         psutil.cpu_percent(interval=None)  # the first reading is meaningless
         while not self.runtime.stopping.is_set():
             try:
-                info = worker_info(self.runtime, process, started_at=self.started_at)
+                info = worker_info(self.runtime, started_at=self.started_at)
                 farm_keys.write_worker(redis_connection.client(), info)
             except redis.RedisError as exc:
                 log.warning("worker heartbeat failed: %s", exc)

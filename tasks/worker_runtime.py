@@ -27,7 +27,7 @@ class WorkerRuntime:
     _running: dict[int, int] = field(default_factory=dict)  # camera id -> generation
     _models: Counter[str] = field(default_factory=Counter)  # "model id:sha256" -> leases
 
-    # inference/ imports torch: only ingest workers pay for it, and only on first use.
+    # Choosing the device imports torch: only ingest workers pay for it, on first use.
     @cached_property
     def device(self) -> str:
         from inference import select_device

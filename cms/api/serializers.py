@@ -23,7 +23,7 @@ from rest_framework.fields import empty
 from cms import live
 from cms.api.errors import model_errors
 from cms.models import Camera, Detection, DetectionModel, Display
-from streams.urls import redact_url
+from streams.redaction import redact_url
 
 CROP_FIELDS = ("crop_x1", "crop_y1", "crop_x2", "crop_y2")
 # PositiveIntegerField's range on every supported database.

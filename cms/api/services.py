@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -18,12 +17,12 @@ from cms.farm import farm_keys
 from cms.farm.desired import display_blocker
 from cms.farm.heartbeats import StreamInfo
 from cms.models import Camera, Detection, Display, StreamAssignment
-from streams.urls import redact_text
+from streams import redaction
+from streams.entities import StreamState
 
-# "online" is the stream state in which frames arrive (streams.entities.StreamState).
-RUNNING_STATE = "online"
-NOT_RUNNING_STATE = "stopped"
-_URL_PASSWORD = re.compile(r"//([^/@:\s]*):[^/@\s]*@")
+# The stream state in which frames arrive, and the one shown when no task runs it.
+RUNNING_STATE = StreamState.ONLINE
+NOT_RUNNING_STATE = StreamState.STOPPED
 
 
 class NotRunning(Exception):
@@ -49,7 +48,7 @@ def display_state(display: Display, r: redis.Redis, *, now: float | None = None)
         "generation": latest.get("generation"),
         "detection_id": latest.get("id"),
         "running": running,
-        "stream_state": stream.state if stream is not None else NOT_RUNNING_STATE,
+        "stream_state": (stream.state if stream is not None else NOT_RUNNING_STATE).value,
         "not_running_reason": display_not_running_reason(display, stream, running=running) or None,
     }
 
@@ -66,7 +65,7 @@ def display_pending_reason(display: Display, stream: StreamInfo | None) -> str:
     if blocker:
         return blocker
     error = dict(stream.display_errors).get(display.id) if stream is not None else None
-    return f"its model failed to load: {mask_secrets(error, display.camera)}" if error else ""
+    return f"its model failed to load: {_masked(error, display.camera)}" if error else ""
 
 
 def display_not_running_reason(
@@ -83,7 +82,7 @@ def display_not_running_reason(
             .first()
         )
         if reason:
-            return f"its camera is pending: {mask_secrets(reason, display.camera)}"
+            return f"its camera is pending: {_masked(reason, display.camera)}"
         return "no ingest task runs its camera yet"
     why = f" ({stream.reason})" if stream.reason else ""
     return f"its camera's stream is {stream.state}{why}"
@@ -156,7 +155,7 @@ def _pending_cameras(streams: dict[int, StreamInfo]) -> list[dict[str, Any]]:
     for a in rows:
         stream = streams.get(a.camera_id)
         if a.pending_reason:
-            reason = mask_secrets(a.pending_reason, a.camera)
+            reason = _masked(a.pending_reason, a.camera)
         elif stream is None or stream.generation != a.generation:
             reason = f"starting on {a.worker} (generation {a.generation})"
         else:
@@ -217,22 +216,22 @@ def not_running_reason(camera: Camera, r: redis.Redis) -> str:
         return "The camera is disabled."
     stream = farm_keys.read_streams(r, [camera.id]).get(camera.id)
     if stream is not None:
-        why = f" ({stream.reason})" if stream.reason else ""
-        return f"No frame yet: the stream is {stream.state}{why}."
+        why = f" ({stream.reason.value})" if stream.reason is not None else ""
+        return f"No frame yet: the stream is {stream.state.value}{why}."
     pending = (
         StreamAssignment.objects.filter(camera=camera)
         .values_list("pending_reason", flat=True)
         .first()
     )
     if pending:
-        return f"Not running: {mask_secrets(pending, camera)}."
+        return f"Not running: {_masked(pending, camera)}."
     return "Not running: no ingest task runs this camera."
 
 
-def mask_secrets(text: str, camera: Camera | None) -> str:
-    """``text`` without the camera's password or any URL password."""
-    text = _URL_PASSWORD.sub(r"//\1:***@", text or "")
-    return redact_text(text, [camera.password]) if camera is not None else text
+def _masked(text: str, camera: Camera | None) -> str:
+    """``text`` without the camera's password or any other secret it shows (URL passwords)."""
+    text = redaction.mask_secrets(text or "")
+    return redaction.redact_text(text, [camera.password]) if camera is not None else text
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -273,14 +272,14 @@ def _stream(info: StreamInfo, camera: Camera | None) -> dict[str, Any]:
         "camera_name": camera.name if camera is not None else None,
         "worker": info.worker,
         "generation": info.generation,
-        "state": info.state,
-        "reason": info.reason,
+        "state": info.state.value,
+        "reason": info.reason.value if info.reason is not None else "",
         "fps": info.fps_out,
         "fps_in": info.fps_in,
         "frame_age": info.frame_age,
         "latency_ms": info.latency_ms,
         "reconnects": info.reconnects,
-        "last_error": mask_secrets(info.last_error, camera),
+        "last_error": _masked(info.last_error, camera),
         "updated": datetime.fromtimestamp(info.updated, UTC),
     }
 

@@ -3,6 +3,8 @@
 The unit of work is a camera. Its spec lists, for every enabled display watching
 it through an enabled model, the model, the crop and the event policy. Displays
 with the same model, options and crop share one inference (an InferenceGroup).
+Which rows are enabled is the query's business (cms.farm.reconcile.load_desired):
+this module gets only the enabled ones.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ class CameraSpec:
 
 @dataclass(frozen=True)
 class CameraRow:
-    """The fields of a Camera that desired state depends on."""
+    """The fields of an enabled Camera that desired state depends on."""
 
     id: int
     url: str
@@ -66,18 +68,15 @@ class CameraRow:
     snapshot_url: str
     snapshot_interval: float
     fps: float
-    enabled: bool
 
 
 @dataclass(frozen=True)
 class DisplayRow:
-    """An enabled display joined with its model's fields."""
+    """An enabled display of an enabled camera, joined with its enabled model's fields."""
 
     id: int
     camera_id: int
-    enabled: bool
     model: ModelSpec
-    model_enabled: bool
     crop: tuple[int, int, int, int] | None
     policy: str
     policy_interval_ms: int
@@ -113,20 +112,16 @@ def display_blocker(*, display_enabled: bool, camera_enabled: bool, model_enable
 def desired_state(
     cameras: Iterable[CameraRow], displays: Iterable[DisplayRow], *, key: bytes
 ) -> dict[int, CameraSpec]:
-    """Every enabled camera with at least one enabled display through an enabled model."""
+    """Every camera with at least one display, keyed by camera id."""
     by_camera: dict[int, list[DisplaySpec]] = {}
     for row in displays:
-        # The camera's own flag is checked below, once per camera.
-        if not display_blocker(
-            display_enabled=row.enabled, camera_enabled=True, model_enabled=row.model_enabled
-        ):
-            by_camera.setdefault(row.camera_id, []).append(
-                DisplaySpec(row.id, row.model, row.crop, row.policy, row.policy_interval_ms)
-            )
+        by_camera.setdefault(row.camera_id, []).append(
+            DisplaySpec(row.id, row.model, row.crop, row.policy, row.policy_interval_ms)
+        )
     desired = {}
     for camera in cameras:
         specs = by_camera.get(camera.id)
-        if camera.enabled and specs:
+        if specs:
             desired[camera.id] = CameraSpec(
                 camera.id, source_hash(camera, key=key), tuple(sorted(specs, key=lambda d: d.id))
             )

@@ -1,4 +1,9 @@
-"""The farm's Redis keys: names, encoding and expiry, in one place.
+"""The farm's Redis key families: their names, encoding and expiry.
+
+This module owns the keys below. Other families have their own owners: cms.live (a
+display's latest result, live channel and policy memory), cms.results.results_stream
+(the results stream, dead letters, counters) and cms.api.throttling (display request
+counters); every key starts with cms.redis_connection.PREFIX.
 
 - ``sightline:worker:<name>``       worker heartbeat (JSON, expires after the worker timeout)
 - ``sightline:workers``             sorted set of worker names by last heartbeat (discovery)
@@ -25,6 +30,7 @@ from django.conf import settings
 from cms.farm.commands import Assignment
 from cms.farm.heartbeats import StreamInfo, WorkerInfo
 from cms.redis_connection import PREFIX
+from streams.entities import StreamReason, StreamState
 
 WORKER_INDEX = f"{PREFIX}:workers"
 RECONCILE_LOCK = f"{PREFIX}:reconcile:lock"
@@ -103,7 +109,21 @@ def read_workers(r: redis.Redis) -> dict[str, WorkerInfo]:
 
 
 def write_stream(r: redis.Redis, info: StreamInfo) -> None:
-    r.set(stream_key(info.camera_id), _dump(asdict(info)), ex=_ttl())
+    r.set(stream_key(info.camera_id), encode_stream(info), ex=_ttl())
+
+
+def encode_stream(info: StreamInfo) -> str:
+    """A stream heartbeat as JSON: state and reason by their values ("" for no reason)."""
+    reason = info.reason.value if info.reason is not None else ""
+    return _dump({**asdict(info), "state": info.state.value, "reason": reason})
+
+
+def decode_stream(raw: bytes | str) -> StreamInfo:
+    """The StreamInfo of `encode_stream`'s JSON, state and reason back as their enums."""
+    data = json.loads(raw)
+    data["state"] = StreamState(data["state"])
+    data["reason"] = StreamReason(data["reason"]) if data.get("reason") else None
+    return StreamInfo(**data)
 
 
 def delete_stream(r: redis.Redis, camera_id: int, generation: int) -> None:
@@ -120,7 +140,7 @@ def read_streams(r: redis.Redis, camera_ids: list[int]) -> dict[int, StreamInfo]
         raws = cast("list[bytes | None]", r.mget([stream_key(c) for c in chunk]))
         for camera_id, raw in zip(chunk, raws, strict=True):
             if raw is not None:
-                streams[camera_id] = StreamInfo(**json.loads(raw))
+                streams[camera_id] = decode_stream(raw)
     return streams
 
 

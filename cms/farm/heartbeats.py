@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from streams.entities import StreamReason, StreamState
+
 
 @dataclass(frozen=True)
 class WorkerInfo:
@@ -36,8 +38,8 @@ class StreamInfo:
     worker: str
     generation: int
     spec_hash: str
-    state: str = "connecting"
-    reason: str = ""
+    state: StreamState = StreamState.CONNECTING
+    reason: StreamReason | None = None
     fps_in: float = 0.0
     fps_out: float = 0.0
     frame_age: float | None = None

@@ -52,7 +52,11 @@ def model_spec(model: Any) -> ModelSpec:
 
 
 def load_desired(camera_ids: list[int] | None = None) -> dict[int, CameraSpec]:
-    """Desired state read from the database (all cameras, or just the given ones)."""
+    """Desired state read from the database (all cameras, or just the given ones).
+
+    Only enabled rows count: an enabled camera, with its enabled displays whose model is
+    enabled.
+    """
     cameras = Camera.objects.filter(enabled=True)
     displays = Display.objects.filter(enabled=True, camera__enabled=True, model__enabled=True)
     if camera_ids is not None:
@@ -60,7 +64,7 @@ def load_desired(camera_ids: list[int] | None = None) -> dict[int, CameraSpec]:
         displays = displays.filter(camera_id__in=camera_ids)
     models = {m.id: model_spec(m) for m in DetectionModel.objects.filter(enabled=True)}
     camera_rows = (
-        CameraRow(*values, enabled=True)
+        CameraRow(*values)
         for values in cameras.values_list(
             "id", "url", "username", "password", "snapshot_url", "snapshot_interval", "fps"
         ).iterator(chunk_size=5000)
@@ -69,9 +73,7 @@ def load_desired(camera_ids: list[int] | None = None) -> dict[int, CameraSpec]:
         DisplayRow(
             id=display_id,
             camera_id=camera_id,
-            enabled=True,
             model=models[model_id],
-            model_enabled=True,
             crop=crop_box(crop),
             policy=policy,
             policy_interval_ms=interval_ms,

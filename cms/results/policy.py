@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from cms.models import Display
+
 
 def signature(objects: Iterable[dict[str, Any]]) -> tuple[tuple[str, int], ...]:
     """The classes and their counts: what "changed" means for the on-change policy."""
@@ -30,7 +32,7 @@ class PolicyState:
 
 
 def should_deliver(
-    policy: str,
+    policy: Display.Policy,
     *,
     interval_ms: int,
     beat_s: float,
@@ -38,13 +40,13 @@ def should_deliver(
     signature: tuple[tuple[str, int], ...],
     frame_time: float,
 ) -> bool:
-    if policy == "every" or last is None:
+    if policy is Display.Policy.EVERY or last is None:
         return True
     since_last = frame_time - last.delivered_at
     if since_last >= beat_s:
         return True
-    if policy == "change":
+    if policy is Display.Policy.CHANGE:
         return signature != last.signature
-    if policy == "interval":
+    if policy is Display.Policy.INTERVAL:
         return since_last * 1000 >= interval_ms
     raise ValueError(f"unknown event policy {policy!r}")

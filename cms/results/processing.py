@@ -144,7 +144,7 @@ def _apply_policy(
         display = displays[result.display_id]
         classes = signature(result.objects)
         if should_deliver(
-            display.policy,
+            Display.Policy(display.policy),
             interval_ms=display.policy_interval_ms,
             beat_s=settings.SIGHTLINE_RESULTS_BEAT_S,
             last=states[result.display_id],

@@ -12,19 +12,14 @@ from streams.classify import multipart_boundary as boundary_of
 from streams.entities import SourceSpec, StreamReason
 from streams.errors import SourceConnectionError, UnsafeURLError
 from streams.net import Interrupter
+from streams.redaction import split_credentials, with_credentials
 from streams.sources.base import FrameSource
 from streams.sources.ffmpeg import FileCapture, LiveCapture, capture_options, open_capture
 from streams.sources.http import HttpCamera, read_body
 from streams.sources.mjpeg import MAX_PART as MAX_SNAPSHOT
 from streams.sources.mjpeg import MjpegSource, SnapshotSource
 from streams.sources.rtsp_probe import probe_rtsp
-from streams.urls import (
-    Networks,
-    check_playlist,
-    validate_stream_url,
-    with_credentials,
-    without_credentials,
-)
+from streams.urls import Networks, check_playlist, validate_stream_url
 
 MAX_PLAYLIST = 1024 * 1024
 
@@ -65,7 +60,7 @@ def open_source(spec: SourceSpec, policy: UrlPolicy, stop: Interrupter) -> Frame
             stop=stop,
             paced=spec.realtime,
         )
-    url, username, password = without_credentials(target)
+    url, username, password = split_credentials(target)
     if spec.username:
         username, password = spec.username, spec.password
     scheme = urlsplit(url).scheme.lower()

@@ -12,6 +12,7 @@ from cms.api.services import rotate_display_token
 from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo
 from cms.models import Display
+from streams import StreamReason, StreamState
 from tests.api.conftest import PERSON, make_detection, token_client
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +71,11 @@ def test_state_shows_the_latest_result_and_a_running_stream(display_a, redis_cli
     farm_keys.write_stream(
         redis_client,
         StreamInfo(
-            camera_id=display.camera_id, worker="w1", generation=3, spec_hash="x", state="online"
+            camera_id=display.camera_id,
+            worker="w1",
+            generation=3,
+            spec_hash="x",
+            state=StreamState.ONLINE,
         ),
     )
 
@@ -94,8 +99,8 @@ def test_state_is_not_running_while_the_stream_recovers(display_a, redis_client)
             worker="w1",
             generation=1,
             spec_hash="x",
-            state="recovering",
-            reason="timeout",
+            state=StreamState.RECOVERING,
+            reason=StreamReason.TIMEOUT,
         ),
     )
 

@@ -12,6 +12,7 @@ from cms import live
 from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo, WorkerInfo
 from cms.models import StreamAssignment
+from streams import StreamReason, StreamState
 from tests.api.conftest import PERSON, make_detection
 from tests.factories import make_camera, make_display, make_model
 
@@ -51,8 +52,8 @@ def test_cluster_shows_workers_streams_pending_and_the_last_reconcile(operator, 
             worker="gpu-1@host",
             generation=7,
             spec_hash="s",
-            state="recovering",
-            reason="auth",
+            state=StreamState.RECOVERING,
+            reason=StreamReason.AUTH,
             fps_in=9.5,
             fps_out=4.9,
             frame_age=0.2,

@@ -14,6 +14,7 @@ from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo, WorkerInfo
 from cms.models import Detection, Display, StreamAssignment
 from cms.results import results_stream
+from streams import StreamState
 from tests.factories import make_display
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +39,7 @@ def running(redis_client):
             "gpu-1@rack",
             2,
             "h",
-            "online",
+            StreamState.ONLINE,
             fps_in=5,
             fps_out=5,
             frame_age=0.1,

@@ -11,6 +11,7 @@ from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo
 from cms.farm_status import camera_statuses, status_of
 from cms.models import StreamAssignment
+from streams import StreamReason, StreamState
 from tests.factories import make_display
 
 pytestmark = pytest.mark.django_db
@@ -26,11 +27,11 @@ def test_status_of_each_situation():
         == "pending"
     )
     assert status_of(running, None).state == "starting"
-    online = StreamInfo(1, "w1", 3, "h", "online", fps_out=5.0, frame_age=0.1)
+    online = StreamInfo(1, "w1", 3, "h", StreamState.ONLINE, fps_out=5.0, frame_age=0.1)
     assert str(status_of(running, online)) == "running on w1 (gen 3, 5 fps, frame age 0.1 s)"
-    stale = StreamInfo(1, "w1", 2, "h", "online")
+    stale = StreamInfo(1, "w1", 2, "h", StreamState.ONLINE)
     assert status_of(running, stale).state == "starting"
-    down = StreamInfo(1, "w1", 3, "h", "recovering", reason="timeout")
+    down = StreamInfo(1, "w1", 3, "h", StreamState.RECOVERING, reason=StreamReason.TIMEOUT)
     assert str(status_of(running, down)) == "recovering on w1 (gen 3): timeout"
 
 
@@ -48,7 +49,7 @@ def test_admin_lists_show_running_and_pending_cameras(admin_client, redis_client
             "gpu-1@rack",
             4,
             "h",
-            "online",
+            StreamState.ONLINE,
             fps_out=5,
             frame_age=0.2,
             updated=time.time(),

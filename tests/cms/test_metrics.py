@@ -10,6 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo, WorkerInfo
 from cms.results import results_stream
+from streams import StreamReason, StreamState
 
 
 def samples(client) -> dict[tuple[str, tuple], float]:
@@ -30,11 +31,20 @@ def populate(redis_client) -> None:
     farm_keys.write_stream(
         redis_client,
         StreamInfo(
-            1, "gpu-1", 3, "h", "online", fps_in=5, fps_out=4.5, frame_age=0.12, latency_ms=35
+            1,
+            "gpu-1",
+            3,
+            "h",
+            StreamState.ONLINE,
+            fps_in=5,
+            fps_out=4.5,
+            frame_age=0.12,
+            latency_ms=35,
         ),
     )
     farm_keys.write_stream(
-        redis_client, StreamInfo(2, "gpu-1", 1, "h", "recovering", reason="timeout")
+        redis_client,
+        StreamInfo(2, "gpu-1", 1, "h", StreamState.RECOVERING, reason=StreamReason.TIMEOUT),
     )
     farm_keys.write_report(
         redis_client, {"duration_ms": 42.0, "commands": {"Start": 2}, "pending": {"9": "x"}}

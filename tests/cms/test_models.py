@@ -66,6 +66,12 @@ def test_camera_moves_credentials_out_of_the_url():
     assert (camera.username, camera.password) == ("viewer", "s3cret")
 
 
+def test_camera_moves_credentials_out_of_an_ipv6_url_decoding_them():
+    camera = make_camera(url="rtsp://ad%20min:p%40ss@[fd00::5]:8554/live?ch=1")
+    assert camera.url == "rtsp://[fd00::5]:8554/live?ch=1"
+    assert (camera.username, camera.password) == ("ad min", "p@ss")
+
+
 @pytest.mark.parametrize("fps", [0, -1])
 def test_camera_fps_must_be_positive(fps):
     camera = Camera(name="c", identifier="c", url="rtsp://cam.example.com/x", fps=fps)

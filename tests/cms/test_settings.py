@@ -32,6 +32,7 @@ def test_env_bool_reads_common_spellings(value, expected):
         (lambda env: env_int("DEBUG", 1, environ_=env), "ten"),
         (lambda env: env_int("DEBUG", 1, minimum=1, environ_=env), "0"),
         (lambda env: env_float("DEBUG", 1.0, minimum=0, environ_=env), "-2"),
+        (lambda env: env_float("DEBUG", 1.0, greater_than=0, environ_=env), "0"),
         (lambda env: env_float("DEBUG", 1.0, environ_=env), "nan"),
         (lambda env: env_database("DEBUG", "sqlite://", environ_=env), "nosuchdb://x"),
         (lambda env: env_networks("DEBUG", environ_=env), "10.0.0.0/8,not-a-net"),
@@ -40,6 +41,24 @@ def test_env_bool_reads_common_spellings(value, expected):
 def test_bad_values_raise_naming_the_variable(reader, value):
     with pytest.raises(ImproperlyConfigured, match="DEBUG"):
         reader({"DEBUG": value})
+
+
+@pytest.mark.parametrize("reader", [env_int, env_float])
+def test_a_minimum_is_inclusive_for_integers_and_numbers(reader):
+    assert reader("X", 5, minimum=0, environ_={"X": "0"}) == 0
+    with pytest.raises(ImproperlyConfigured, match=r"X=.*at least 0"):
+        reader("X", 5, minimum=0, environ_={"X": "-1"})
+
+
+def test_a_number_below_a_minimum_is_refused_however_close():
+    with pytest.raises(ImproperlyConfigured, match="at least 0"):
+        env_float("X", 5.0, minimum=0, environ_={"X": "-0.5"})
+
+
+def test_greater_than_excludes_the_bound():
+    assert env_float("X", 5.0, greater_than=0, environ_={"X": "0.001"}) == 0.001
+    with pytest.raises(ImproperlyConfigured, match="greater than 0"):
+        env_float("X", 5.0, greater_than=0, environ_={"X": "0"})
 
 
 def test_defaults_apply_when_unset():
@@ -75,7 +94,13 @@ def run_manage(*args: str, env: dict[str, str], tmp_path) -> subprocess.Complete
 
 @pytest.mark.parametrize(
     "variable, value",
-    [("DEBUG", "perhaps"), ("DATABASE_URL", "nosuchdb://x"), ("LOG_LEVEL", "LOUD")],
+    [
+        ("DEBUG", "perhaps"),
+        ("DATABASE_URL", "nosuchdb://x"),
+        ("LOG_LEVEL", "LOUD"),
+        ("SIGHTLINE_SNAPSHOT_INTERVAL_S", "-0.5"),
+        ("SIGHTLINE_WORKER_TIMEOUT_S", "0"),
+    ],
 )
 def test_process_refuses_to_start_with_a_bad_value(tmp_path, variable, value):
     result = run_manage("check", env={variable: value}, tmp_path=tmp_path)

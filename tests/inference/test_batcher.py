@@ -94,6 +94,9 @@ def test_crop_through_the_batcher_is_mapped_back(detector, detection_weights, zi
 
     assert objects
     assert_detections_match(objects, reference, offset=(400, 100))
+    for obj in objects:
+        x1, y1, x2, y2 = obj.box
+        assert 400 <= x1 <= x2 <= 1000 and 100 <= y1 <= y2 <= 600
 
 
 def test_many_streams_get_exactly_their_own_results(detector, references, bus, zidane):

@@ -1,13 +1,11 @@
-"""Reading MJPEG parts the way cameras really send them; crops; pacing."""
+"""Reading MJPEG parts the way cameras really send them; pacing."""
 
 from __future__ import annotations
 
 import io
 
-import numpy as np
 import pytest
 
-from streams import crop_view
 from streams.pacing import Pacer
 from streams.sources.mjpeg import MultipartReader
 
@@ -39,21 +37,6 @@ def test_the_end_of_the_stream_is_reported() -> None:
     reader.next_part()
     with pytest.raises(EOFError):
         reader.next_part()
-
-
-def test_crop_view_is_a_view_not_a_copy() -> None:
-    image = np.zeros((480, 640, 3), dtype=np.uint8)
-    view = crop_view(image, (10, 20, 110, 220))
-    assert view.shape == (200, 100, 3)
-    assert np.shares_memory(view, image)
-
-
-@pytest.mark.parametrize(
-    "box", [(10, 10, 10, 20), (30, 10, 20, 20), (-1, 0, 10, 10), (0, 0, 641, 10), (0, 0, 10, 481)]
-)
-def test_crop_view_refuses_empty_or_outside_boxes(box: tuple[int, int, int, int]) -> None:
-    with pytest.raises(ValueError):
-        crop_view(np.zeros((480, 640, 3), dtype=np.uint8), box)
 
 
 def test_pacer_plays_positions_at_wall_clock_speed() -> None:

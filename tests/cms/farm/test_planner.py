@@ -8,6 +8,7 @@ from cms.farm.commands import Assignment, Start, Stop, UpdateSpec
 from cms.farm.desired import CameraRow, CameraSpec, DisplayRow, ModelSpec, desired_state
 from cms.farm.heartbeats import StreamInfo, WorkerInfo
 from cms.farm.planner import PlanSettings, plan
+from streams import StreamState
 
 NOW = 1_000_000.0
 SETTINGS = PlanSettings()
@@ -15,10 +16,8 @@ MODEL = ModelSpec(1, "yolo", "1", "abc", 0.25, 0.7, 640, None)
 
 
 def spec(camera_id: int, *displays: int) -> CameraSpec:
-    rows = [
-        DisplayRow(d, camera_id, True, MODEL, True, None, "every", 1000) for d in displays or (1,)
-    ]
-    camera = CameraRow(camera_id, f"rtsp://h/{camera_id}", "", "", "", 1.0, 5.0, True)
+    rows = [DisplayRow(d, camera_id, MODEL, None, "every", 1000) for d in displays or (1,)]
+    camera = CameraRow(camera_id, f"rtsp://h/{camera_id}", "", "", "", 1.0, 5.0)
     return desired_state([camera], rows, key=b"k")[camera_id]
 
 
@@ -41,7 +40,7 @@ def run(desired, assignments=(), streams=(), workers=(), *, missing=None, trust=
 
 def running(camera_id: int, on: str, generation: int = 1, spec_hash: str = "") -> tuple:
     assignment = Assignment(camera_id, on, generation, spec_hash, NOW - 300)
-    stream = StreamInfo(camera_id, on, generation, spec_hash, "online")
+    stream = StreamInfo(camera_id, on, generation, spec_hash, StreamState.ONLINE)
     return assignment, stream
 
 
@@ -49,32 +48,30 @@ def starts(result) -> Counter:
     return Counter(c.worker for c in result.commands if isinstance(c, Start))
 
 
-def test_desired_state_needs_enabled_camera_display_and_model():
+def test_desired_state_is_every_camera_with_a_display():
     cameras = [
-        CameraRow(1, "rtsp://h/1", "", "", "", 1.0, 5.0, True),
-        CameraRow(2, "rtsp://h/2", "", "", "", 1.0, 5.0, False),
-        CameraRow(3, "rtsp://h/3", "", "", "", 1.0, 5.0, True),
-        CameraRow(4, "rtsp://h/4", "", "", "", 1.0, 5.0, True),
+        CameraRow(1, "rtsp://h/1", "", "", "", 1.0, 5.0),
+        CameraRow(2, "rtsp://h/2", "", "", "", 1.0, 5.0),  # no display
     ]
     displays = [
-        DisplayRow(10, 1, True, MODEL, True, None, "every", 1000),
-        DisplayRow(20, 2, True, MODEL, True, None, "every", 1000),  # camera disabled
-        DisplayRow(30, 3, False, MODEL, True, None, "every", 1000),  # display disabled
-        DisplayRow(40, 4, True, MODEL, False, None, "every", 1000),  # model disabled
+        DisplayRow(10, 1, MODEL, None, "every", 1000),
+        DisplayRow(11, 1, MODEL, (0, 0, 5, 5), "every", 1000),
     ]
-    assert set(desired_state(cameras, displays, key=b"k")) == {1}
+    desired = desired_state(cameras, displays, key=b"k")
+    assert set(desired) == {1}
+    assert [d.id for d in desired[1].displays] == [10, 11]
 
 
 def test_spec_hash_changes_with_crop_and_credentials_but_source_only_with_source():
-    camera = CameraRow(1, "rtsp://h/1", "u", "p", "", 1.0, 5.0, True)
-    row = DisplayRow(10, 1, True, MODEL, True, None, "every", 1000)
+    camera = CameraRow(1, "rtsp://h/1", "u", "p", "", 1.0, 5.0)
+    row = DisplayRow(10, 1, MODEL, None, "every", 1000)
     base = desired_state([camera], [row], key=b"k")[1]
     cropped = desired_state(
-        [camera], [DisplayRow(10, 1, True, MODEL, True, (0, 0, 5, 5), "every", 1000)], key=b"k"
+        [camera], [DisplayRow(10, 1, MODEL, (0, 0, 5, 5), "every", 1000)], key=b"k"
     )[1]
     assert cropped.spec_hash != base.spec_hash
     assert cropped.source_hash == base.source_hash
-    new_password = CameraRow(1, "rtsp://h/1", "u", "p2", "", 1.0, 5.0, True)
+    new_password = CameraRow(1, "rtsp://h/1", "u", "p2", "", 1.0, 5.0)
     changed = desired_state([new_password], [row], key=b"k")[1]
     assert changed.source_hash != base.source_hash
     assert "p2" not in changed.source_hash
@@ -204,7 +201,7 @@ def test_a_stream_heartbeat_older_than_the_workers_process_does_not_count():
 def test_a_stale_generation_heartbeat_does_not_count_as_running():
     s = spec(1)
     a = Assignment(1, "a", 2, s.spec_hash, NOW - 300)
-    stale = StreamInfo(1, "a", 1, s.spec_hash, "online")
+    stale = StreamInfo(1, "a", 1, s.spec_hash, StreamState.ONLINE)
     assert run([s], [a], [stale], [worker("a")], missing={1: NOW - 60}).commands
 
 
