@@ -39,7 +39,7 @@ def display_state(display: Display, r: redis.Redis, *, now: float | None = None)
     stream = farm_keys.read_streams(r, [display.camera_id]).get(display.camera_id)
     frame_time = parse_time(latest.get("frame_time"))
     live_wanted = display.enabled and display.camera.enabled and display.model.enabled
-    running = bool(live_wanted and stream is not None and stream.state == RUNNING_STATE)
+    running = bool(live_wanted and stream is not None and stream.state is RUNNING_STATE)
     return {
         "objects": latest.get("objects") or [],
         "frame_time": frame_time,
@@ -84,8 +84,8 @@ def display_not_running_reason(
         if reason:
             return f"its camera is pending: {_masked(reason, display.camera)}"
         return "no ingest task runs its camera yet"
-    why = f" ({stream.reason})" if stream.reason else ""
-    return f"its camera's stream is {stream.state}{why}"
+    why = f" ({stream.reason.value})" if stream.reason is not None else ""
+    return f"its camera's stream is {stream.state.value}{why}"
 
 
 def detection_page(

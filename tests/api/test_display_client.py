@@ -136,7 +136,7 @@ def test_state_says_why_a_display_does_not_run(display_a, redis_client):
     farm_keys.write_stream(
         redis_client,
         StreamInfo(
-            display.camera_id, "w1", 1, "x", "online",
+            display.camera_id, "w1", 1, "x", StreamState.ONLINE,
             display_errors=((display.id, "model m 1: cannot read weights"),),
         ),
     )  # fmt: skip
@@ -147,7 +147,9 @@ def test_state_says_why_a_display_does_not_run(display_a, redis_client):
 
 def test_state_of_a_running_display_has_no_reason(display_a, redis_client):
     display, token = display_a
-    farm_keys.write_stream(redis_client, StreamInfo(display.camera_id, "w1", 1, "x", "online"))
+    farm_keys.write_stream(
+        redis_client, StreamInfo(display.camera_id, "w1", 1, "x", StreamState.ONLINE)
+    )
 
     body = token_client(token).get("/api/v1/display/state/").json()
 

@@ -117,7 +117,7 @@ def test_cluster_lists_displays_that_cannot_run_and_cameras_not_running_yet(oper
     farm_keys.write_stream(
         redis_client,
         StreamInfo(
-            broken.camera_id, "w1", 2, "s", "online",
+            broken.camera_id, "w1", 2, "s", StreamState.ONLINE,
             display_errors=((broken.id, "model m 1: not a checkpoint"),),
         ),
     )  # fmt: skip

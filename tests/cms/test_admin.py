@@ -15,6 +15,7 @@ from cms import redis_connection
 from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo
 from cms.models import Camera, Detection, Display, hash_token
+from streams import StreamState
 from tests.factories import make_camera, make_display, make_model
 
 pytestmark = pytest.mark.django_db
@@ -279,7 +280,7 @@ def test_a_display_that_cannot_run_shows_pending_with_why(staff_client, redis_cl
     farm_keys.write_stream(
         redis_client,
         StreamInfo(
-            broken.camera_id, "w1", 1, "s", "online",
+            broken.camera_id, "w1", 1, "s", StreamState.ONLINE,
             display_errors=((broken.id, "model m 1: not a checkpoint"),),
         ),
     )  # fmt: skip

@@ -193,7 +193,9 @@ def test_a_restarted_worker_that_took_the_queued_start_keeps_it():
 def test_a_stream_heartbeat_older_than_the_workers_process_does_not_count():
     s = spec(1)
     a = Assignment(1, "a", 1, s.spec_hash, NOW - 300)
-    leftover = StreamInfo(1, "a", 1, s.spec_hash, "online", updated=NOW - 8)  # the dead one's
+    leftover = StreamInfo(
+        1, "a", 1, s.spec_hash, StreamState.ONLINE, updated=NOW - 8
+    )  # the dead one's
     result = run([s], [a], [leftover], [worker("a", started_at=NOW - 4)])
     assert result.commands == [Start(1, "a", 1, s.spec_hash, "not running on its worker")]
 
