@@ -142,6 +142,8 @@ def leave_farm(reason: str) -> None:
         farm_keys.remove_worker(redis_connection.client(), runtime.name)
     except redis.RedisError as exc:
         log.warning("could not deregister %s: %s", runtime.name, exc)
+    # Imported here: it imports cms.models, and this module loads with the Celery app,
+    # before Django is set up.
     from cms.farm.reconcile import request_reconcile
 
     request_reconcile(f"{runtime.name}: {reason}")

@@ -98,8 +98,9 @@ def source_hash(camera: CameraRow, *, key: bytes) -> str:
 
 
 def display_blocker(*, display_enabled: bool, camera_enabled: bool, model_enabled: bool) -> str:
-    """Why desired state leaves the display out ("" when it is in): the one rule, shown to
-    operators and display clients as the display's pending reason."""
+    """Why desired state leaves the display out ("" when it is in), shown to operators and
+    display clients as the display's pending reason. cms.farm.reconcile.load_desired
+    selects by the same rule in SQL (enabled displays of enabled cameras and models)."""
     if not display_enabled:
         return "the display is disabled"
     if not camera_enabled:

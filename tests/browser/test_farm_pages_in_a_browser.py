@@ -17,6 +17,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo, WorkerInfo
 from cms.models import StreamAssignment
+from streams import StreamReason, StreamState
 from tests.factories import make_camera, make_display
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -54,8 +55,8 @@ def farm_state(redis_client):
             "cpu-1@rack",
             2,
             "h",
-            "recovering",
-            reason="auth",
+            StreamState.RECOVERING,
+            reason=StreamReason.AUTH,
             fps_in=5,
             fps_out=4,
             last_error="401 Unauthorized from the camera",
