@@ -19,7 +19,7 @@ WEIGHT_SUFFIXES = (".pt", ".onnx", ".torchscript")
 class DetectedObject:
     """One detection in one frame.
 
-    Its JSON form (``to_dict`` / ``from_dict``) is the object schema of the whole results
+    Its JSON form (``to_dict``, checked by ``check_dict``) is the object schema of the whole results
     path: the result message validates its objects with ``check_dict``, and the API's
     DetectedObjectSerializer lists the same fields (a test holds them equal). A new field
     is declared here; its JSON check comes from its type (``_JSON_CHECKS``).
@@ -33,12 +33,6 @@ class DetectedObject:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict: class_id, class_name, confidence, box as [x1, y1, x2, y2]."""
         return {name: _to_json(getattr(self, name)) for name, _, _ in _OBJECT_FIELDS}
-
-    @classmethod
-    def from_dict(cls, data: Any) -> DetectedObject:
-        """The object of a dict made by ``to_dict``; ValueError names what is wrong."""
-        cls.check_dict(data)
-        return cls(**{name: _from_json(data[name]) for name, _, _ in _OBJECT_FIELDS})
 
     @staticmethod
     def check_dict(data: Any) -> None:
@@ -74,10 +68,6 @@ def _is_box(value: Any) -> bool:
 
 def _to_json(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
-
-
-def _from_json(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
 
 
 # How a field's type is checked in JSON: (check, what the error says it must be).

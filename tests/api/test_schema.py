@@ -97,5 +97,6 @@ def test_malformed_detection_id_is_a_json_404(display_a):
 
 def test_the_schema_of_a_detected_object_is_the_dataclass():
     assert list(DetectedObjectSerializer().fields) == [f.name for f in fields(DetectedObject)]
-    serializer = DetectedObjectSerializer(data=DetectedObject.from_dict(PERSON).to_dict())
+    DetectedObject.check_dict(PERSON)
+    serializer = DetectedObjectSerializer(data=PERSON)
     assert serializer.is_valid(), serializer.errors

@@ -18,10 +18,13 @@ def test_detected_object_serialises_to_plain_json_types():
     }
 
 
-def test_detected_object_round_trips_through_its_dict():
-    obj = DetectedObject(class_id=2, class_name="car", confidence=0.5, box=(1.0, 2, 3.0, 4.0))
+def test_a_detected_objects_dict_is_json_and_passes_its_own_check():
+    obj = DetectedObject(class_id=2, class_name="car", confidence=0.5, box=(1.0, 2, 3, 4))
 
-    assert DetectedObject.from_dict(obj.to_dict()) == obj
+    data = obj.to_dict()
+
+    assert data == {"class_id": 2, "class_name": "car", "confidence": 0.5, "box": [1.0, 2, 3, 4]}
+    DetectedObject.check_dict(data)
 
 
 @pytest.mark.parametrize(
@@ -40,12 +43,12 @@ def test_detected_object_dicts_are_checked_field_by_field(changes, reason):
     data = {"class_id": 2, "class_name": "car", "confidence": 0.5, "box": [1, 2, 3, 4]}
 
     with pytest.raises(ValueError, match=reason):
-        DetectedObject.from_dict({**data, **changes})
+        DetectedObject.check_dict({**data, **changes})
 
 
 def test_a_detected_object_is_a_json_object():
     with pytest.raises(ValueError, match="JSON object"):
-        DetectedObject.from_dict([2, "car", 0.5, [1, 2, 3, 4]])
+        DetectedObject.check_dict([2, "car", 0.5, [1, 2, 3, 4]])
 
 
 def test_predict_options_are_hashable_and_canonical():
