@@ -16,9 +16,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo, WorkerInfo
-from cms.models import StreamAssignment
+from cms.models import DetectionModel, StreamAssignment
 from streams import StreamReason, StreamState
-from tests.factories import make_camera, make_display
+from tests.factories import make_camera, make_display, make_model
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,9 +28,11 @@ PASSWORD = "operator-pass-123"
 
 @pytest.fixture
 def farm_state(redis_client):
-    """A worker running one camera whose stream is recovering, and a pending camera."""
+    """A worker running one camera whose stream is recovering, a pending camera, and a
+    display that cannot run because its model is disabled."""
     display = make_display(camera=make_camera(name="Gate"))
     pending = make_display()
+    make_display(name="Lobby screen", camera=display.camera, model=make_model(enabled=False))
     model = display.model
     StreamAssignment.objects.create(camera=display.camera, worker="cpu-1@rack", generation=2)
     StreamAssignment.objects.create(camera=pending.camera, pending_reason="no ingest worker online")
@@ -102,7 +104,9 @@ def test_operator_clicks_from_the_admin_to_a_readable_farm_page_and_dead_letters
     assert "Gate" in streams
     assert "5.0 / 4.0" in streams and "undefined" not in streams
     assert "auth: 401 Unauthorized from the camera" in streams  # the reason in the row
-    assert "no ingest worker online" in text_of(browser, "farm-pending")
+    pending_rows = text_of(browser, "farm-pending")
+    assert "no ingest worker online" in pending_rows
+    assert "Lobby screen its model is disabled" in pending_rows  # a display of its own
     reconcile = text_of(browser, "farm-reconcile")
     assert re.search(r"\d+ s ago \(12 ms\)$", reconcile), reconcile
     for table in ("farm-workers", "farm-streams", "farm-reconcile"):
@@ -110,6 +114,7 @@ def test_operator_clicks_from_the_admin_to_a_readable_farm_page_and_dead_letters
 
     # and an empty table says "none" once nothing is pending
     StreamAssignment.objects.filter(camera=pending.camera).update(pending_reason="")
+    DetectionModel.objects.update(enabled=True)
     wait.until(lambda b: text_of(b, "farm-pending").endswith("none"))
 
     # when they go back to the index and click the dead letters

@@ -89,7 +89,9 @@
       }));
       fill("farm-pending", state.pending.map((p) => {
         const tr = document.createElement("tr");
-        tr.append(cell(p.camera_name || p.camera), cell(p.reason));
+        // A display of its own when only that display cannot run; "all" for the camera.
+        tr.append(cell(p.camera_name || p.camera), cell(p.display_name || "all displays"),
+          cell(p.reason));
         return tr;
       }));
       const r = state.reconcile;
