@@ -1,15 +1,21 @@
 """ASGI entry point: the `web` process (uvicorn) serves admin, API and Server-Sent Events."""
 
 import os
+from typing import Any
 
 from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cms.settings")
-application = get_asgi_application()
+application: Any = get_asgi_application()
 
 if settings.DEBUG:
     # Development serves static files itself; production puts them behind the proxy.
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from cms.static_files import StaticFilesHandler
 
-    application = ASGIStaticFilesHandler(application)
+    application = StaticFilesHandler(application)
+
+# Outermost: oversized bodies and anonymous uploads are refused before anything reads them.
+from cms.request_limits import RequestLimits  # noqa: E402
+
+application = RequestLimits(application)

@@ -7,6 +7,7 @@ metrics server per process.
 
 from __future__ import annotations
 
+import ipaddress
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any, cast
@@ -176,8 +177,26 @@ _registry.register(FarmCollector())
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    """Prometheus text format; with SIGHTLINE_METRICS_TOKEN set, only for its bearer."""
+    """Prometheus text format, for the bearer of SIGHTLINE_METRICS_TOKEN when it is set.
+
+    Without a token, development (DEBUG on) answers anyone; production answers only a
+    client on the loopback interface (a scraper on the same host), never the network.
+    """
     token = settings.SIGHTLINE_METRICS_TOKEN
-    if token and request.headers.get("Authorization") != f"Bearer {token}":
-        return HttpResponse("Authorization: Bearer <SIGHTLINE_METRICS_TOKEN> required.", status=401)
+    if token:
+        if request.headers.get("Authorization") != f"Bearer {token}":
+            return HttpResponse(
+                "Authorization: Bearer <SIGHTLINE_METRICS_TOKEN> required.", status=401
+            )
+    elif not settings.DEBUG and not _is_loopback(request.META.get("REMOTE_ADDR", "")):
+        return HttpResponse(
+            "Metrics are served to other hosts only with SIGHTLINE_METRICS_TOKEN set.", status=403
+        )
     return HttpResponse(generate_latest(_registry), content_type=CONTENT_TYPE_LATEST)
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False

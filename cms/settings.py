@@ -144,6 +144,11 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
 # Uploaded weights can be hundreds of MB: stream them to disk, never into memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Request bodies larger than these are refused with 413 before they are read
+# (cms/request_limits.py): weights uploads (the API's and the admin's model pages), and
+# every other request. The compose proxy applies the same limits (docker/Caddyfile).
+SIGHTLINE_MAX_UPLOAD_MB = env_int("SIGHTLINE_MAX_UPLOAD_MB", 1024, minimum=1)
+SIGHTLINE_MAX_REQUEST_KB = env_int("SIGHTLINE_MAX_REQUEST_KB", 1024, minimum=1)
 
 # --- production hardening (`manage.py check --deploy` is clean with DEBUG off) ---
 if not DEBUG:
@@ -345,6 +350,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["cms.api.permissions.IsStaff"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's parsers, with a JSON parser that turns every parse failure into a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "cms.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "cms.api.errors.exception_handler",
     # Requests per display token, shared by all web processes (counted in Redis):
     # "<n>/<second|minute|hour|day>", e.g. "600/min".

@@ -15,7 +15,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,6 +26,7 @@ from rest_framework.viewsets import ModelViewSet
 from cms import redis_connection
 from cms.api import services
 from cms.api.auth import DisplayTokenAuthentication
+from cms.api.parsers import JSONParser
 from cms.api.permissions import IsDisplayClient, OperatorModelPermissions, OperatorPermissions
 from cms.api.schema import errors
 from cms.api.serializers import (

@@ -20,9 +20,15 @@ from tests.support.workers import REPO, child_env
 class AsgiServer:
     """``uvicorn cms.asgi:application`` on a socket bound here, so the port is free and known."""
 
-    def __init__(self, log_path: Path, settings_module: str = "tests.api.server_settings") -> None:
+    def __init__(
+        self,
+        log_path: Path,
+        settings_module: str = "tests.api.server_settings",
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.log_path = log_path
         self.settings_module = settings_module
+        self.env = env or {}
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
 
@@ -38,7 +44,7 @@ class AsgiServer:
             "--fd", str(sock.fileno()), "--lifespan", "off", "--no-access-log",
             "--log-level", "warning",
         ]  # fmt: skip
-        env = child_env(DJANGO_SETTINGS_MODULE=self.settings_module)
+        env = child_env(DJANGO_SETTINGS_MODULE=self.settings_module, **self.env)
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 args, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,

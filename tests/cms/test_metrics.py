@@ -96,3 +96,27 @@ def test_alert_rules_use_only_metrics_that_exist(client, redis_client):
     for rule in rules["groups"][0]["rules"]:
         used = set(re.findall(r"sightline_[a-z_]+", rule["expr"]))
         assert used and used <= exported, (rule["alert"], used - exported)
+
+
+def test_without_a_token_production_serves_metrics_on_loopback_only(client, settings):
+    settings.DEBUG = False
+    settings.SIGHTLINE_METRICS_TOKEN = ""
+    assert client.get("/metrics", REMOTE_ADDR="203.0.113.7").status_code == 403
+    assert client.get("/metrics", REMOTE_ADDR="10.0.0.5").status_code == 403
+    assert client.get("/metrics", REMOTE_ADDR="").status_code == 403
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 200
+    assert client.get("/metrics", REMOTE_ADDR="::1").status_code == 200
+
+
+def test_without_a_token_development_serves_metrics_to_anyone(client, settings):
+    settings.DEBUG = True
+    settings.SIGHTLINE_METRICS_TOKEN = ""
+    assert client.get("/metrics", REMOTE_ADDR="203.0.113.7").status_code == 200
+
+
+def test_with_a_token_no_address_is_trusted(client, settings):
+    settings.DEBUG = False
+    settings.SIGHTLINE_METRICS_TOKEN = "scrape-me"
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 401
+    ok = client.get("/metrics", REMOTE_ADDR="203.0.113.7", HTTP_AUTHORIZATION="Bearer scrape-me")
+    assert ok.status_code == 200

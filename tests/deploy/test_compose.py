@@ -228,3 +228,17 @@ def requirements_for(variant: str) -> list[str]:
         check=True,
     )
     return [line.strip() for line in result.stdout.splitlines()]
+
+
+def test_the_proxy_limits_request_bodies_as_the_web_process_does(services):
+    from cms.request_limits import UPLOAD_PREFIXES
+
+    limits = ("SIGHTLINE_MAX_UPLOAD_MB", "SIGHTLINE_MAX_REQUEST_KB")
+    for name in limits:
+        assert services["proxy"]["environment"][name] == services["web"]["environment"][name]
+    caddyfile = (DOCKER / "Caddyfile").read_text()
+    assert "max_size {$SIGHTLINE_MAX_UPLOAD_MB}MiB" in caddyfile
+    assert "max_size {$SIGHTLINE_MAX_REQUEST_KB}KiB" in caddyfile
+    upload_paths = " ".join(f"{prefix}*" for prefix in UPLOAD_PREFIXES)
+    assert f"@uploads path {upload_paths}" in caddyfile
+    assert f"@not_uploads not path {upload_paths}" in caddyfile
