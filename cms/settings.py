@@ -10,6 +10,7 @@ sets ``DEBUG=false``, ``SECRET_KEY``, ``ALLOWED_HOSTS``, ``DATABASE_URL`` and
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -149,6 +150,35 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # every other request. The compose proxy applies the same limits (docker/Caddyfile).
 SIGHTLINE_MAX_UPLOAD_MB = env_int("SIGHTLINE_MAX_UPLOAD_MB", 1024, minimum=1)
 SIGHTLINE_MAX_REQUEST_KB = env_int("SIGHTLINE_MAX_REQUEST_KB", 1024, minimum=1)
+
+# --- login and token lockouts (django-axes; cms/lockout.py, docs/deploy.md "Lockouts") ---
+# https://django-axes.readthedocs.io/en/latest/4_configuration.html
+# Failures are counted per (username, client address): the lock refuses that username from
+# that address only, so an attacker elsewhere cannot lock the real admin out. Failed API
+# tokens count per address under a marker username of their own (cms.lockout).
+INSTALLED_APPS += ["axes"]
+# Last, so it turns a lockout flagged during the request into the lockout response.
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+# AxesStandaloneBackend first: it refuses a locked-out pair before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+SIGHTLINE_LOGIN_FAILURE_LIMIT = env_int("SIGHTLINE_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+SIGHTLINE_TOKEN_FAILURE_LIMIT = env_int("SIGHTLINE_TOKEN_FAILURE_LIMIT", 20, minimum=1)
+SIGHTLINE_LOCKOUT_S = env_int("SIGHTLINE_LOCKOUT_S", 900, minimum=1)
+AXES_FAILURE_LIMIT = "cms.lockout.failure_limit"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = timedelta(seconds=SIGHTLINE_LOCKOUT_S)
+# The lock ends SIGHTLINE_LOCKOUT_S after the failure that set it, whatever is tried
+# meanwhile (so Retry-After is exact), and attempts during a lockout write nothing.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A successful login clears that pair's failures.
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "cms.lockout.lockout_response"
+# The client address is REMOTE_ADDR: behind a proxy, uvicorn sets it from X-Forwarded-For
+# of the proxies in FORWARDED_ALLOW_IPS (docker/compose.yml). django-ipware is not used.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 
 # --- production hardening (`manage.py check --deploy` is clean with DEBUG off) ---
 if not DEBUG:
@@ -345,7 +375,7 @@ REST_FRAMEWORK = {
     # session. Token first, so a request without credentials gets 401, not 403.
     # Display clients authenticate per view (cms.api.auth).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "cms.api.auth.StaffTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["cms.api.permissions.IsStaff"],

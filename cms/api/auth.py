@@ -5,6 +5,9 @@ hash lookup; the token itself is never logged or stored. Operators use DRF's own
 TokenAuthentication and the admin session instead: the two token kinds are accepted by
 different endpoints, so a display token never opens an operator endpoint and a staff
 token is never taken for a display.
+
+Failed tokens of either kind are counted per client address; an address that sent too many
+gets 429 for further unknown tokens for a while (cms.lockout, docs/api.md).
 """
 
 from __future__ import annotations
@@ -12,10 +15,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
-from rest_framework.exceptions import AuthenticationFailed
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import HttpRequest
+from rest_framework.authentication import (
+    BaseAuthentication,
+    TokenAuthentication,
+    get_authorization_header,
+)
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.request import Request
 
+from cms import lockout
 from cms.models import Display, hash_token
 
 KEYWORD = "token"
@@ -72,19 +83,46 @@ def display_for_token(token: str) -> Display:
     return display
 
 
-def authenticate_display(header: bytes) -> Display | None:
-    """The display of an Authorization header, None without a Token header."""
-    token = token_from_header(header)
-    return None if token is None else display_for_token(token)
+def authenticate_display(request: HttpRequest) -> Display | None:
+    """The display of the request's Authorization header, None without a Token header.
+
+    Raises AuthenticationFailed for a wrong or malformed token, Throttled (429) instead
+    while the client's address is locked out for failed tokens.
+    """
+    try:
+        # DRF's reader works on a Django request too (it reads request.META).
+        token = token_from_header(get_authorization_header(request))  # type: ignore[arg-type]
+        return None if token is None else display_for_token(token)
+    except AuthenticationFailed:
+        refuse_locked_out(request, "display")
+        raise
+
+
+def refuse_locked_out(request: HttpRequest, kind: lockout.TokenKind) -> None:
+    """Count a failed token; raise Throttled when its client's address is locked out."""
+    seconds = lockout.failed_token(request, kind)
+    if seconds is not None:
+        raise Throttled(wait=seconds, detail=lockout.lockout_message(seconds))
 
 
 class DisplayTokenAuthentication(BaseAuthentication):
     """DRF authentication for the display client endpoints (``/api/v1/display/...``)."""
 
     def authenticate(self, request: Request) -> tuple[DisplayClient, Display] | None:
-        display = authenticate_display(get_authorization_header(request))
+        display = authenticate_display(request._request)
         return None if display is None else (DisplayClient(display), display)
 
     def authenticate_header(self, request: Request) -> str:
         # Makes DRF answer 401 (not 403) to a request without credentials.
         return 'Token realm="display"'
+
+
+class StaffTokenAuthentication(TokenAuthentication):
+    """DRF's token authentication for operators, with failed tokens counted like displays'."""
+
+    def authenticate(self, request: Request) -> tuple[AbstractBaseUser, Token] | None:
+        try:
+            return super().authenticate(request)
+        except AuthenticationFailed:
+            refuse_locked_out(request._request, "staff")
+            raise

@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import connections
 from django.http import HttpRequest, HttpResponseBase, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 
 from cms import live
 from cms.api import conf
@@ -56,9 +56,7 @@ async def display_events(request: HttpRequest) -> HttpResponseBase:
         detail = f'Method "{request.method}" not allowed.'
         return JsonResponse({"detail": detail}, status=405, headers={"Allow": "GET"})
     try:
-        display_id, last_id = await sync_to_async(open_stream)(
-            request.headers.get("Authorization", ""), request.headers.get("Last-Event-ID")
-        )
+        display_id, last_id = await sync_to_async(open_stream)(request)
     except Refused as refused:
         return refused.response
     # Its own connection: a subscription holds one for as long as the client listens.
@@ -87,12 +85,15 @@ async def display_events(request: HttpRequest) -> HttpResponseBase:
     return response
 
 
-def open_stream(authorization: str, last_event_id: str | None) -> tuple[int, int | None]:
+def open_stream(request: HttpRequest) -> tuple[int, int | None]:
     """(display id, id to resume after) for an event stream request, or Refused."""
     try:
-        display = authenticate_display(authorization.encode("latin-1", "replace"))
+        display = authenticate_display(request)
     except AuthenticationFailed as exc:
         raise Refused(401, str(exc.detail), {"WWW-Authenticate": 'Token realm="display"'}) from None
+    except Throttled as exc:  # the client's address is locked out for failed tokens
+        wait = exc.wait  # type: ignore[attr-defined]  # set by Throttled.__init__, not in the stubs
+        raise Refused(429, str(exc.detail), {"Retry-After": str(wait)}) from None
     if display is None:
         raise Refused(
             401,
@@ -102,7 +103,7 @@ def open_stream(authorization: str, last_event_id: str | None) -> tuple[int, int
     allowed, wait = allow_display(display.id)
     if not allowed:
         raise Refused(429, "Request was throttled.", {"Retry-After": str(max(1, round(wait)))})
-    return display.id, parse_last_event_id(last_event_id)
+    return display.id, parse_last_event_id(request.headers.get("Last-Event-ID"))
 
 
 def parse_last_event_id(value: str | None) -> int | None:

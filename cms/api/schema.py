@@ -19,13 +19,22 @@ _ERRORS = {
     403: ("Authenticated, but not allowed.", DetailSerializer),
     404: ("Not found (another display's data is not found either).", DetailSerializer),
     409: ("Conflicts with the current state (a model still in use).", DetailSerializer),
-    429: ("Too many requests from this display token; see Retry-After.", DetailSerializer),
+    429: (
+        "Too many requests from this display token, or too many failed tokens from this "
+        "address (a lockout); see Retry-After.",
+        DetailSerializer,
+    ),
     503: ("The live state store (Redis) is unavailable.", DetailSerializer),
 }
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
-    """Documented error responses, so the schema lists every status the API answers."""
+    """Documented error responses, so the schema lists every status the API answers.
+
+    Where credentials are checked (401), a lockout for failed tokens can answer 429.
+    """
+    if 401 in codes and 429 not in codes:
+        codes = (*codes, 429)
     return {
         code: OpenApiResponse(response=_ERRORS[code][1], description=_ERRORS[code][0])
         for code in codes
