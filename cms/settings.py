@@ -176,6 +176,7 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # A successful login clears that pair's failures.
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "cms.lockout.lockout_response"
+AXES_VERBOSE = False  # no banner in the log of every process at start
 # The client address is REMOTE_ADDR: behind a proxy, uvicorn sets it from X-Forwarded-For
 # of the proxies in FORWARDED_ALLOW_IPS (docker/compose.yml). django-ipware is not used.
 AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
