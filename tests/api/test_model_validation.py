@@ -51,9 +51,9 @@ def upload(client, name: str, content: bytes):
 @pytest.mark.parametrize(
     ("name", "content", "words"),
     [
-        ("junk.pt", os.urandom(4096), "not a zip archive"),
+        ("junk.pt", b"junk" + os.urandom(4092), "not a zip archive"),
         ("junk.onnx", os.urandom(4096), "Not an ONNX model"),
-        ("junk.torchscript", os.urandom(4096), "not a zip archive"),
+        ("junk.torchscript", b"junk" + os.urandom(4092), "not a zip archive"),
         ("legacy.pt", pickle.dumps({"model": None}, protocol=2), "legacy"),
         ("nopickle.pt", torch_archive_bytes(b"not a pickle"), "not a pickle"),
     ],
