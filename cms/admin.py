@@ -183,15 +183,26 @@ class DetectionModelAdmin(admin.ModelAdmin):
         "version",
         "source",
         "class_count",
+        "task",
+        "validation_state",
         "confidence",
         "iou",
         "imgsz",
         "notes",
         "enabled",
     ]
-    list_filter = ["enabled"]
+    list_filter = ["enabled", "validation_state", "task"]
     search_fields = ["name", "version", "hub_name", "sha256", "notes"]
-    readonly_fields = ["sha256", "class_names", "created", "updated"]
+    readonly_fields = [
+        "sha256",
+        "task",
+        "input_size",
+        "validation_state",
+        "invalid_reason",
+        "class_names",
+        "created",
+        "updated",
+    ]
 
     @admin.display(description="weights")
     def source(self, model: DetectionModel) -> str:

@@ -18,7 +18,12 @@ from django.core.validators import (
 from django.db import models
 from django.utils import timezone
 
-from cms.validators import validate_camera_url, validate_class_filter, validate_unit_interval
+from cms.validators import (
+    validate_camera_url,
+    validate_class_filter,
+    validate_unit_interval,
+    validate_weights_file,
+)
 from streams.redaction import split_credentials
 
 DISPLAY_TOKEN_BYTES = 32
@@ -110,13 +115,21 @@ class Camera(models.Model):
             self.url, self.username, self.password = url, username, password
 
 
+DETECTION_TASK = "detect"
+
+
 class DetectionModel(models.Model):
+    class Validation(models.TextChoices):
+        PENDING = "pending", "not checked yet"
+        VALID = "valid", "loads"
+        INVALID = "invalid", "does not load"
+
     name = models.CharField(max_length=100)
     version = models.CharField(max_length=50, default="1")
     weights = models.FileField(
         upload_to="weights/",
         blank=True,
-        validators=[FileExtensionValidator(["pt", "onnx", "torchscript"])],
+        validators=[FileExtensionValidator(["pt", "onnx", "torchscript"]), validate_weights_file],
         help_text="A YOLO detection weights file (.pt, .onnx, .torchscript).",
     )
     hub_name = models.CharField(
@@ -130,6 +143,18 @@ class DetectionModel(models.Model):
     class_names = models.JSONField(
         default=dict, blank=True, help_text="Filled when the weights are first read."
     )
+    # What loading the weights found: by the control worker's check of an upload
+    # (cms.model_validation), or by the first worker that loads a hub model.
+    task = models.CharField(
+        max_length=20, blank=True, editable=False, help_text="detect, classify, segment, ..."
+    )
+    input_size = models.PositiveIntegerField(
+        null=True, blank=True, editable=False, help_text="The size the model was made for."
+    )
+    validation_state = models.CharField(
+        max_length=10, choices=Validation.choices, default=Validation.PENDING, editable=False
+    )
+    invalid_reason = models.CharField(max_length=1000, blank=True, editable=False)
     confidence = models.FloatField(default=0.25, validators=[validate_unit_interval])
     iou = models.FloatField("IoU threshold", default=0.7, validators=[validate_unit_interval])
     imgsz = models.PositiveIntegerField(
@@ -155,12 +180,46 @@ class DetectionModel(models.Model):
         return f"{self.name} {self.version}"
 
     def save(self, *args, **kwargs) -> None:
-        if self.weights and (not self.sha256 or self._weights_replaced()):
+        weights_changed = bool(self.weights) and (not self.sha256 or self._weights_replaced())
+        if weights_changed:
             self.sha256 = _file_sha256(self.weights)
-            self.class_names = {}  # read again from the new weights
         elif not self.weights:
             self.sha256 = ""
+        if weights_changed or self._hub_name_changed():
+            self._forget_what_was_read()
+        # cms.signals sends the check of new weights once the save commits.
+        self.weights_to_check = weights_changed
         super().save(*args, **kwargs)
+
+    def _forget_what_was_read(self) -> None:
+        """New weights are read again: by the validation task (a file) or a worker (hub)."""
+        self.class_names = {}
+        self.task = ""
+        self.input_size = None
+        self.validation_state = self.Validation.PENDING
+        self.invalid_reason = ""
+
+    def _hub_name_changed(self) -> bool:
+        if not self.hub_name or self.pk is None:
+            return bool(self.hub_name)
+        stored = DetectionModel.objects.filter(pk=self.pk).values_list("hub_name", flat=True)
+        return stored.first() != self.hub_name
+
+    @property
+    def unusable_reason(self) -> str:
+        """Why no display can run on this model ("" when it can, or is not checked yet)."""
+        if self.validation_state == self.Validation.INVALID:
+            return f"its model's weights do not load: {self.invalid_reason}"
+        if self.task and self.task != DETECTION_TASK:
+            return f"its model is a {self.task!r} model, not a detection model"
+        return ""
+
+    @classmethod
+    def usable(cls) -> models.Q:
+        """The rows ``unusable_reason`` is "" for, as a filter."""
+        return ~models.Q(validation_state=cls.Validation.INVALID) & models.Q(
+            task__in=["", DETECTION_TASK]
+        )
 
     def _weights_replaced(self) -> bool:
         if not self.weights._committed:  # type: ignore[attr-defined]  # an upload not stored yet (a private flag, not in django-stubs)
@@ -239,7 +298,22 @@ class Display(models.Model):
     def crop(self) -> tuple[int, int, int, int] | None:
         return crop_box((self.crop_x1, self.crop_y1, self.crop_x2, self.crop_y2))
 
+    def _check_model_usable(self) -> None:
+        """A new display, or a display moved to another model, needs a model that can run.
+
+        A display whose model turned out unusable later stays editable (it shows as pending).
+        """
+        if self.model_id is None:
+            return
+        stored = Display.objects.filter(pk=self.pk).values_list("model_id", flat=True).first()
+        if stored == self.model_id:
+            return
+        reason = self.model.unusable_reason
+        if reason:
+            raise ValidationError({"model": f"This model cannot run a display: {reason}."})
+
     def clean(self) -> None:
+        self._check_model_usable()
         box = (self.crop_x1, self.crop_y1, self.crop_x2, self.crop_y2)
         given = [v is not None for v in box]
         if any(given) and not all(given):

@@ -260,6 +260,9 @@ SIGHTLINE_WORKER_WATCH_S = env_float(
 SIGHTLINE_WORKER_TIMEOUT_S = env_float("SIGHTLINE_WORKER_TIMEOUT_S", 10.0, greater_than=0)
 # How long a started task may take (model download and load) before it must heartbeat.
 SIGHTLINE_START_GRACE_S = env_float("SIGHTLINE_START_GRACE_S", 60.0, greater_than=0)
+SIGHTLINE_MODEL_VALIDATION_TIMEOUT_S = env_float(
+    "SIGHTLINE_MODEL_VALIDATION_TIMEOUT_S", 120.0, greater_than=0
+)
 # Running cameras move only when worker loads (0..1) differ by more than this.
 SIGHTLINE_REBALANCE_THRESHOLD = env_float("SIGHTLINE_REBALANCE_THRESHOLD", 0.5, greater_than=0)
 SIGHTLINE_RECONCILE_INTERVAL_S = env_float("SIGHTLINE_RECONCILE_INTERVAL_S", 30.0, greater_than=0)

@@ -28,7 +28,8 @@ to the dead letters (admin: Dead letters), from where it can be replayed.
 
 The module also triggers a reconcile after committed changes to cameras, displays and
 models: saves enqueue a debounced reconcile once the transaction commits, so a burst
-of changes runs it a few times and a rolled-back change never runs it.
+of changes runs it a few times and a rolled-back change never runs it. A model saved
+with a new weights file has it checked once the save commits (cms.model_validation).
 """
 
 from __future__ import annotations
@@ -65,3 +66,14 @@ def reconcile_after_commit(sender: type, instance: Any, **kwargs: Any) -> None:
         return
     reason = f"{sender.__name__} {instance.pk} changed"
     transaction.on_commit(lambda: request_reconcile(reason))
+
+
+@receiver(post_save, sender=DetectionModel)
+def check_new_weights_after_commit(sender: type, instance: DetectionModel, **kwargs: Any) -> None:
+    """New weights are checked off the web process (cms.model_validation)."""
+    from cms.model_validation import request_validation
+
+    if getattr(instance, "weights_to_check", False):
+        instance.weights_to_check = False
+        pk = instance.pk
+        transaction.on_commit(lambda: request_validation(pk))

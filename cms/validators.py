@@ -40,3 +40,74 @@ def validate_class_filter(value: Any) -> None:
         isinstance(item, int) and not isinstance(item, bool) and item >= 0 for item in value
     ):
         raise ValidationError("A list of class ids (non-negative integers), e.g. [0, 2].")
+
+
+# --- weights uploads: cheap structural checks, nothing is unpickled or run here ------------
+
+TORCH_ZIP_HINT = "torch.save() writes a zip archive with a data.pkl"
+
+
+def validate_weights_file(value: Any) -> None:
+    """Refuse an uploaded weights file whose bytes are not what its extension says.
+
+    Only new uploads are read (a stored file was checked when it came). The checks read
+    a zip's directory or parse an ONNX protobuf: they never unpickle (a pickle runs code),
+    and whether the model loads is checked later, off the web process
+    (cms.model_validation).
+    """
+    if not value or getattr(value, "_committed", True):
+        return
+    suffix = str(value.name).rsplit(".", 1)[-1].lower()
+    checks = {"pt": _check_torch_archive, "torchscript": _check_torch_archive, "onnx": _check_onnx}
+    check = checks.get(suffix)
+    if check is None:
+        return  # FileExtensionValidator refuses it
+    upload = value.file
+    upload.seek(0)
+    try:
+        problem = check(upload, suffix)
+    finally:
+        upload.seek(0)
+    if problem:
+        raise ValidationError(problem, code="invalid_weights")
+
+
+def _check_torch_archive(upload: Any, suffix: str) -> str:
+    import zipfile
+
+    kind = "PyTorch weights file" if suffix == "pt" else "TorchScript file"
+    head = upload.read(2)
+    upload.seek(0)
+    if head[:1] == b"\x80" and suffix == "pt":
+        return (
+            f"This is a legacy (non-zip) torch pickle, which is not accepted; "
+            f"{TORCH_ZIP_HINT} (torch 1.6 or later): load and save it again."
+        )
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            pickles = [n for n in archive.namelist() if n.endswith("/data.pkl")]
+            if not pickles:
+                return f"Not a {kind}: the zip archive has no data.pkl ({TORCH_ZIP_HINT})."
+            with archive.open(pickles[0]) as data:
+                if data.read(1) != b"\x80":  # every pickle protocol >= 2 starts with PROTO
+                    return f"Not a {kind}: its data.pkl is not a pickle."
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+        return f"Not a {kind}: not a zip archive ({TORCH_ZIP_HINT}): {exc}."
+    except NotImplementedError as exc:  # a compression method zipfile cannot read
+        return f"Not a {kind}: {exc}."
+    return ""
+
+
+def _check_onnx(upload: Any, suffix: str) -> str:
+    from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
+    from onnx import ModelProto
+
+    model = ModelProto()
+    try:
+        model.ParseFromString(upload.read())
+    except (DecodeError, ValueError, RuntimeError) as exc:
+        return f"Not an ONNX model: it does not parse as an ONNX ModelProto ({exc})."
+    # Random bytes can parse as a protobuf of unknown fields: a model has all of these.
+    if model.ir_version <= 0 or not model.opset_import or not model.graph.node:
+        return "Not an ONNX model: no IR version, opset or graph nodes."
+    return ""

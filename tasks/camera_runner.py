@@ -26,7 +26,7 @@ from cms.farm import farm_keys
 from cms.farm.desired import CameraSpec, InferenceGroup, ModelSpec, inference_groups
 from cms.farm.heartbeats import StreamInfo
 from cms.farm.reconcile import load_desired
-from cms.models import Camera, DetectionModel, StreamAssignment
+from cms.models import DETECTION_TASK, Camera, DetectionModel, StreamAssignment
 from inference import InferenceError, MicroBatcher, ModelSource, PredictOptions
 from streams import Frame, LatestFrameReader, SourceSpec, StreamState
 from tasks.publisher import ResultPublisher
@@ -308,12 +308,27 @@ def source_spec(camera_id: int) -> SourceSpec:
 
 
 def record_class_names(model_id: int, class_names: Any) -> None:
-    """Fill DetectionModel.class_names the first time a worker reads the weights."""
+    """Fill DetectionModel.class_names the first time a worker reads the weights, and what
+    loading them showed: a detection model that loads (the detector refuses any other).
+    This is how a hub model, which no upload check reads, gets checked."""
     names = {str(k): v for k, v in dict(class_names).items()}
-    row = DetectionModel.objects.filter(pk=model_id).only("class_names").first()
-    if row is not None and not row.class_names and names:
+    row = (
+        DetectionModel.objects.filter(pk=model_id)
+        .only("class_names", "task", "validation_state")
+        .first()
+    )
+    if row is None:
+        return
+    values: dict[str, Any] = {}
+    if not row.class_names and names:
+        values["class_names"] = names
+    if not row.task:
+        values["task"] = DETECTION_TASK
+    if row.validation_state == DetectionModel.Validation.PENDING:
+        values["validation_state"] = DetectionModel.Validation.VALID
+    if values:
         # update_fields-free queryset update: bookkeeping, no reconcile needed
-        DetectionModel.objects.filter(pk=model_id).update(class_names=names)
+        DetectionModel.objects.filter(pk=model_id).update(**values)
 
 
 def predict_options(model: ModelSpec) -> PredictOptions:

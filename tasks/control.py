@@ -1,4 +1,4 @@
-"""Tasks on the `control` queue: reconcile and housekeeping. Thin: they call services.
+"""Tasks on the `control` queue: reconcile, housekeeping, model checks. Thin: they call services.
 
 The watch on the ingest workers is a thread of the control worker (tasks.worker_watch).
 """
@@ -36,3 +36,11 @@ def purge_detections() -> int:
 
     cutoff = timezone.now() - timedelta(days=settings.SIGHTLINE_DETECTION_RETENTION_DAYS)
     return purge(before=cutoff)
+
+
+@shared_task(name="tasks.control.validate_model", ignore_result=True)
+def validate_model(model_id: int) -> str:
+    """Load an uploaded model in a child process and record what it is (or why it is invalid)."""
+    from cms.model_validation import validate_model as validate
+
+    return validate(model_id)

@@ -190,7 +190,8 @@ class DetectionModelSerializer(CleanedModelSerializer):
     class_names = serializers.DictField(
         child=serializers.CharField(),
         read_only=True,
-        help_text="Class id (as a string) -> name, read from the weights by a worker.",
+        help_text="Class id (as a string) -> name, read from the weights when they were "
+        "checked or by the first worker that loads them.",
     )
 
     class Meta:
@@ -203,6 +204,10 @@ class DetectionModelSerializer(CleanedModelSerializer):
             "hub_name",
             "sha256",
             "class_names",
+            "task",
+            "input_size",
+            "validation_state",
+            "invalid_reason",
             "confidence",
             "iou",
             "imgsz",
@@ -213,6 +218,19 @@ class DetectionModelSerializer(CleanedModelSerializer):
             "updated",
         ]
         read_only_fields = ["sha256"]
+        extra_kwargs: ClassVar[dict[str, dict[str, Any]]] = {
+            "task": {
+                "help_text": "What the weights are for (detect, classify, ...), read when "
+                "they were checked; empty until then. Only detect models run displays."
+            },
+            "input_size": {"help_text": "The image size the model was made for, if known."},
+            "validation_state": {
+                "help_text": "pending: uploaded weights not checked yet (a hub model is "
+                "read by the first worker that loads it); valid: they load; invalid: they "
+                "do not (invalid_reason says why) and no display runs on them."
+            },
+            "invalid_reason": {"help_text": "Why the weights do not load."},
+        }
 
 
 class DisplaySerializer(CleanedModelSerializer):
@@ -356,7 +374,11 @@ class DisplayStateSerializer(serializers.Serializer):
     )
     generation = serializers.IntegerField(allow_null=True)
     detection_id = serializers.IntegerField(allow_null=True)
-    running = serializers.BooleanField(help_text="Whether the camera's stream delivers frames.")
+    running = serializers.BooleanField(
+        help_text="Whether this display gets live results: its camera's stream delivers "
+        "frames and nothing keeps the display out (its model not a detection model, or "
+        "failing to load: not_running_reason says why; stream_state is the camera's)."
+    )
     stream_state = serializers.CharField(
         help_text="connecting, online, recovering, failed, or stopped when no task runs it."
     )

@@ -16,7 +16,7 @@ from cms.api.drawing import draw_detections
 from cms.farm import farm_keys
 from cms.farm.desired import display_blocker
 from cms.farm.heartbeats import StreamInfo
-from cms.models import Camera, Detection, Display, StreamAssignment
+from cms.models import Camera, Detection, DetectionModel, Display, StreamAssignment
 from streams import redaction
 from streams.entities import StreamState
 
@@ -38,8 +38,10 @@ def display_state(display: Display, r: redis.Redis, *, now: float | None = None)
     latest = live.read_latest(r, display.id) or {}
     stream = farm_keys.read_streams(r, [display.camera_id]).get(display.camera_id)
     frame_time = parse_time(latest.get("frame_time"))
-    live_wanted = display.enabled and display.camera.enabled and display.model.enabled
-    running = bool(live_wanted and stream is not None and stream.state is RUNNING_STATE)
+    # A display desired state leaves out, or whose model its worker could not load, does
+    # not run even while its camera's stream is online for other displays.
+    pending = display_pending_reason(display, stream)
+    running = bool(not pending and stream is not None and stream.state is RUNNING_STATE)
     return {
         "objects": latest.get("objects") or [],
         "frame_time": frame_time,
@@ -55,12 +57,13 @@ def display_state(display: Display, r: redis.Redis, *, now: float | None = None)
 
 def display_pending_reason(display: Display, stream: StreamInfo | None) -> str:
     """Why the display gets no results though its camera may run ("" when nothing stops it):
-    desired state leaves it out (it, its camera or its model is disabled), or the worker
-    running its camera reports that its model failed to load."""
+    desired state leaves it out (it, its camera or its model is disabled, or its model
+    cannot run), or the worker running its camera reports that its model failed to load."""
     blocker = display_blocker(
         display_enabled=display.enabled,
         camera_enabled=display.camera.enabled,
         model_enabled=display.model.enabled,
+        model_problem=display.model.unusable_reason,
     )
     if blocker:
         return blocker
@@ -165,11 +168,17 @@ def _pending_cameras(streams: dict[int, StreamInfo]) -> list[dict[str, Any]]:
 
 
 def _pending_displays(streams: dict[int, StreamInfo]) -> list[dict[str, Any]]:
-    """Enabled displays that get no results: camera or model disabled, or model not loaded."""
+    """Enabled displays that get no results: camera or model disabled, model unusable (not
+    a detection model, weights that do not load), or model not loaded by the worker."""
     with_errors = {d for s in streams.values() for d, _ in s.display_errors}
     displays = (
         Display.objects.filter(enabled=True)
-        .filter(Q(camera__enabled=False) | Q(model__enabled=False) | Q(id__in=with_errors))
+        .filter(
+            Q(camera__enabled=False)
+            | Q(model__enabled=False)
+            | Q(model__in=DetectionModel.objects.exclude(DetectionModel.usable()))
+            | Q(id__in=with_errors)
+        )
         .select_related("camera", "model")
         .order_by("camera_id", "id")
     )

@@ -97,17 +97,21 @@ def source_hash(camera: CameraRow, *, key: bytes) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:16]
 
 
-def display_blocker(*, display_enabled: bool, camera_enabled: bool, model_enabled: bool) -> str:
+def display_blocker(
+    *, display_enabled: bool, camera_enabled: bool, model_enabled: bool, model_problem: str = ""
+) -> str:
     """Why desired state leaves the display out ("" when it is in), shown to operators and
     display clients as the display's pending reason. cms.farm.reconcile.load_desired
-    selects by the same rule in SQL (enabled displays of enabled cameras and models)."""
+    selects by the same rule in SQL (enabled displays of enabled cameras and of enabled
+    models that can run: ``model_problem`` is why one cannot, e.g. it is not a detection
+    model, see DetectionModel.unusable_reason)."""
     if not display_enabled:
         return "the display is disabled"
     if not camera_enabled:
         return "its camera is disabled"
     if not model_enabled:
         return "its model is disabled"
-    return ""
+    return model_problem
 
 
 def desired_state(

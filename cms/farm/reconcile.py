@@ -55,14 +55,15 @@ def load_desired(camera_ids: list[int] | None = None) -> dict[int, CameraSpec]:
     """Desired state read from the database (all cameras, or just the given ones).
 
     Only enabled rows count: an enabled camera, with its enabled displays whose model is
-    enabled.
+    enabled and can run (not found invalid, not a non-detection model).
     """
     cameras = Camera.objects.filter(enabled=True)
     displays = Display.objects.filter(enabled=True, camera__enabled=True, model__enabled=True)
     if camera_ids is not None:
         cameras = cameras.filter(id__in=camera_ids)
         displays = displays.filter(camera_id__in=camera_ids)
-    models = {m.id: model_spec(m) for m in DetectionModel.objects.filter(enabled=True)}
+    usable = DetectionModel.objects.filter(DetectionModel.usable(), enabled=True)
+    models = {m.id: model_spec(m) for m in usable}
     camera_rows = (
         CameraRow(*values)
         for values in cameras.values_list(

@@ -12,6 +12,7 @@ from celery import Celery
 
 RECONCILE = "tasks.control.reconcile"
 INGEST_CAMERA = "tasks.ingest.ingest_camera"
+VALIDATE_MODEL = "tasks.control.validate_model"
 
 sender = Celery("sightline-sender", set_as_current=False)
 sender.config_from_object("django.conf:settings", namespace="CELERY")

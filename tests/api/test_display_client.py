@@ -141,7 +141,9 @@ def test_state_says_why_a_display_does_not_run(display_a, redis_client):
         ),
     )  # fmt: skip
     body = client.get("/api/v1/display/state/").json()
-    assert body["running"] is True  # the camera runs, for its other displays
+    # the camera runs, for its other displays, but this display gets nothing
+    assert body["running"] is False
+    assert body["stream_state"] == "online"
     assert body["not_running_reason"] == "its model failed to load: model m 1: cannot read weights"
 
 

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from cms.models import Camera, DetectionModel, Display, hash_token
 from tests.api.conftest import token_client, user_client
 from tests.factories import make_camera, make_display, make_model
+from tests.support.models import torch_archive_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -137,7 +138,7 @@ def test_malformed_camera_input_is_4xx(operator, body, content_type):
 
 
 def test_upload_weights_as_multipart(operator):
-    weights = b"not really a model, but bytes to hash"
+    weights = torch_archive_bytes()  # shaped like a torch archive: the upload check passes
     response = operator.post(
         "/api/v1/models/",
         {
@@ -310,7 +311,11 @@ def _create_data(kind, content_type):
         return {"name": "Gate", "identifier": "gate", "url": "rtsp://cam.example.com/live"}
     if kind == "models":
         if content_type == "multipart":  # as docs/api.md shows: curl -F weights=@x.pt
-            return {"name": "people", "version": "2", "weights": SimpleUploadedFile("x.pt", b"w")}
+            return {
+                "name": "people",
+                "version": "2",
+                "weights": SimpleUploadedFile("x.pt", torch_archive_bytes()),
+            }
         return {"name": "people", "version": "2", "hub_name": "yolo11n.pt"}
     camera, model = make_camera(), make_model()
     return {"name": "Lobby", "identifier": "lobby", "camera": camera.pk, "model": model.pk}

@@ -291,3 +291,48 @@ def test_a_display_that_cannot_run_shows_pending_with_why(staff_client, redis_cl
     assert "pending: its model is disabled" in listing
     assert "pending: its model failed to load: model m 1: not a checkpoint" in listing
     assert "pending: its model failed to load" in page.content.decode()
+
+
+def test_weights_that_are_not_a_model_are_a_form_error(staff_client, settings, tmp_path):
+    import os
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cms.models import DetectionModel
+
+    settings.MEDIA_ROOT = tmp_path
+    form = {
+        "name": "junk",
+        "version": "1",
+        "weights": SimpleUploadedFile("junk.pt", b"junk" + os.urandom(2044)),
+        "confidence": "0.25",
+        "iou": "0.7",
+        "imgsz": "640",
+        "enabled": "on",
+    }
+    response = staff_client.post(reverse("admin:cms_detectionmodel_add"), form)
+
+    assert response.status_code == 200  # the form again, with the error
+    assert "Not a PyTorch weights file" in response.content.decode()
+    assert not DetectionModel.objects.exists()
+
+
+def test_a_display_on_a_classify_model_is_a_form_error(staff_client):
+    camera = make_camera()
+    model = make_model()
+    model.task = "classify"
+    model.save(update_fields=["task"])
+    form = {
+        "name": "Hall",
+        "identifier": "hall",
+        "camera": camera.pk,
+        "model": model.pk,
+        "policy": "every",
+        "policy_interval_ms": "1000",
+        "enabled": "on",
+    }
+    response = staff_client.post(reverse("admin:cms_display_add"), form)
+
+    assert response.status_code == 200
+    assert "not a detection model" in response.content.decode()
+    assert not Display.objects.exists()

@@ -113,7 +113,7 @@ def test_a_fenced_task_stops_within_2s_and_a_late_start_exits_at_once(farm_facto
     assert farm.workers_online()[worker.name].running == ()
 
 
-def test_a_corrupt_model_is_reported_and_the_other_display_keeps_running(farm_factory):
+def test_a_corrupt_model_is_found_and_the_other_display_keeps_running(farm_factory):
     farm = farm_factory()
     farm.control()
     farm.ingest(capacity=2)
@@ -124,13 +124,20 @@ def test_a_corrupt_model_is_reported_and_the_other_display_keeps_running(farm_fa
     broken = farm.display("hall-broken", camera, model=broken_model)
 
     wait_for(lambda: farm.results_for(good), 90, "results for the display with a good model")
-    stream = wait_for(lambda: farm.streams().get(camera.id), 10, "the stream heartbeat")
-    assert "broken" in stream.last_error
-    status = str(camera_statuses([camera.id])[camera.id])
-    assert status.startswith("running on") and "broken" in status
-    # the display with the broken model says why it gets nothing, in the API
+    # The worker may try the broken weights before the control worker's check marks them
+    # invalid (then it reports the load failure); from then on desired state leaves the
+    # display out. Either way the display says why it gets nothing, in the API.
+    wait_for(
+        lambda: DetectionModel.objects.get(pk=broken_model.pk).validation_state == "invalid",
+        60,
+        "the check of the broken model",
+    )
     pending = cluster_overview(redis_connection.client())["pending"]
     [entry] = [p for p in pending if p["display"] == broken.id]
-    assert entry["reason"].startswith("its model failed to load: model broken")
+    assert entry["reason"].startswith("its model's weights do not load: ")
     state = display_state(broken, redis_connection.client())
-    assert state["not_running_reason"].startswith("its model failed to load")
+    assert state["running"] is False
+    assert state["not_running_reason"] == entry["reason"]
+    status = str(camera_statuses([camera.id])[camera.id])
+    assert status.startswith("running on")
+    wait_for(lambda: len(farm.results_for(good)) > 1, 30, "the good display keeps running")

@@ -95,3 +95,16 @@ def assert_detections_match(
             f"{obj.box} != {expected}"
         )
         assert abs(obj.confidence - conf) <= 1e-3 * conf, f"{obj.confidence} != {conf}"
+
+
+def torch_archive_bytes(pickle: bytes = b"\x80\x02broken pickle") -> bytes:
+    """A zip laid out like torch.save()'s (archive/data.pkl) around ``pickle``: it passes
+    the upload check, and with the default pickle only fails when it is loaded."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("archive/data.pkl", pickle)
+        archive.writestr("archive/version", "3\n")
+    return buffer.getvalue()
