@@ -135,6 +135,7 @@ def test_a_corrupt_model_is_found_and_the_other_display_keeps_running(farm_facto
     pending = cluster_overview(redis_connection.client())["pending"]
     [entry] = [p for p in pending if p["display"] == broken.id]
     assert entry["reason"].startswith("its model's weights do not load: ")
+    broken = Display.objects.select_related("camera", "model").get(pk=broken.pk)  # as checked
     state = display_state(broken, redis_connection.client())
     assert state["running"] is False
     assert state["not_running_reason"] == entry["reason"]
