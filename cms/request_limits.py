@@ -124,7 +124,7 @@ def _caller(token: str, session_key: str) -> tuple[bool, bool]:
             user = found.user if found else None
         elif session_key:
             store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-            user = auth.get_user(_SessionOnly(store))  # type: ignore[arg-type]
+            user = auth.get_user(_SessionOnly(store))  # type: ignore[arg-type]  # .session only
         if user is None or not user.is_authenticated or not user.is_active:
             return False, False
         return True, bool(user.is_staff)

@@ -99,7 +99,7 @@ def _check_torch_archive(upload: Any, suffix: str) -> str:
 
 
 def _check_onnx(upload: Any, suffix: str) -> str:
-    from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
+    from google.protobuf.message import DecodeError  # type: ignore[import-untyped]  # no stubs
     from onnx import ModelProto
 
     model = ModelProto()

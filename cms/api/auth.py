@@ -13,7 +13,7 @@ gets 429 for further unknown tokens for a while (cms.lockout, docs/api.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
@@ -90,8 +90,8 @@ def authenticate_display(request: HttpRequest) -> Display | None:
     while the client's address is locked out for failed tokens.
     """
     try:
-        # DRF's reader works on a Django request too (it reads request.META).
-        token = token_from_header(get_authorization_header(request))  # type: ignore[arg-type]
+        # DRF's reader works on a Django request too: it reads only request.META.
+        token = token_from_header(get_authorization_header(cast(Request, request)))
         return None if token is None else display_for_token(token)
     except AuthenticationFailed:
         refuse_locked_out(request, "display")

@@ -79,16 +79,11 @@ def display_not_running_reason(
     if pending or running:
         return pending
     if stream is None:
-        reason = (
-            StreamAssignment.objects.filter(camera_id=display.camera_id)
-            .values_list("pending_reason", flat=True)
-            .first()
-        )
+        reason = _camera_pending_reason(display.camera_id)
         if reason:
             return f"its camera is pending: {_masked(reason, display.camera)}"
         return "no ingest task runs its camera yet"
-    why = f" ({stream.reason.value})" if stream.reason is not None else ""
-    return f"its camera's stream is {stream.state.value}{why}"
+    return f"its camera's stream is {stream.condition}"
 
 
 def detection_page(
@@ -225,16 +220,21 @@ def not_running_reason(camera: Camera, r: redis.Redis) -> str:
         return "The camera is disabled."
     stream = farm_keys.read_streams(r, [camera.id]).get(camera.id)
     if stream is not None:
-        why = f" ({stream.reason.value})" if stream.reason is not None else ""
-        return f"No frame yet: the stream is {stream.state.value}{why}."
-    pending = (
-        StreamAssignment.objects.filter(camera=camera)
-        .values_list("pending_reason", flat=True)
-        .first()
-    )
+        return f"No frame yet: the stream is {stream.condition}."
+    pending = _camera_pending_reason(camera.id)
     if pending:
         return f"Not running: {_masked(pending, camera)}."
     return "Not running: no ingest task runs this camera."
+
+
+def _camera_pending_reason(camera_id: int) -> str:
+    """Why reconcile could not place the camera ("" when it did or has not looked)."""
+    reason = (
+        StreamAssignment.objects.filter(camera_id=camera_id)
+        .values_list("pending_reason", flat=True)
+        .first()
+    )
+    return reason or ""
 
 
 def _masked(text: str, camera: Camera | None) -> str:

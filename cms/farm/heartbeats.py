@@ -49,3 +49,9 @@ class StreamInfo:
     updated: float = 0.0
     # (display id, why it gets no results: its model failed to load), JSON lists once read
     display_errors: tuple[tuple[int, str], ...] = ()
+
+    @property
+    def condition(self) -> str:
+        """The state with its reason, for people: "recovering (timeout)"."""
+        state = self.state.value
+        return state if self.reason is None else f"{state} ({self.reason.value})"
