@@ -1,0 +1,52 @@
+"""Objects, not boxes: tracks, zones and lines, debounced presence and object events.
+
+Pure logic for the camera runner, called after inference on full-frame boxes: a camera's
+``CameraTracker`` (in ``inference.objects.tracker``, imported on its own because it loads
+ultralytics), a ``DisplayPresence`` per display, and the plain data they return. See
+docs/objects.md.
+"""
+
+from inference.objects.entities import (
+    OpenPresence,
+    PresenceEvent,
+    TrackedObject,
+    cross_key,
+    enter_key,
+    leave_key_for,
+)
+from inference.objects.geometry import (
+    VIEW_ZONE,
+    Line,
+    Zone,
+    anchor,
+    lines_from_raw,
+    validate_lines,
+    validate_zones,
+    view_zone,
+    zones_from_raw,
+)
+from inference.objects.ids import TrackIds, TrackIdsExhaustedError
+from inference.objects.presence import DisplayPresence, PresenceUpdate, ZoneState
+
+__all__ = [
+    "VIEW_ZONE",
+    "DisplayPresence",
+    "Line",
+    "OpenPresence",
+    "PresenceEvent",
+    "PresenceUpdate",
+    "TrackIds",
+    "TrackIdsExhaustedError",
+    "TrackedObject",
+    "Zone",
+    "ZoneState",
+    "anchor",
+    "cross_key",
+    "enter_key",
+    "leave_key_for",
+    "lines_from_raw",
+    "validate_lines",
+    "validate_zones",
+    "view_zone",
+    "zones_from_raw",
+]

@@ -1,0 +1,327 @@
+"""Zones, lines and the geometry of an object's anchor point, in source-frame pixels.
+
+Image coordinates: x grows to the right, y grows DOWN (row 0 is the top of the frame).
+
+An object's position is its anchor, the bottom-centre of its box (where it stands on the ground).
+It is in a zone when the anchor is inside the zone's polygon or on its edge.
+
+A line ``p1 -> p2`` has a direction. Its LEFT side is the side on your left hand when you walk from
+``p1`` to ``p2`` on the screen as a viewer sees it; its RIGHT side the other. For a line drawn left
+to right, left is above it and right below::
+
+        left  (cross(p) < 0)
+    p1 ───────────────────────► p2
+        right (cross(p) > 0)
+
+In numbers: ``cross(p) = (x2 - x1) * (py - y1) - (y2 - y1) * (px - x1)`` is negative on the left,
+positive on the right (with y down; with y up the signs would swap). Crossing ``in`` is moving
+from the left side to the right side across the line's SEGMENT (not its extension); ``out`` the
+reverse.
+
+The validators (``validate_zones``, ``validate_lines``) take the raw JSON a display stores and
+return one message per problem, each naming the item (``zones[1].polygon: ...``); the Django side
+shows them as form errors and 400s.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from inference.crops import Crop
+from inference.entities import Box
+
+Point = tuple[float, float]
+FrameSize = tuple[int, int]
+"""(width, height) of the source frame in pixels."""
+
+VIEW_ZONE = "view"
+"""The implicit zone every display has: its crop, or the whole frame."""
+
+MIN_POLYGON_POINTS = 3
+MAX_POLYGON_POINTS = 64
+MAX_NAME_LENGTH = 50
+MAX_ZONES = 32
+MAX_LINES = 32
+
+
+def anchor(box: Box) -> Point:
+    """The box's bottom-centre ``((x1 + x2) / 2, y2)``: the point zones and lines test."""
+    return ((box[0] + box[2]) / 2.0, box[3])
+
+
+def _cross(a: Point, b: Point, p: Point) -> float:
+    return (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0])
+
+
+def _on_segment(a: Point, b: Point, p: Point, eps: float = 1e-9) -> bool:
+    if abs(_cross(a, b, p)) > eps * max(1.0, math.dist(a, b)):
+        return False
+    return (
+        min(a[0], b[0]) - eps <= p[0] <= max(a[0], b[0]) + eps
+        and min(a[1], b[1]) - eps <= p[1] <= max(a[1], b[1]) + eps
+    )
+
+
+def point_in_polygon(point: Point, polygon: Sequence[Point]) -> bool:
+    """True when ``point`` is inside ``polygon`` or on its edge (even-odd rule for the inside)."""
+    x, y = point
+    inside = False
+    n = len(polygon)
+    j = n - 1
+    for i in range(n):
+        xi, yi = polygon[i]
+        xj, yj = polygon[j]
+        if (yi > y) != (yj > y) and x < (xj - xi) * (y - yi) / (yj - yi) + xi:
+            inside = not inside
+        j = i
+    if inside:
+        return True
+    # The even-odd test leaves part of the edge outside; a box standing on the zone's (or the
+    # frame's) bottom edge is in it.
+    return any(_on_segment(polygon[i - 1], polygon[i], point) for i in range(n))
+
+
+def side_of_line(point: Point, p1: Point, p2: Point) -> int:
+    """-1 when ``point`` is on the line's left (see the module doc), +1 on its right, 0 on it."""
+    c = _cross(p1, p2, point)
+    return (c > 0) - (c < 0)
+
+
+def segment_crosses(a: Point, b: Point, p1: Point, p2: Point) -> bool:
+    """True when the movement ``a -> b`` goes from one side of segment ``p1 p2`` to the other.
+
+    ``a`` and ``b`` must be strictly on opposite sides; the crossing point must lie on the segment
+    (its ends included), not on the line's extension.
+    """
+    sa, sb = side_of_line(a, p1, p2), side_of_line(b, p1, p2)
+    if sa == 0 or sb == 0 or sa == sb:
+        return False
+    s1, s2 = side_of_line(p1, a, b), side_of_line(p2, a, b)
+    return s1 != s2 or s1 == 0
+
+
+def crossing_fraction(a: Point, b: Point, p1: Point, p2: Point) -> float:
+    """Where along ``a -> b`` (0 at a, 1 at b) the movement meets the line through p1, p2."""
+    ca, cb = _cross(p1, p2, a), _cross(p1, p2, b)
+    if ca == cb:
+        return 0.0
+    return min(1.0, max(0.0, ca / (ca - cb)))
+
+
+def direction_of(from_side: int) -> str:
+    """The crossing direction when leaving ``from_side``: from the left (-1) is "in"."""
+    return "in" if from_side < 0 else "out"
+
+
+@dataclass(frozen=True, slots=True)
+class Zone:
+    """A named polygon; ``contains`` tests a point (edges included)."""
+
+    name: str
+    polygon: tuple[Point, ...]
+    _bounds: tuple[float, float, float, float] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if len(self.polygon) < MIN_POLYGON_POINTS:
+            raise ValueError(f"zone {self.name!r} needs at least {MIN_POLYGON_POINTS} points")
+        xs = [p[0] for p in self.polygon]
+        ys = [p[1] for p in self.polygon]
+        object.__setattr__(self, "_bounds", (min(xs), min(ys), max(xs), max(ys)))
+
+    def contains(self, point: Point) -> bool:
+        """True when ``point`` is inside the polygon or on its edge."""
+        x0, y0, x1, y1 = self._bounds
+        if not (x0 <= point[0] <= x1 and y0 <= point[1] <= y1):
+            return False
+        return point_in_polygon(point, self.polygon)
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A named directed segment ``p1 -> p2``; crossing it left to right is "in"."""
+
+    name: str
+    points: tuple[Point, Point]
+
+    def __post_init__(self) -> None:
+        if self.points[0] == self.points[1]:
+            raise ValueError(f"line {self.name!r} needs two distinct points")
+
+    def side(self, point: Point) -> int:
+        """-1 left, +1 right, 0 on the line (see the module doc)."""
+        return side_of_line(point, self.points[0], self.points[1])
+
+    def crossed_by(self, a: Point, b: Point) -> bool:
+        """True when the movement ``a -> b`` crosses this segment."""
+        return segment_crosses(a, b, self.points[0], self.points[1])
+
+
+def view_zone(crop: Crop | Sequence[float] | None, frame_size: FrameSize) -> Zone:
+    """The implicit zone ``view``: the crop (a ``Crop`` or x1, y1, x2, y2), else the whole frame."""
+    if crop is None:
+        x1, y1, x2, y2 = 0.0, 0.0, float(frame_size[0]), float(frame_size[1])
+    elif isinstance(crop, Crop):
+        x1, y1, x2, y2 = float(crop.x1), float(crop.y1), float(crop.x2), float(crop.y2)
+    else:
+        x1, y1, x2, y2 = (float(v) for v in crop)
+    return Zone(VIEW_ZONE, ((x1, y1), (x2, y1), (x2, y2), (x1, y2)))
+
+
+# --- validation of the raw JSON ------------------------------------------------------------
+
+
+def _is_number(value: Any) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(float(value))
+    )
+
+
+def _check_point(value: Any, where: str, frame_size: FrameSize | None) -> str | None:
+    if not (isinstance(value, list | tuple) and len(value) == 2):
+        return f"{where}: a point is [x, y]"
+    if not all(_is_number(v) for v in value):
+        return f"{where}: x and y must be numbers"
+    if frame_size is not None:
+        width, height = frame_size
+        x, y = float(value[0]), float(value[1])
+        if not (0 <= x <= width and 0 <= y <= height):
+            return f"{where}: ({x:g}, {y:g}) is outside the {width}x{height} frame"
+    return None
+
+
+def _check_name(item: dict[str, Any], where: str, seen: set[str], reserved: bool) -> list[str]:
+    name = item.get("name")
+    if not isinstance(name, str) or not name.strip():
+        return [f"{where}.name: a name is required"]
+    if len(name) > MAX_NAME_LENGTH:
+        return [f"{where}.name: at most {MAX_NAME_LENGTH} characters"]
+    if name != name.strip():
+        return [f"{where}.name: no leading or trailing spaces"]
+    if reserved and name == VIEW_ZONE:
+        return [f'{where}.name: "{VIEW_ZONE}" is reserved for the display\'s implicit zone']
+    if name in seen:
+        return [f"{where}.name: {name!r} is used twice"]
+    seen.add(name)
+    return []
+
+
+def _check_items(
+    raw: Any, kind: str, points_key: str, limit: int
+) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
+    """The items that are objects, each with where it is (``zones[1]``), and the list's problems."""
+    if raw is None:
+        return [], []
+    if not isinstance(raw, list | tuple):
+        return [], [f"{kind}: must be a list"]
+    if len(raw) > limit:
+        return [], [f"{kind}: at most {limit}"]
+    items: list[tuple[str, dict[str, Any]]] = []
+    errors: list[str] = []
+    for i, item in enumerate(raw):
+        where = f"{kind}[{i}]"
+        if not isinstance(item, dict):
+            errors.append(f'{where}: must be an object with "name" and "{points_key}"')
+            continue
+        extra = sorted(set(item) - {"name", points_key})
+        if extra:
+            errors.append(f"{where}: unknown key {extra[0]!r}")
+        items.append((where, item))
+    return items, errors
+
+
+def _polygon_area(points: Sequence[Sequence[float]]) -> float:
+    return (
+        abs(
+            sum(
+                float(points[i - 1][0]) * float(points[i][1])
+                - float(points[i][0]) * float(points[i - 1][1])
+                for i in range(len(points))
+            )
+        )
+        / 2.0
+    )
+
+
+def validate_zones(raw: Any, frame_size: FrameSize | None) -> list[str]:
+    """Problems with a display's raw ``zones`` JSON (``[]`` when valid; None counts as no zones).
+
+    Each zone is ``{"name": str, "polygon": [[x, y], ...]}``: 3 to 64 numeric points (no bools),
+    inside the frame when ``frame_size`` (width, height) is known, a non-zero area; names 1 to 50
+    characters, unique, and not ``"view"``.
+    """
+    items, errors = _check_items(raw, "zones", "polygon", MAX_ZONES)
+    seen: set[str] = set()
+    for where, item in items:
+        errors += _check_name(item, where, seen, reserved=True)
+        polygon = item.get("polygon")
+        if not isinstance(polygon, list | tuple):
+            errors.append(f"{where}.polygon: a list of [x, y] points is required")
+            continue
+        if not MIN_POLYGON_POINTS <= len(polygon) <= MAX_POLYGON_POINTS:
+            errors.append(
+                f"{where}.polygon: needs {MIN_POLYGON_POINTS} to {MAX_POLYGON_POINTS} points,"
+                f" got {len(polygon)}"
+            )
+            continue
+        point_errors = [
+            e
+            for j, p in enumerate(polygon)
+            if (e := _check_point(p, f"{where}.polygon[{j}]", frame_size)) is not None
+        ]
+        errors += point_errors
+        if not point_errors and _polygon_area(polygon) == 0:
+            errors.append(f"{where}.polygon: its points enclose no area")
+    return errors
+
+
+def validate_lines(raw: Any, frame_size: FrameSize | None) -> list[str]:
+    """Problems with a display's raw ``lines`` JSON (``[]`` when valid; None counts as no lines).
+
+    Each line is ``{"name": str, "points": [[x1, y1], [x2, y2]]}``: two distinct numeric points,
+    inside the frame when ``frame_size`` (width, height) is known; names 1 to 50 characters, unique.
+    """
+    items, errors = _check_items(raw, "lines", "points", MAX_LINES)
+    seen: set[str] = set()
+    for where, item in items:
+        errors += _check_name(item, where, seen, reserved=False)
+        points = item.get("points")
+        if not isinstance(points, list | tuple) or len(points) != 2:
+            errors.append(f"{where}.points: needs exactly 2 points [[x1, y1], [x2, y2]]")
+            continue
+        point_errors = [
+            e
+            for j, p in enumerate(points)
+            if (e := _check_point(p, f"{where}.points[{j}]", frame_size)) is not None
+        ]
+        errors += point_errors
+        if not point_errors and [float(v) for v in points[0]] == [float(v) for v in points[1]]:
+            errors.append(f"{where}.points: the two points must differ")
+    return errors
+
+
+def _point(value: Sequence[float]) -> Point:
+    return (float(value[0]), float(value[1]))
+
+
+def zones_from_raw(raw: Any, frame_size: FrameSize | None = None) -> tuple[Zone, ...]:
+    """Zones from a display's raw JSON; ValueError with every problem when it is not valid."""
+    errors = validate_zones(raw, frame_size)
+    if errors:
+        raise ValueError("; ".join(errors))
+    return tuple(Zone(z["name"], tuple(_point(p) for p in z["polygon"])) for z in raw or ())
+
+
+def lines_from_raw(raw: Any, frame_size: FrameSize | None = None) -> tuple[Line, ...]:
+    """Lines from a display's raw JSON; ValueError with every problem when it is not valid."""
+    errors = validate_lines(raw, frame_size)
+    if errors:
+        raise ValueError("; ".join(errors))
+    return tuple(
+        Line(item["name"], (_point(item["points"][0]), _point(item["points"][1])))
+        for item in raw or ()
+    )

@@ -1,0 +1,221 @@
+"""A camera's multi-object tracker: ultralytics' BYTETracker behind per-camera ids and seconds.
+
+Why not ultralytics' tracker as is (see docs/objects.md, "Tracking"):
+
+- Its ids restart at 1 when a tracker is created or reset (older releases even shared one
+  class-level counter, ``BaseTrack._count``, between all trackers). Sightline never shows them:
+  each ultralytics track object is mapped, by identity, to an id from the camera's ``TrackIds``.
+- Its parameters are in frames, tuned for 30 fps (``track_buffer: 30``). ``TrackerParams`` are in
+  seconds, turned into frames from the frame rate measured on the frame times.
+- Its matching module imports ``lap`` and, when it is missing, pip-installs it at run time.
+  ``lap`` is pinned in requirements.txt; ``CameraTracker`` refuses to start without it rather
+  than let ultralytics install anything.
+
+Importing this module imports ultralytics (and torch); ``import inference.objects`` does not.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import types
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from inference.entities import DetectedObject
+from inference.errors import InferenceError
+from inference.objects.entities import TrackedObject
+from inference.objects.ids import TrackIds
+from inference.ultralytics_env import configure_ultralytics
+
+FPS_SMOOTHING = 0.1
+"""Weight of the newest frame interval in the frame-rate average (an EMA over ~10 frames)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerParams:
+    """Tracker settings; durations in seconds so behaviour is the same at 5 and 30 fps.
+
+    ``max_lost_s``: how long a track that lost its detection is kept to be found again.
+    The thresholds are BYTETracker's: detections at or above ``high_thresh`` are matched first,
+    those between ``low_thresh`` and it only to keep existing tracks; a new track needs
+    ``new_track_thresh``; ``match_thresh`` is the largest (1 - IoU) cost a match may have.
+    """
+
+    max_lost_s: float = 1.0
+    high_thresh: float = 0.25
+    low_thresh: float = 0.1
+    new_track_thresh: float = 0.25
+    match_thresh: float = 0.8
+    fuse_score: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.max_lost_s > 0:
+            raise ValueError(f"max_lost_s must be positive, got {self.max_lost_s}")
+        for name in ("high_thresh", "low_thresh", "new_track_thresh", "match_thresh"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be within [0, 1], got {value}")
+        if self.low_thresh > self.high_thresh:
+            raise ValueError("low_thresh must not exceed high_thresh")
+
+
+class FrameRate:
+    """The frame rate measured on frame times: an EMA of the intervals between frames."""
+
+    __slots__ = ("_interval", "_last")
+
+    def __init__(self) -> None:
+        self._last: float | None = None
+        self._interval: float | None = None
+
+    def observe(self, frame_time: float) -> float | None:
+        """Take a frame's time; return the interval since the previous one (None for the first)."""
+        last, self._last = self._last, frame_time
+        if last is None:
+            return None
+        dt = frame_time - last
+        if dt > 0:
+            old = self._interval
+            self._interval = dt if old is None else old + FPS_SMOOTHING * (dt - old)
+        return dt
+
+    def frames(self, seconds: float) -> int:
+        """``seconds`` as a whole number of frames at the measured rate (at least 1)."""
+        if self._interval is None:
+            return 1
+        return max(1, round(seconds / self._interval))
+
+    @property
+    def fps(self) -> float | None:
+        """Frames per second, or None before two frames were seen."""
+        return None if self._interval is None else 1.0 / self._interval
+
+    def reset(self) -> None:
+        self._last = None
+        self._interval = None
+
+
+class Detections:
+    """The results-like view BYTETracker reads: ``conf``, ``cls``, ``xywh``, ``xyxy``, ``[mask]``.
+
+    (ultralytics 8.4's ``BYTETracker.update`` reads ``conf`` and ``xywh`` (``xywhr`` would mean
+    oriented boxes, so it must be absent), indexes with boolean masks, and builds tracks from
+    ``xywh``, ``conf`` and ``cls``; BOT-SORT's motion compensation reads ``xyxy``.)
+    """
+
+    __slots__ = ("cls", "conf", "xywh", "xyxy")
+
+    def __init__(self, xyxy: np.ndarray, conf: np.ndarray, cls: np.ndarray) -> None:
+        self.xyxy = xyxy
+        self.conf = conf
+        self.cls = cls
+        wh = xyxy[:, 2:4] - xyxy[:, 0:2]
+        self.xywh = np.concatenate([xyxy[:, 0:2] + wh / 2, wh], axis=1)
+
+    @classmethod
+    def of(cls, detections: Sequence[DetectedObject]) -> Detections:
+        """The view of a frame's detections, in their order (a track's ``idx`` points back)."""
+        n = len(detections)
+        xyxy = np.array([d.box for d in detections], dtype=np.float32).reshape(n, 4)
+        conf = np.array([d.confidence for d in detections], dtype=np.float32)
+        classes = np.array([d.class_id for d in detections], dtype=np.float32)
+        return cls(xyxy, conf, classes)
+
+    def __len__(self) -> int:
+        return len(self.conf)
+
+    def __getitem__(self, index: Any) -> Detections:
+        return Detections(self.xyxy[index], self.conf[index], self.cls[index])
+
+
+def _byte_tracker_class() -> Any:
+    """ultralytics' BYTETracker, imported without letting it pip-install ``lap`` at run time."""
+    if importlib.util.find_spec("lap") is None:
+        raise InferenceError(
+            "tracking needs the 'lap' package (pinned in requirements.txt); it is not installed"
+        )
+    configure_ultralytics()
+    from ultralytics.trackers.byte_tracker import BYTETracker
+
+    return BYTETracker
+
+
+@dataclass(slots=True)
+class _Track:
+    first_seen: float
+    track_id: int | None = None  # allocated when ultralytics confirms the track
+
+
+class CameraTracker:
+    """One camera's (and inference group's) tracker: full-frame detections in, tracked objects out.
+
+    Owned by the camera runner, one per inference group; all of a camera's trackers share its
+    ``TrackIds``. ``update`` returns the objects tracked in this frame, with the detector's own
+    box, confidence and class, ordered by track id. A track is reported from its second frame
+    (ultralytics confirms a track when it matches again), its ``first_seen`` is the frame it
+    was first detected. A gap in frame times longer than ``max_lost_s`` (a stalled stream) ends
+    every track, as ``reset`` does; ids are never reused.
+    """
+
+    def __init__(self, ids: TrackIds, *, params: TrackerParams | None = None) -> None:
+        self.ids = ids
+        self.params = params or TrackerParams()
+        p = self.params
+        self._args = types.SimpleNamespace(
+            tracker_type="bytetrack",
+            track_high_thresh=p.high_thresh,
+            track_low_thresh=p.low_thresh,
+            new_track_thresh=p.new_track_thresh,
+            track_buffer=1,
+            match_thresh=p.match_thresh,
+            fuse_score=p.fuse_score,
+        )
+        self._tracker: Any = _byte_tracker_class()(self._args)
+        self._frame_rate = FrameRate()
+        # Keyed by the ultralytics track object itself (identity hash): its own ids are not ours.
+        self._tracks: dict[Any, _Track] = {}
+
+    @property
+    def fps(self) -> float | None:
+        """The frame rate measured so far (None before the second frame)."""
+        return self._frame_rate.fps
+
+    def reset(self) -> None:
+        """End every track (the next detections start new tracks with new ids)."""
+        self._tracker.reset()
+        self._tracks.clear()
+        self._frame_rate.reset()
+
+    def update(
+        self, detections: Sequence[DetectedObject], frame_time: float
+    ) -> list[TrackedObject]:
+        """Track one frame's detections (full-frame boxes) taken at ``frame_time`` (Unix s)."""
+        dt = self._frame_rate.observe(frame_time)
+        if dt is not None and dt > self.params.max_lost_s:
+            self._tracker.reset()
+            self._tracks.clear()
+        # The lost-track buffer in frames at the measured rate, so it lasts max_lost_s.
+        self._tracker.max_frames_lost = self._frame_rate.frames(self.params.max_lost_s)
+
+        self._tracker.update(Detections.of(detections))
+
+        tracker = self._tracker
+        live: dict[Any, _Track] = {}
+        out: list[TrackedObject] = []
+        for strack in tracker.tracked_stracks:
+            track = self._tracks.get(strack) or _Track(first_seen=frame_time)
+            live[strack] = track
+            if not strack.is_activated or strack.frame_id != tracker.frame_id:
+                continue
+            if track.track_id is None:
+                track.track_id = self.ids.next()
+            out.append(TrackedObject(detections[int(strack.idx)], track.track_id, track.first_seen))
+        for strack in tracker.lost_stracks:
+            if (lost := self._tracks.get(strack)) is not None:
+                live[strack] = lost
+        self._tracks = live
+        out.sort(key=lambda o: o.track_id)
+        return out
