@@ -1,0 +1,220 @@
+"""Zones, lines and the anchor (inference/objects/geometry.py), and the zone/line validators."""
+
+from __future__ import annotations
+
+import pytest
+
+from inference.crops import Crop
+from inference.objects.geometry import (
+    Line,
+    Zone,
+    anchor,
+    crossing_fraction,
+    direction_of,
+    lines_from_raw,
+    point_in_polygon,
+    segment_crosses,
+    side_of_line,
+    validate_lines,
+    validate_zones,
+    view_zone,
+    zones_from_raw,
+)
+
+SQUARE = ((100.0, 100.0), (200.0, 100.0), (200.0, 200.0), (100.0, 200.0))
+FRAME = (640, 480)
+
+
+def test_the_anchor_is_the_bottom_centre_of_the_box() -> None:
+    assert anchor((10.0, 20.0, 30.0, 60.0)) == (20.0, 60.0)
+
+
+@pytest.mark.parametrize(
+    ("point", "inside"),
+    [
+        ((150, 150), True),
+        ((99.9, 150), False),
+        ((250, 150), False),
+        ((150, 200), True),  # on the bottom edge
+        ((100, 100), True),  # a corner
+        ((200, 150), True),  # on the right edge
+        ((150, 200.1), False),
+    ],
+)
+def test_a_point_is_in_a_polygon_inside_or_on_its_edge(
+    point: tuple[float, float], inside: bool
+) -> None:
+    assert point_in_polygon(point, SQUARE) is inside
+    assert Zone("z", SQUARE).contains(point) is inside
+
+
+def test_a_concave_polygon_leaves_its_notch_outside() -> None:
+    # A U shape: the notch between the arms is outside.
+    u = Zone("u", ((0, 0), (30, 0), (30, 30), (20, 30), (20, 10), (10, 10), (10, 30), (0, 30)))
+    assert u.contains((5, 20))
+    assert u.contains((25, 20))
+    assert not u.contains((15, 20))
+    assert u.contains((15, 5))
+
+
+def test_left_is_above_a_line_drawn_left_to_right_in_image_coordinates() -> None:
+    line = Line("door", ((0.0, 100.0), (200.0, 100.0)))
+    assert line.side((50.0, 40.0)) == -1  # above on screen (smaller y): left
+    assert line.side((50.0, 160.0)) == 1  # below: right
+    assert line.side((50.0, 100.0)) == 0
+    # Reversing the line swaps its sides.
+    assert side_of_line((50.0, 40.0), (200.0, 100.0), (0.0, 100.0)) == 1
+
+
+def test_a_downward_line_has_its_left_on_the_right_of_the_screen() -> None:
+    # Walking down the screen (p1 at the top), the viewer's right-hand side (larger x) is the
+    # walker's left.
+    line = Line("v", ((100.0, 0.0), (100.0, 200.0)))
+    assert line.side((150.0, 50.0)) == -1
+    assert line.side((50.0, 50.0)) == 1
+
+
+def test_crossing_is_across_the_segment_not_its_extension() -> None:
+    p1, p2 = (0.0, 100.0), (200.0, 100.0)
+    assert segment_crosses((50, 50), (60, 150), p1, p2)
+    assert not segment_crosses((250, 50), (260, 150), p1, p2)  # past the end
+    assert not segment_crosses((50, 50), (60, 90), p1, p2)  # same side
+    assert not segment_crosses((50, 50), (50, 100), p1, p2)  # onto the line only
+    assert segment_crosses((200, 50), (200, 150), p1, p2)  # through the end point
+
+
+def test_crossing_direction_in_is_from_left_to_right() -> None:
+    line = Line("door", ((0.0, 100.0), (200.0, 100.0)))
+    a, b = (50.0, 50.0), (50.0, 150.0)
+    assert line.crossed_by(a, b)
+    assert direction_of(line.side(a)) == "in"
+    assert direction_of(line.side(b)) == "out"
+    assert crossing_fraction(a, b, *line.points) == pytest.approx(0.5)
+    assert crossing_fraction((50, 90), (50, 130), *line.points) == pytest.approx(0.25)
+
+
+def test_a_line_needs_two_distinct_points() -> None:
+    with pytest.raises(ValueError, match="distinct"):
+        Line("l", ((1.0, 1.0), (1.0, 1.0)))
+
+
+def test_the_view_zone_is_the_crop_or_the_whole_frame() -> None:
+    whole = view_zone(None, FRAME)
+    assert whole.name == "view"
+    assert whole.contains((320, 480))  # a box standing on the frame's bottom edge
+    assert whole.contains((0, 0))
+    assert not whole.contains((641, 10))
+    cropped = view_zone(Crop(100, 50, 300, 250), FRAME)
+    assert cropped.contains((200, 250))
+    assert not cropped.contains((50, 100))
+    assert view_zone((100, 50, 300, 250), FRAME) == cropped
+
+
+# --- validators --------------------------------------------------------------------------
+
+
+def test_valid_zones_and_lines_have_no_errors_and_parse() -> None:
+    zones = [{"name": "lane", "polygon": [[0, 0], [640, 0], [640, 480.0]]}]
+    lines = [{"name": "door", "points": [[10, 10], [100, 10]]}]
+    assert validate_zones(zones, FRAME) == []
+    assert validate_lines(lines, FRAME) == []
+    assert validate_zones(None, FRAME) == [] and validate_lines([], None) == []
+    assert zones_from_raw(zones) == (Zone("lane", ((0, 0), (640, 0), (640, 480))),)
+    assert lines_from_raw(lines) == (Line("door", ((10, 10), (100, 10))),)
+
+
+@pytest.mark.parametrize(
+    ("zones", "error"),
+    [
+        ("lane", "zones: must be a list"),
+        ([["lane"]], 'zones[0]: must be an object with "name" and "polygon"'),
+        ([{"name": "a", "polygon": [[0, 0], [1, 1]]}], "zones[0].polygon: needs 3 to 64"),
+        ([{"name": "a", "polygon": [[0, 0]] * 65}], "zones[0].polygon: needs 3 to 64"),
+        ([{"name": "a", "polygon": None}], "zones[0].polygon: a list of [x, y] points"),
+        (
+            [{"name": "a", "polygon": [[0, 0], [True, 1], [5, 5]]}],
+            "zones[0].polygon[1]: x and y must be numbers",
+        ),
+        (
+            [{"name": "a", "polygon": [[0, 0], ["1", 1], [5, 5]]}],
+            "zones[0].polygon[1]: x and y must be numbers",
+        ),
+        (
+            [{"name": "a", "polygon": [[0, 0], [1, float("nan")], [5, 5]]}],
+            "zones[0].polygon[1]: x and y must be numbers",
+        ),
+        (
+            [{"name": "a", "polygon": [[0, 0], [1, 2, 3], [5, 5]]}],
+            "zones[0].polygon[1]: a point is [x, y]",
+        ),
+        (
+            [{"name": "a", "polygon": [[0, 0], [700, 0], [5, 5]]}],
+            "zones[0].polygon[1]: (700, 0) is outside the 640x480 frame",
+        ),
+        (
+            [{"name": "a", "polygon": [[0, 0], [1, 1], [2, 2]]}],
+            "zones[0].polygon: its points enclose no area",
+        ),
+        ([{"polygon": [[0, 0], [9, 0], [0, 9]]}], "zones[0].name: a name is required"),
+        ([{"name": "x" * 51, "polygon": [[0, 0], [9, 0], [0, 9]]}], "zones[0].name: at most"),
+        ([{"name": "view", "polygon": [[0, 0], [9, 0], [0, 9]]}], 'zones[0].name: "view"'),
+        (
+            [{"name": "a", "polygon": [[0, 0], [9, 0], [0, 9]], "colour": "red"}],
+            "zones[0]: unknown key 'colour'",
+        ),
+        (
+            [
+                {"name": "a", "polygon": [[0, 0], [9, 0], [0, 9]]},
+                {"name": "a", "polygon": [[0, 0], [9, 0], [0, 9]]},
+            ],
+            "zones[1].name: 'a' is used twice",
+        ),
+    ],
+)
+def test_bad_zones_give_an_error_naming_the_item(zones: object, error: str) -> None:
+    errors = validate_zones(zones, FRAME)
+    assert any(e.startswith(error) for e in errors), errors
+    with pytest.raises(ValueError, match="zones"):
+        zones_from_raw(zones, FRAME)
+
+
+def test_points_outside_the_frame_pass_while_its_size_is_unknown() -> None:
+    zones = [{"name": "a", "polygon": [[0, 0], [7000, 0], [5, 5]]}]
+    assert validate_zones(zones, None) == []
+    assert validate_zones(zones, FRAME) != []
+
+
+@pytest.mark.parametrize(
+    ("lines", "error"),
+    [
+        ({"name": "door"}, "lines: must be a list"),
+        ([{"name": "door", "points": [[0, 0]]}], "lines[0].points: needs exactly 2 points"),
+        ([{"name": "door", "points": [[5, 5], [5.0, 5]]}], "lines[0].points: the two points must"),
+        ([{"name": "door", "points": [[5, 5], [5, False]]}], "lines[0].points[1]: x and y must"),
+        (
+            [{"name": "door", "points": [[5, 5], [5, 500]]}],
+            "lines[0].points[1]: (5, 500) is outside",
+        ),
+        ([{"name": "", "points": [[5, 5], [9, 9]]}], "lines[0].name: a name is required"),
+        (
+            [{"name": "d", "points": [[5, 5], [9, 9]]}, {"name": "d", "points": [[1, 5], [9, 9]]}],
+            "lines[1].name: 'd' is used twice",
+        ),
+    ],
+)
+def test_bad_lines_give_an_error_naming_the_item(lines: object, error: str) -> None:
+    errors = validate_lines(lines, FRAME)
+    assert any(e.startswith(error) for e in errors), errors
+
+
+def test_every_problem_is_reported_not_only_the_first() -> None:
+    zones = [
+        {"name": "a", "polygon": [[0, 0], [1, 1]]},
+        {"name": "view", "polygon": [[0, 0], [9, 0], [0, 900]]},
+    ]
+    errors = validate_zones(zones, FRAME)
+    assert [e.split(":")[0] for e in errors] == [
+        "zones[0].polygon",
+        "zones[1].name",
+        "zones[1].polygon[2]",
+    ]
