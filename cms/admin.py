@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -10,12 +12,13 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
+from django.forms.fields import InvalidJSONInput
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils.html import format_html
 
-from cms import live, redis_connection
+from cms import display_geometry, live, redis_connection
 from cms.admin_widgets import (
     ClientOnlineFilter,
     DisplayFarmStateFilter,
@@ -115,6 +118,69 @@ class CameraForm(forms.ModelForm):
         return self.instance.password if self.instance.pk else ""
 
 
+class GeometryJSONField(forms.JSONField):
+    """Zones or lines typed as JSON, checked by cms.display_geometry (``check``).
+
+    Empty means none (``[]``). Django's JSONField lets errors that are not JSONDecodeError
+    through (too deep, a number too long) and re-serializes what it parsed when the page is
+    shown again; here both are form errors, and input of the wrong shape is shown as typed.
+    """
+
+    def __init__(self, check: Callable[[object], list[str]], **kwargs: Any) -> None:
+        self.check = check
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return []
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except (ValueError, RecursionError) as exc:
+                raise forms.ValidationError(f"Not valid JSON: {_short(exc)}") from None
+        errors = self.check(value)
+        if errors:
+            raise forms.ValidationError(errors)
+        return value
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        if data is None or data == "":
+            return []
+        try:
+            value = json.loads(data)
+        except (ValueError, RecursionError, TypeError):
+            return InvalidJSONInput(data)
+        return value if not self.check(value) else InvalidJSONInput(data)
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            return bool(super().has_changed(initial, data))
+        except (forms.ValidationError, ValueError, RecursionError):
+            return True
+
+
+def _short(exc: Exception) -> str:
+    return str(exc)[:200]
+
+
+class DisplayForm(forms.ModelForm):
+    zones = GeometryJSONField(
+        display_geometry.validate_zones,
+        help_text=Display._meta.get_field("zones").help_text,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+    )
+    lines = GeometryJSONField(
+        display_geometry.validate_lines,
+        help_text=Display._meta.get_field("lines").help_text,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+    )
+
+    class Meta:
+        model = Display
+        # The admin's fieldsets say which fields the page has; these are the ones declared here.
+        fields = ["zones", "lines"]
+
+
 @admin.register(Camera)
 class CameraAdmin(admin.ModelAdmin):
     form = CameraForm
@@ -130,7 +196,14 @@ class CameraAdmin(admin.ModelAdmin):
     list_filter = [FarmStateFilter, "enabled"]
     search_fields = ["name", "identifier", "url"]
     prepopulated_fields = {"identifier": ["name"]}
-    readonly_fields = ["status", "live_view", "has_password", "created", "updated"]
+    readonly_fields = [
+        "status",
+        "live_view",
+        "frame_size",
+        "has_password",
+        "created",
+        "updated",
+    ]
     actions = ["restart_streams"]
 
     class Media:
@@ -170,6 +243,12 @@ class CameraAdmin(admin.ModelAdmin):
     @admin.display(description="displays", ordering="display_total")
     def display_count(self, camera: Camera) -> int:
         return camera.display_total  # type: ignore[attr-defined]  # annotated by get_queryset(); the stubs see a plain Camera
+
+    @admin.display(description="frame size")
+    def frame_size(self, camera: Camera) -> str:
+        if camera.frame_size is None:
+            return "not known yet (set when the stream delivers frames)"
+        return "{} x {} pixels".format(*camera.frame_size)
 
     @admin.display(description="password", boolean=True)
     def has_password(self, camera: Camera) -> bool:
@@ -217,6 +296,7 @@ class DetectionModelAdmin(admin.ModelAdmin):
 
 @admin.register(Display)
 class DisplayAdmin(admin.ModelAdmin):
+    form = DisplayForm
     list_display = [
         "name",
         "identifier",
@@ -258,6 +338,10 @@ class DisplayAdmin(admin.ModelAdmin):
             {"fields": [("crop_x1", "crop_y1", "crop_x2", "crop_y2")]},
         ),
         ("Events", {"fields": ["policy", "policy_interval_ms"]}),
+        (
+            "Objects (zones and lines in source pixels)",
+            {"fields": ["tracking", ("min_seen_s", "max_lost_s"), "zones", "lines"]},
+        ),
         ("Detections", {"fields": ["latest_detections", "activity"]}),
         (
             "Client",

@@ -7,6 +7,7 @@ import math
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,7 +19,9 @@ from django.core.validators import (
 from django.db import models
 from django.utils import timezone
 
+from cms import display_geometry
 from cms.validators import (
+    SecondsValidator,
     validate_camera_url,
     validate_class_filter,
     validate_unit_interval,
@@ -27,6 +30,17 @@ from cms.validators import (
 from streams.redaction import split_credentials
 
 DISPLAY_TOKEN_BYTES = 32
+MIN_SEEN_S_MAX = 60.0
+MAX_LOST_S_MAX = 600.0
+ZONES_HELP = (
+    'Areas in source pixels, as JSON: [{"name": "lane", "polygon": [[x, y], [x, y], [x, y]]}]. '
+    "3 to 64 points each, inside the camera's frame; names unique. An object is in a zone when "
+    'the bottom-centre of its box is. "view" (the crop, or the whole frame) is implicit.'
+)
+LINES_HELP = (
+    'Lines to count crossings of, in source pixels, as JSON: [{"name": "door", "points": '
+    "[[x1, y1], [x2, y2]]}]. Two distinct points each; names unique."
+)
 
 
 def hash_token(token: str) -> str:
@@ -72,6 +86,10 @@ class Camera(models.Model):
         help_text="Frames per second decoded and inferred; extra frames are skipped.",
     )
     enabled = models.BooleanField(default=True)
+    # What the stream last delivered (cms.frame_size.record_frame_size, called by the worker):
+    # zones and lines are checked against it once it is known.
+    frame_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    frame_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -80,6 +98,13 @@ class Camera(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def frame_size(self) -> tuple[int, int] | None:
+        """(width, height) of the frames the stream last delivered; None until known."""
+        if not self.frame_width or not self.frame_height:
+            return None
+        return self.frame_width, self.frame_height
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
@@ -273,6 +298,25 @@ class Display(models.Model):
         validators=[MinValueValidator(1)],
         help_text="With 'at most one per interval'.",
     )
+    tracking = models.BooleanField(
+        default=True,
+        help_text="Track objects across frames (track ids, zones, enter/leave/cross events). "
+        "Off: each frame's boxes stand alone.",
+    )
+    zones = models.JSONField(default=list, blank=True, help_text=ZONES_HELP)
+    lines = models.JSONField(default=list, blank=True, help_text=LINES_HELP)
+    min_seen_s = models.FloatField(
+        "seen for (s)",
+        default=0.5,
+        validators=[SecondsValidator(MIN_SEEN_S_MAX)],
+        help_text="An object enters a zone once it has been seen there this long.",
+    )
+    max_lost_s = models.FloatField(
+        "lost for (s)",
+        default=2.0,
+        validators=[SecondsValidator(MAX_LOST_S_MAX)],
+        help_text="An object leaves once it has been gone this long.",
+    )
     enabled = models.BooleanField(default=True)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     client_last_seen = models.DateTimeField(null=True, blank=True, editable=False)
@@ -313,7 +357,27 @@ class Display(models.Model):
             raise ValidationError({"model": f"This model cannot run a display: {reason}."})
 
     def clean(self) -> None:
-        self._check_model_usable()
+        errors: dict[str, Any] = {}
+        for check in (self._check_model_usable, self._check_crop, self._check_geometry):
+            try:
+                check()
+            except ValidationError as exc:
+                errors = exc.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def _check_geometry(self) -> None:
+        """Zones and lines by cms.display_geometry's rules, inside the camera's frame if known."""
+        camera = self.camera if self.camera_id is not None else None
+        frame_size = camera.frame_size if camera is not None else None
+        errors = {
+            "zones": display_geometry.validate_zones(self.zones, frame_size),
+            "lines": display_geometry.validate_lines(self.lines, frame_size),
+        }
+        if any(errors.values()):
+            raise ValidationError({field: msgs for field, msgs in errors.items() if msgs})
+
+    def _check_crop(self) -> None:
         box = (self.crop_x1, self.crop_y1, self.crop_x2, self.crop_y2)
         given = [v is not None for v in box]
         if any(given) and not all(given):

@@ -22,7 +22,17 @@ from rest_framework.fields import empty
 
 from cms import live
 from cms.api.errors import model_errors
-from cms.models import Camera, Detection, DetectionModel, Display
+from cms.api.geometry_fields import LinesField, SecondsField, ZonesField
+from cms.models import (
+    LINES_HELP,
+    MAX_LOST_S_MAX,
+    MIN_SEEN_S_MAX,
+    ZONES_HELP,
+    Camera,
+    Detection,
+    DetectionModel,
+    Display,
+)
 from streams.redaction import redact_url
 
 CROP_FIELDS = ("crop_x1", "crop_y1", "crop_x2", "crop_y2")
@@ -121,10 +131,14 @@ class CameraSerializer(CleanedModelSerializer):
             "snapshot_interval",
             "fps",
             "enabled",
+            "frame_width",
+            "frame_height",
             "created",
             "updated",
         ]
         extra_kwargs = {
+            "frame_width": {"help_text": "Width of the frames the stream last delivered."},
+            "frame_height": {"help_text": "Height of the frames the stream last delivered."},
             "url": {
                 "help_text": "rtsp://, rtsps://, http:// or https://. Returned with any "
                 "password masked; credentials given in the URL move to username/password."
@@ -244,6 +258,18 @@ class DisplaySerializer(CleanedModelSerializer):
         required=False,
         help_text="[x1, y1, x2, y2] in source pixels, or null for the whole picture.",
     )
+    zones = ZonesField(required=False, help_text=ZONES_HELP)
+    lines = LinesField(required=False, help_text=LINES_HELP)
+    min_seen_s = SecondsField(
+        max_value=MIN_SEEN_S_MAX,
+        required=False,
+        help_text="Seconds an object is seen before it enters a zone (default 0.5).",
+    )
+    max_lost_s = SecondsField(
+        max_value=MAX_LOST_S_MAX,
+        required=False,
+        help_text="Seconds an object is gone before it leaves (default 2.0).",
+    )
     client_online = serializers.SerializerMethodField(
         help_text="Whether the display's client sent a heartbeat recently."
     )
@@ -260,6 +286,11 @@ class DisplaySerializer(CleanedModelSerializer):
             "crop",
             "policy",
             "policy_interval_ms",
+            "tracking",
+            "zones",
+            "lines",
+            "min_seen_s",
+            "max_lost_s",
             "enabled",
             "client_online",
             "client_last_seen",
@@ -345,6 +376,8 @@ class DisplayConfigSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="[x1, y1, x2, y2] in source pixels, or null for the whole picture.",
     )
+    zones = ZonesField(read_only=True, help_text=ZONES_HELP)
+    lines = LinesField(read_only=True, help_text=LINES_HELP)
 
     class Meta:
         model = Display
@@ -360,6 +393,11 @@ class DisplayConfigSerializer(serializers.ModelSerializer):
             "crop",
             "policy",
             "policy_interval_ms",
+            "tracking",
+            "zones",
+            "lines",
+            "min_seen_s",
+            "max_lost_s",
             "updated",
         ]
         read_only_fields = fields
@@ -367,6 +405,12 @@ class DisplayConfigSerializer(serializers.ModelSerializer):
 
 class DisplayStateSerializer(serializers.Serializer):
     objects = DetectedObjectSerializer(many=True)
+    zones = ZonesField(
+        read_only=True, help_text="The display's zones (as configured), in source pixels."
+    )
+    lines = LinesField(
+        read_only=True, help_text="The display's lines (as configured), in source pixels."
+    )
     frame_time = serializers.DateTimeField(allow_null=True)
     frame_seq = serializers.IntegerField(allow_null=True)
     age_s = serializers.FloatField(

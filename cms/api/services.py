@@ -44,6 +44,9 @@ def display_state(display: Display, r: redis.Redis, *, now: float | None = None)
     running = bool(not pending and stream is not None and stream.state is RUNNING_STATE)
     return {
         "objects": latest.get("objects") or [],
+        # Read with the display (no extra query): the client can draw them over the objects.
+        "zones": display.zones,
+        "lines": display.lines,
         "frame_time": frame_time,
         "frame_seq": latest.get("frame_seq"),
         "age_s": None if frame_time is None else round(max(0.0, now - frame_time.timestamp()), 3),
