@@ -7,6 +7,7 @@ import math
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,7 +16,8 @@ from django.core.validators import (
     MaxValueValidator,
     MinValueValidator,
 )
-from django.db import models
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Max
 from django.utils import timezone
 
 from cms.validators import (
@@ -367,6 +369,16 @@ class Detection(models.Model):
     def __str__(self) -> str:
         return f"{self.display_id}#{self.frame_seq}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Its id comes from the event sequence it shares with ObjectEvent (take_event_ids).
+        if self.pk is None:
+            with transaction.atomic():
+                [self.pk] = take_event_ids(1)
+                kwargs["force_insert"] = True
+                super().save(*args, **kwargs)
+            return
+        super().save(*args, **kwargs)
+
     @property
     def object_count(self) -> int:
         return len(self.detected_objects or [])
@@ -391,3 +403,103 @@ class StreamAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.camera_id}@{self.worker or '-'}#{self.generation}"
+
+
+class EventSequence(models.Model):
+    """The counter of the one id sequence that Detection and ObjectEvent rows share.
+
+    A display's live events (SSE) and its Last-Event-ID are these ids, so one cursor
+    resumes detections and object events together. One row (pk 1); see take_event_ids.
+    """
+
+    last_id = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"event ids up to {self.last_id}"
+
+
+def take_event_ids(count: int) -> range:
+    """``count`` new ids for Detection / ObjectEvent rows, ascending, never handed out before.
+
+    Call it in the transaction that inserts the rows: the UPDATE locks the counter's row
+    until that transaction ends, so writers take ids one after the other and commit in id
+    order. A reader that saw id N committed never sees a smaller id committed later, which
+    is what makes ``id > Last-Event-ID`` a gapless replay, with several consumers too.
+    Portable: an UPDATE and a SELECT (SQLite serialises writers anyway). A missing
+    counter row (a flushed table) is made again above every stored id.
+    """
+    if count <= 0:
+        return range(0)
+    with transaction.atomic():
+        counter = EventSequence.objects.filter(pk=1)
+        if not counter.update(last_id=F("last_id") + count):
+            _make_counter(count)
+        last = counter.values_list("last_id", flat=True).get()
+    return range(last - count + 1, last + 1)
+
+
+def _make_counter(count: int) -> None:
+    start = max(
+        Detection.objects.aggregate(top=Max("id"))["top"] or 0,
+        ObjectEvent.objects.aggregate(top=Max("id"))["top"] or 0,
+    )
+    try:
+        with transaction.atomic():
+            EventSequence.objects.create(pk=1, last_id=start + count)
+    except IntegrityError:  # another writer made it first: take ids from it
+        EventSequence.objects.filter(pk=1).update(last_id=F("last_id") + count)
+
+
+class ObjectEvent(models.Model):
+    """An object entered or left one of a display's zones, or crossed one of its lines.
+
+    Stored idempotently by ``key``; its id is in the sequence Detection ids are in
+    (take_event_ids), so the SSE stream carries both in one order.
+    """
+
+    class Type(models.TextChoices):
+        ENTER = "enter", "enter"
+        LEAVE = "leave", "leave"
+        CROSS = "cross", "cross"
+
+    class Direction(models.TextChoices):
+        IN = "in", "in"
+        OUT = "out", "out"
+
+    display = models.ForeignKey(Display, on_delete=models.CASCADE, related_name="object_events")
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="+")
+    generation = models.BigIntegerField()
+    key = models.CharField(max_length=255, unique=True, help_text="Idempotency key.")
+    type = models.CharField(max_length=5, choices=Type.choices)
+    track_id = models.BigIntegerField()
+    class_id = models.IntegerField()
+    class_name = models.CharField(max_length=100)
+    time = models.DateTimeField()
+    box = models.JSONField(help_text="[x1, y1, x2, y2] in pixels of the camera's full frame.")
+    zone = models.CharField(max_length=100, blank=True, help_text="enter and leave.")
+    dwell_s = models.FloatField(null=True, blank=True, help_text="leave: seconds in the zone.")
+    line = models.CharField(max_length=100, blank=True, help_text="cross.")
+    direction = models.CharField(
+        max_length=3, choices=Direction.choices, blank=True, help_text="cross."
+    )
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["display", "id"], name="objectevent_display_id"),
+            models.Index(fields=["display", "zone", "time"], name="objectevent_display_zone"),
+        ]
+
+    def __str__(self) -> str:
+        where = self.zone or f"{self.line} {self.direction}"
+        return f"{self.display_id} {self.type} {where} #{self.track_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is None:
+            with transaction.atomic():
+                [self.pk] = take_event_ids(1)
+                kwargs["force_insert"] = True
+                super().save(*args, **kwargs)
+            return
+        super().save(*args, **kwargs)
