@@ -29,12 +29,13 @@ from cms.admin_widgets import (
     snapshot_image,
     status_badge,
 )
+from cms.api.serializers import MAX_BIGINT
 from cms.api.services import display_pending_reason, rotate_display_token
 from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo
 from cms.farm.reconcile import restart_camera
 from cms.farm_status import CameraStatus, FarmState, camera_statuses
-from cms.models import Camera, Detection, DetectionModel, Display
+from cms.models import Camera, Detection, DetectionModel, Display, ObjectEvent
 from streams.redaction import redact_url
 
 # Each row's CameraStatus is attached to the row object under this name (not a model field).
@@ -410,3 +411,70 @@ class DetectionAdmin(admin.ModelAdmin):
             content_type="image/jpeg",
             headers={"Cache-Control": "no-store"},
         )
+
+
+@admin.register(ObjectEvent)
+class ObjectEventAdmin(admin.ModelAdmin):
+    """Enter, leave and cross events: read only, as delivered by the results path."""
+
+    list_display = [
+        "id",
+        "display",
+        "type",
+        "where",
+        "track_id",
+        "class_name",
+        "time_s",
+        "dwell_s",
+    ]
+    list_filter = ["display", "type", "zone", "line"]
+    list_select_related = ["display"]
+    date_hierarchy = "time"
+    ordering = ["-id"]  # newest first, like detections
+    search_fields = ["class_name"]  # and a track id: get_search_results
+    search_help_text = "A track id, or a class name."
+    show_full_result_count = False
+    fields = [
+        "display",
+        "camera",
+        "generation",
+        "type",
+        "track_id",
+        "class_id",
+        "class_name",
+        "time_s",
+        "box",
+        "zone",
+        "dwell_s",
+        "line",
+        "direction",
+        "received",
+    ]
+    readonly_fields = ["time_s", "received"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ObjectEvent | None = None) -> bool:
+        return False
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        """A number is a track id (exactly); anything else searches the class names."""
+        term = search_term.strip()
+        if term.isdecimal() and term.isascii() and int(term) <= MAX_BIGINT:
+            return queryset.filter(track_id=int(term)), False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description="zone / line")
+    def where(self, event: ObjectEvent) -> str:
+        return event.zone or f"{event.line} ({event.direction})"
+
+    @admin.display(description="time", ordering="time")
+    def time_s(self, event: ObjectEvent) -> str:
+        return seconds(event.time)
+
+    @admin.display(description="received")
+    def received(self, event: ObjectEvent) -> str:
+        return seconds(event.created)

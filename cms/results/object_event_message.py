@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
 
@@ -74,7 +74,7 @@ class ObjectEventMessage:
         if not isinstance(data, dict):
             raise MalformedResult("the object event is not a JSON object")
         _check(data)
-        values = {name: data.get(name) for name in _FIELDS}
+        values: dict[str, Any] = {name: data.get(name) for name in _FIELDS}
         values["box"] = tuple(data["box"])
         return cls(**values)
 
@@ -90,7 +90,7 @@ class ObjectEventMessage:
 _FIELDS = tuple(f.name for f in fields(ObjectEventMessage))
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[float]:
     return type(value) is float or type(value) is int
 
 

@@ -80,11 +80,13 @@ def process_batch(
             events.append((message_id, message))
         else:
             received.append((message_id, message))
-    current = _current_generations(client, {m.camera_id for _, m in [*received, *events]})
+    messages: list[ResultMessage | ObjectEventMessage] = [m for _, m in received]
+    messages += [m for _, m in events]
+    current = _current_generations(client, {m.camera_id for m in messages})
     received = _drop_stale(received, current, outcome)
     events = _drop_stale_events(events, current, outcome)
     displays = Display.objects.select_related("camera", "model").in_bulk(
-        {m.display_id for _, m in [*received, *events]}
+        {m.display_id for m in messages}
     )
     received = _for_existing(received, displays, outcome)
     events = _for_existing(events, displays, outcome)
@@ -278,7 +280,9 @@ def _store_all(
     """
     if not deliver and not events:
         return {}, {}
-    ordered = sorted([*deliver, *events], key=lambda entry: _stream_order(entry[0]))
+    ordered: list[tuple[str, ResultMessage | ObjectEventMessage]] = sorted(
+        [*deliver, *events], key=lambda entry: _stream_order(entry[0])
+    )
     with transaction.atomic():
         ids = dict(zip((m.key for _, m in ordered), take_event_ids(len(ordered)), strict=True))
         stored = _store([r for _, r in deliver], [ids[r.key] for _, r in deliver])
