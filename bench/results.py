@@ -213,18 +213,17 @@ def consume(displays, messages: int, *, store: bool) -> dict:
     from cms.results.consumer import ResultsConsumer
 
     if not store:
-        # Unsaved rows with ids: everything but the insert (the baseline of the path).
-        counter = iter(range(1, 10**9))
+        # Unsaved rows with their ids: everything but the insert (the baseline of the path).
 
-        def unsaved(results):
+        def unsaved(results, ids):
             return {
                 r.key: Detection(
-                    id=next(counter), display_id=r.display_id, camera_id=r.camera_id,
+                    id=row_id, display_id=r.display_id, camera_id=r.camera_id,
                     model_id=r.model_id, generation=r.generation, frame_seq=r.frame_seq,
                     frame_time=datetime.fromtimestamp(r.frame_time, UTC),
                     detected_objects=r.objects, key=r.key,
                 )
-                for r in results
+                for r, row_id in zip(results, ids, strict=True)
             }  # fmt: skip
 
         processing._store = unsaved

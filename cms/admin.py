@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -10,12 +12,13 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
+from django.forms.fields import InvalidJSONInput
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils.html import format_html
 
-from cms import live, redis_connection
+from cms import display_geometry, live, redis_connection
 from cms.admin_widgets import (
     ClientOnlineFilter,
     DisplayFarmStateFilter,
@@ -29,12 +32,13 @@ from cms.admin_widgets import (
     snapshot_image,
     status_badge,
 )
+from cms.api.serializers import MAX_BIGINT
 from cms.api.services import display_pending_reason, rotate_display_token
 from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo
 from cms.farm.reconcile import restart_camera
 from cms.farm_status import CameraStatus, FarmState, camera_statuses
-from cms.models import Camera, Detection, DetectionModel, Display
+from cms.models import Camera, Detection, DetectionModel, Display, ObjectEvent
 from streams.redaction import redact_url
 
 # Each row's CameraStatus is attached to the row object under this name (not a model field).
@@ -115,6 +119,69 @@ class CameraForm(forms.ModelForm):
         return self.instance.password if self.instance.pk else ""
 
 
+class GeometryJSONField(forms.JSONField):
+    """Zones or lines typed as JSON, checked by cms.display_geometry (``check``).
+
+    Empty means none (``[]``). Django's JSONField lets errors that are not JSONDecodeError
+    through (too deep, a number too long) and re-serializes what it parsed when the page is
+    shown again; here both are form errors, and input of the wrong shape is shown as typed.
+    """
+
+    def __init__(self, check: Callable[[object], list[str]], **kwargs: Any) -> None:
+        self.check = check
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return []
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except (ValueError, RecursionError) as exc:
+                raise forms.ValidationError(f"Not valid JSON: {_short(exc)}") from None
+        errors = self.check(value)
+        if errors:
+            raise forms.ValidationError(errors)
+        return value
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        if data is None or data == "":
+            return []
+        try:
+            value = json.loads(data)
+        except (ValueError, RecursionError, TypeError):
+            return InvalidJSONInput(data)
+        return value if not self.check(value) else InvalidJSONInput(data)
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            return bool(super().has_changed(initial, data))
+        except (forms.ValidationError, ValueError, RecursionError):
+            return True
+
+
+def _short(exc: Exception) -> str:
+    return str(exc)[:200]
+
+
+class DisplayForm(forms.ModelForm):
+    zones = GeometryJSONField(
+        display_geometry.validate_zones,
+        help_text=Display._meta.get_field("zones").help_text,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+    )
+    lines = GeometryJSONField(
+        display_geometry.validate_lines,
+        help_text=Display._meta.get_field("lines").help_text,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+    )
+
+    class Meta:
+        model = Display
+        # The admin's fieldsets say which fields the page has; these are the ones declared here.
+        fields = ["zones", "lines"]
+
+
 @admin.register(Camera)
 class CameraAdmin(admin.ModelAdmin):
     form = CameraForm
@@ -130,7 +197,14 @@ class CameraAdmin(admin.ModelAdmin):
     list_filter = [FarmStateFilter, "enabled"]
     search_fields = ["name", "identifier", "url"]
     prepopulated_fields = {"identifier": ["name"]}
-    readonly_fields = ["status", "live_view", "has_password", "created", "updated"]
+    readonly_fields = [
+        "status",
+        "live_view",
+        "frame_size",
+        "has_password",
+        "created",
+        "updated",
+    ]
     actions = ["restart_streams"]
 
     class Media:
@@ -170,6 +244,12 @@ class CameraAdmin(admin.ModelAdmin):
     @admin.display(description="displays", ordering="display_total")
     def display_count(self, camera: Camera) -> int:
         return camera.display_total  # type: ignore[attr-defined]  # annotated by get_queryset(); the stubs see a plain Camera
+
+    @admin.display(description="frame size")
+    def frame_size(self, camera: Camera) -> str:
+        if camera.frame_size is None:
+            return "not known yet (set when the stream delivers frames)"
+        return "{} x {} pixels".format(*camera.frame_size)
 
     @admin.display(description="password", boolean=True)
     def has_password(self, camera: Camera) -> bool:
@@ -217,6 +297,7 @@ class DetectionModelAdmin(admin.ModelAdmin):
 
 @admin.register(Display)
 class DisplayAdmin(admin.ModelAdmin):
+    form = DisplayForm
     list_display = [
         "name",
         "identifier",
@@ -258,6 +339,10 @@ class DisplayAdmin(admin.ModelAdmin):
             {"fields": [("crop_x1", "crop_y1", "crop_x2", "crop_y2")]},
         ),
         ("Events", {"fields": ["policy", "policy_interval_ms"]}),
+        (
+            "Objects (zones and lines in source pixels)",
+            {"fields": ["tracking", ("min_seen_s", "max_lost_s"), "zones", "lines"]},
+        ),
         ("Detections", {"fields": ["latest_detections", "activity"]}),
         (
             "Client",
@@ -410,3 +495,70 @@ class DetectionAdmin(admin.ModelAdmin):
             content_type="image/jpeg",
             headers={"Cache-Control": "no-store"},
         )
+
+
+@admin.register(ObjectEvent)
+class ObjectEventAdmin(admin.ModelAdmin):
+    """Enter, leave and cross events: read only, as delivered by the results path."""
+
+    list_display = [
+        "id",
+        "display",
+        "type",
+        "where",
+        "track_id",
+        "class_name",
+        "time_s",
+        "dwell_s",
+    ]
+    list_filter = ["display", "type", "zone", "line"]
+    list_select_related = ["display"]
+    date_hierarchy = "time"
+    ordering = ["-id"]  # newest first, like detections
+    search_fields = ["class_name"]  # and a track id: get_search_results
+    search_help_text = "A track id, or a class name."
+    show_full_result_count = False
+    fields = [
+        "display",
+        "camera",
+        "generation",
+        "type",
+        "track_id",
+        "class_id",
+        "class_name",
+        "time_s",
+        "box",
+        "zone",
+        "dwell_s",
+        "line",
+        "direction",
+        "received",
+    ]
+    readonly_fields = ["time_s", "received"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ObjectEvent | None = None) -> bool:
+        return False
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        """A number is a track id (exactly); anything else searches the class names."""
+        term = search_term.strip()
+        if term.isdecimal() and term.isascii() and int(term) <= MAX_BIGINT:
+            return queryset.filter(track_id=int(term)), False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description="zone / line")
+    def where(self, event: ObjectEvent) -> str:
+        return event.zone or f"{event.line} ({event.direction})"
+
+    @admin.display(description="time", ordering="time")
+    def time_s(self, event: ObjectEvent) -> str:
+        return seconds(event.time)
+
+    @admin.display(description="received")
+    def received(self, event: ObjectEvent) -> str:
+        return seconds(event.created)

@@ -4,18 +4,29 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from cms.models import Detection
+from django.db.models import Model
+
+from cms.models import Detection, ObjectEvent
 
 
 def purge_detections(*, before: datetime, batch_size: int = 5000) -> int:
     """Delete Detection rows created before ``before``, in batches so no lock is held long."""
+    return _purge(Detection, before=before, batch_size=batch_size)
+
+
+def purge_object_events(*, before: datetime, batch_size: int = 5000) -> int:
+    """Delete ObjectEvent rows created before ``before``, like purge_detections."""
+    return _purge(ObjectEvent, before=before, batch_size=batch_size)
+
+
+def _purge(model: type[Model], *, before: datetime, batch_size: int) -> int:
     deleted = 0
     while True:
         ids = list(
-            Detection.objects.filter(created__lt=before)
+            model._default_manager.filter(created__lt=before)
             .order_by("id")
             .values_list("id", flat=True)[:batch_size]
         )
         if not ids:
             return deleted
-        deleted += Detection.objects.filter(id__in=ids).delete()[0]
+        deleted += model._default_manager.filter(id__in=ids).delete()[0]

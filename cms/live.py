@@ -5,15 +5,18 @@
 - ``sightline:display:<id>:policy``  the event policy's memory (last delivered signature, time)
 
 Pub/sub carries only the live push to connected clients; a client that was away
-resyncs from the Detection table (event ids are Detection ids), so nothing is lost.
-A delivered event has one shape (``delivered_events``) wherever it is read: the live
-push, the SSE replay and the /display/detections/ items.
+resyncs from the Detection and ObjectEvent tables (event ids are their ids, from one
+sequence: cms.models.take_event_ids), so nothing is lost. A delivered event has one
+shape (``delivered_events``, ``delivered_object_events``) wherever it is read: the live
+push, the SSE replay and the /display/detections/ and /display/object-events/ items.
+A live message is a JSON list of both kinds in id order; an object event is the one
+with a ``type`` (``event_kind``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime, tzinfo
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, tzinfo
 from typing import Any, cast
 
 import orjson
@@ -51,10 +54,57 @@ def delivered_events(detections: Iterable[Any]) -> list[dict[str, Any]]:
             "frame_seq": detection.frame_seq,
             "frame_time": api_time(detection.frame_time, zone),
             "generation": detection.generation,
-            "objects": detection.detected_objects,
+            "objects": api_objects(detection.detected_objects, zone),
         }
         for detection in detections
     ]
+
+
+def api_objects(objects: list[dict[str, Any]], zone: tzinfo) -> list[dict[str, Any]]:
+    """Stored objects as the API shows them: a tracked object's first_seen as an ISO time."""
+    if not any("first_seen" in obj for obj in objects):
+        return objects  # the common case: nothing to copy
+    shown = []
+    for obj in objects:
+        if "first_seen" in obj:
+            first_seen = datetime.fromtimestamp(obj["first_seen"], UTC)
+            obj = {**obj, "first_seen": api_time(first_seen, zone)}
+        shown.append(obj)
+    return shown
+
+
+# What each type of object event carries besides the common fields.
+_EVENT_FIELDS = {
+    "enter": ("zone",),
+    "leave": ("zone", "dwell_s"),
+    "cross": ("line", "direction"),
+}
+
+
+def delivered_object_events(events: Iterable[Any]) -> list[dict[str, Any]]:
+    """Stored ObjectEvents as delivered events: id, type, track_id, class_id, class_name,
+    time, box, and zone (enter, leave), dwell_s (leave), line and direction (cross)."""
+    zone = timezone.get_current_timezone()
+    delivered = []
+    for event in events:
+        item = {
+            "id": event.id,
+            "type": event.type,
+            "track_id": event.track_id,
+            "class_id": event.class_id,
+            "class_name": event.class_name,
+            "time": api_time(event.time, zone),
+            "box": event.box,
+        }
+        for name in _EVENT_FIELDS[event.type]:
+            item[name] = getattr(event, name)
+        delivered.append(item)
+    return delivered
+
+
+def event_kind(event: dict[str, Any]) -> str:
+    """ "object" for a delivered object event (it has a ``type``), else "detection"."""
+    return "object" if "type" in event else "detection"
 
 
 def api_time(value: datetime, zone: tzinfo) -> str:
@@ -63,8 +113,11 @@ def api_time(value: datetime, zone: tzinfo) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def push_delivered(client: redis.Redis, detections: list[Any]) -> None:
-    """Publish each delivered detection live and keep each display's newest as its state.
+def push_delivered(
+    client: redis.Redis, detections: list[Any], object_events: Sequence[Any] = ()
+) -> None:
+    """Publish each delivered detection and object event live, in id order per display,
+    and keep each display's newest detection as its state.
 
     One pipeline for the whole batch; a state never moves back to an older detection.
     """
@@ -74,6 +127,12 @@ def push_delivered(client: redis.Redis, detections: list[Any]) -> None:
         events.setdefault(detection.display_id, []).append(event)
         if event["id"] > newest.get(detection.display_id, {}).get("id", 0):
             newest[detection.display_id] = event
+    if object_events:
+        pushed = delivered_object_events(object_events)
+        for row, event in zip(object_events, pushed, strict=True):
+            events.setdefault(row.display_id, []).append(event)
+        for batch in events.values():
+            batch.sort(key=lambda e: e["id"])  # a live client drops ids below the last sent
     current: list[bytes | None] = []
     if newest:
         current = cast("list[bytes | None]", client.mget([latest_key(d) for d in newest]))

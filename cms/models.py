@@ -7,6 +7,7 @@ import math
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,10 +16,13 @@ from django.core.validators import (
     MaxValueValidator,
     MinValueValidator,
 )
-from django.db import models
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Max
 from django.utils import timezone
 
+from cms import display_geometry
 from cms.validators import (
+    SecondsValidator,
     validate_camera_url,
     validate_class_filter,
     validate_unit_interval,
@@ -27,6 +31,17 @@ from cms.validators import (
 from streams.redaction import split_credentials
 
 DISPLAY_TOKEN_BYTES = 32
+MIN_SEEN_S_MAX = 60.0
+MAX_LOST_S_MAX = 600.0
+ZONES_HELP = (
+    'Areas in source pixels, as JSON: [{"name": "lane", "polygon": [[x, y], [x, y], [x, y]]}]. '
+    "3 to 64 points each, inside the camera's frame; names unique. An object is in a zone when "
+    'the bottom-centre of its box is. "view" (the crop, or the whole frame) is implicit.'
+)
+LINES_HELP = (
+    'Lines to count crossings of, in source pixels, as JSON: [{"name": "door", "points": '
+    "[[x1, y1], [x2, y2]]}]. Two distinct points each; names unique."
+)
 
 
 def hash_token(token: str) -> str:
@@ -72,6 +87,10 @@ class Camera(models.Model):
         help_text="Frames per second decoded and inferred; extra frames are skipped.",
     )
     enabled = models.BooleanField(default=True)
+    # What the stream last delivered (cms.frame_size.record_frame_size, called by the worker):
+    # zones and lines are checked against it once it is known.
+    frame_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    frame_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -80,6 +99,13 @@ class Camera(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def frame_size(self) -> tuple[int, int] | None:
+        """(width, height) of the frames the stream last delivered; None until known."""
+        if not self.frame_width or not self.frame_height:
+            return None
+        return self.frame_width, self.frame_height
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
@@ -273,6 +299,25 @@ class Display(models.Model):
         validators=[MinValueValidator(1)],
         help_text="With 'at most one per interval'.",
     )
+    tracking = models.BooleanField(
+        default=True,
+        help_text="Track objects across frames (track ids, zones, enter/leave/cross events). "
+        "Off: each frame's boxes stand alone.",
+    )
+    zones = models.JSONField(default=list, blank=True, help_text=ZONES_HELP)
+    lines = models.JSONField(default=list, blank=True, help_text=LINES_HELP)
+    min_seen_s = models.FloatField(
+        "seen for (s)",
+        default=0.5,
+        validators=[SecondsValidator(MIN_SEEN_S_MAX)],
+        help_text="An object enters a zone once it has been seen there this long.",
+    )
+    max_lost_s = models.FloatField(
+        "lost for (s)",
+        default=2.0,
+        validators=[SecondsValidator(MAX_LOST_S_MAX)],
+        help_text="An object leaves once it has been gone this long.",
+    )
     enabled = models.BooleanField(default=True)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     client_last_seen = models.DateTimeField(null=True, blank=True, editable=False)
@@ -313,7 +358,27 @@ class Display(models.Model):
             raise ValidationError({"model": f"This model cannot run a display: {reason}."})
 
     def clean(self) -> None:
-        self._check_model_usable()
+        errors: dict[str, Any] = {}
+        for check in (self._check_model_usable, self._check_crop, self._check_geometry):
+            try:
+                check()
+            except ValidationError as exc:
+                errors = exc.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def _check_geometry(self) -> None:
+        """Zones and lines by cms.display_geometry's rules, inside the camera's frame if known."""
+        camera = self.camera if self.camera_id is not None else None
+        frame_size = camera.frame_size if camera is not None else None
+        errors = {
+            "zones": display_geometry.validate_zones(self.zones, frame_size),
+            "lines": display_geometry.validate_lines(self.lines, frame_size),
+        }
+        if any(errors.values()):
+            raise ValidationError({field: msgs for field, msgs in errors.items() if msgs})
+
+    def _check_crop(self) -> None:
         box = (self.crop_x1, self.crop_y1, self.crop_x2, self.crop_y2)
         given = [v is not None for v in box]
         if any(given) and not all(given):
@@ -367,6 +432,16 @@ class Detection(models.Model):
     def __str__(self) -> str:
         return f"{self.display_id}#{self.frame_seq}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Its id comes from the event sequence it shares with ObjectEvent (take_event_ids).
+        if self.pk is None:
+            with transaction.atomic():
+                [self.pk] = take_event_ids(1)
+                kwargs["force_insert"] = True
+                super().save(*args, **kwargs)
+            return
+        super().save(*args, **kwargs)
+
     @property
     def object_count(self) -> int:
         return len(self.detected_objects or [])
@@ -391,3 +466,103 @@ class StreamAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.camera_id}@{self.worker or '-'}#{self.generation}"
+
+
+class EventSequence(models.Model):
+    """The counter of the one id sequence that Detection and ObjectEvent rows share.
+
+    A display's live events (SSE) and its Last-Event-ID are these ids, so one cursor
+    resumes detections and object events together. One row (pk 1); see take_event_ids.
+    """
+
+    last_id = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"event ids up to {self.last_id}"
+
+
+def take_event_ids(count: int) -> range:
+    """``count`` new ids for Detection / ObjectEvent rows, ascending, never handed out before.
+
+    Call it in the transaction that inserts the rows: the UPDATE locks the counter's row
+    until that transaction ends, so writers take ids one after the other and commit in id
+    order. A reader that saw id N committed never sees a smaller id committed later, which
+    is what makes ``id > Last-Event-ID`` a gapless replay, with several consumers too.
+    Portable: an UPDATE and a SELECT (SQLite serialises writers anyway). A missing
+    counter row (a flushed table) is made again above every stored id.
+    """
+    if count <= 0:
+        return range(0)
+    with transaction.atomic():
+        counter = EventSequence.objects.filter(pk=1)
+        if not counter.update(last_id=F("last_id") + count):
+            _make_counter(count)
+        last = counter.values_list("last_id", flat=True).get()
+    return range(last - count + 1, last + 1)
+
+
+def _make_counter(count: int) -> None:
+    start = max(
+        Detection.objects.aggregate(top=Max("id"))["top"] or 0,
+        ObjectEvent.objects.aggregate(top=Max("id"))["top"] or 0,
+    )
+    try:
+        with transaction.atomic():
+            EventSequence.objects.create(pk=1, last_id=start + count)
+    except IntegrityError:  # another writer made it first: take ids from it
+        EventSequence.objects.filter(pk=1).update(last_id=F("last_id") + count)
+
+
+class ObjectEvent(models.Model):
+    """An object entered or left one of a display's zones, or crossed one of its lines.
+
+    Stored idempotently by ``key``; its id is in the sequence Detection ids are in
+    (take_event_ids), so the SSE stream carries both in one order.
+    """
+
+    class Type(models.TextChoices):
+        ENTER = "enter", "enter"
+        LEAVE = "leave", "leave"
+        CROSS = "cross", "cross"
+
+    class Direction(models.TextChoices):
+        IN = "in", "in"
+        OUT = "out", "out"
+
+    display = models.ForeignKey(Display, on_delete=models.CASCADE, related_name="object_events")
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="+")
+    generation = models.BigIntegerField()
+    key = models.CharField(max_length=255, unique=True, help_text="Idempotency key.")
+    type = models.CharField(max_length=5, choices=Type.choices)
+    track_id = models.BigIntegerField()
+    class_id = models.IntegerField()
+    class_name = models.CharField(max_length=100)
+    time = models.DateTimeField()
+    box = models.JSONField(help_text="[x1, y1, x2, y2] in pixels of the camera's full frame.")
+    zone = models.CharField(max_length=100, blank=True, help_text="enter and leave.")
+    dwell_s = models.FloatField(null=True, blank=True, help_text="leave: seconds in the zone.")
+    line = models.CharField(max_length=100, blank=True, help_text="cross.")
+    direction = models.CharField(
+        max_length=3, choices=Direction.choices, blank=True, help_text="cross."
+    )
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["display", "id"], name="objectevent_display_id"),
+            models.Index(fields=["display", "zone", "time"], name="objectevent_display_zone"),
+        ]
+
+    def __str__(self) -> str:
+        where = self.zone or f"{self.line} {self.direction}"
+        return f"{self.display_id} {self.type} {where} #{self.track_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is None:
+            with transaction.atomic():
+                [self.pk] = take_event_ids(1)
+                kwargs["force_insert"] = True
+                super().save(*args, **kwargs)
+            return
+        super().save(*args, **kwargs)

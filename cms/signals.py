@@ -26,6 +26,27 @@ again, so receivers must be idempotent (``detection.key`` is unique). A receiver
 raises makes the message fail; after SIGHTLINE_RESULTS_MAX_DELIVERIES failures it goes
 to the dead letters (admin: Dead letters), from where it can be replayed.
 
+``object_event`` is sent once per delivered object event (an object entered or left one
+of a display's zones, or crossed one of its lines), after it was stored, in the same
+batch as the detections and on the same terms (at least once, idempotent by
+``event.key``, retried and dead-lettered alike)::
+
+    from cms.signals import object_event
+
+    @receiver(object_event)
+    def on_object_event(sender, *, display, camera, event, message, **kwargs):
+        if event.type == "enter" and event.zone == "lane" and event.class_name == "car":
+            ...
+
+Keyword arguments (all receivers get all of them):
+    display: cms.models.Display       the display the event is for
+    camera: cms.models.Camera         its camera
+    event: cms.models.ObjectEvent     the stored row (its id is the live event id):
+        type ("enter" | "leave" | "cross"), track_id, class_id, class_name, time
+        (datetime), box, zone and dwell_s (leave), line and direction ("in" | "out")
+    message: cms.results.object_event_message.ObjectEventMessage  as the worker sent it
+        (time in Unix seconds, None where the row has "")
+
 The module also triggers a reconcile after committed changes to cameras, displays and
 models: saves enqueue a debounced reconcile once the transaction commits, so a burst
 of changes runs it a few times and a rolled-back change never runs it. A model saved
@@ -43,6 +64,7 @@ from django.dispatch import Signal, receiver
 from cms.models import Camera, DetectionModel, Display
 
 detection_received = Signal()
+object_event = Signal()
 
 # Saves limited to these fields do not change what should run.
 _BOOKKEEPING_FIELDS = {

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.deconstruct import deconstructible
 
 from streams.errors import UnsafeURLError
 from streams.urls import validate_stream_url
@@ -30,6 +31,24 @@ def validate_unit_interval(value: float | None) -> None:
     """Thresholds live in (0, 1] (NaN fails every comparison, so it is refused too)."""
     if value is None or not 0 < value <= 1:
         raise ValidationError("Must be greater than 0 and at most 1.")
+
+
+@deconstructible
+class SecondsValidator:
+    """Seconds in (0, limit_s] (NaN fails every comparison, so it is refused too)."""
+
+    def __init__(self, limit_s: float) -> None:
+        self.limit_s = limit_s
+
+    def __call__(self, value: float | None) -> None:
+        if value is None or not 0 < value <= self.limit_s:
+            raise ValidationError(f"Must be greater than 0 and at most {self.limit_s:g} seconds.")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SecondsValidator) and other.limit_s == self.limit_s
+
+    def __hash__(self) -> int:
+        return hash(self.limit_s)
 
 
 def validate_class_filter(value: Any) -> None:

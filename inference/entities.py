@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
-from typing import Any, Protocol, get_type_hints, runtime_checkable
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, Protocol, get_args, get_type_hints, runtime_checkable
 
 import numpy as np
 
@@ -21,18 +21,32 @@ class DetectedObject:
 
     Its JSON form (``to_dict``, checked by ``check_dict``) is the object schema of the whole results
     path: the result message validates its objects with ``check_dict``, and the API's
-    DetectedObjectSerializer lists the same fields (a test holds them equal). A new field
-    is declared here; its JSON check comes from its type (``_JSON_CHECKS``).
+    DetectedObjectSerializer lists the same fields (a test holds them equal, and the optional
+    ones optional). A new field is declared here; its JSON check comes from its type
+    (``_JSON_CHECKS``). A field with a default of None is optional: left out of the JSON
+    while None, checked when present.
+
+    A tracked object also has its ``track_id`` (unique for the camera, never reused),
+    ``first_seen`` (Unix seconds) and the names of the ``zones`` it is in now.
     """
 
     class_id: int
     class_name: str
     confidence: float
     box: Box
+    track_id: int | None = None
+    first_seen: float | None = None
+    zones: tuple[str, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-able dict: class_id, class_name, confidence, box as [x1, y1, x2, y2]."""
-        return {name: _to_json(getattr(self, name)) for name, _, _ in _OBJECT_FIELDS}
+        """A JSON-able dict: class_id, class_name, confidence, box as [x1, y1, x2, y2], and
+        the optional fields that are set."""
+        data = {name: _to_json(getattr(self, name)) for name, _, _ in _OBJECT_FIELDS}
+        for name, _, _ in _OPTIONAL_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                data[name] = _to_json(value)
+        return data
 
     @staticmethod
     def check_dict(data: Any) -> None:
@@ -42,6 +56,10 @@ class DetectedObject:
         for name, check, expected in _OBJECT_FIELDS:
             if not check(data.get(name)):
                 raise ValueError(f"{name!r} must be {expected}")
+        if len(data) > len(_OBJECT_FIELDS):  # the common untracked object skips this loop
+            for name, check, expected in _OPTIONAL_FIELDS:
+                if name in data and not check(data[name]):
+                    raise ValueError(f"{name!r} must be {expected}")
 
 
 # By exact type, which excludes bool (an int subclass) and is fast: the results consumer
@@ -66,6 +84,10 @@ def _is_box(value: Any) -> bool:
     )
 
 
+def _is_names(value: Any) -> bool:
+    return (type(value) is list or type(value) is tuple) and all([_is_str(v) for v in value])
+
+
 def _to_json(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
@@ -76,9 +98,26 @@ _JSON_CHECKS: dict[Any, tuple[Callable[[Any], bool], str]] = {
     float: (_is_number, "a number"),
     str: (_is_str, "a string"),
     Box: (_is_box, "a list of 4 numbers"),
+    tuple[str, ...]: (_is_names, "a list of strings"),
 }
+
+
+def _json_check(hint: Any) -> tuple[Callable[[Any], bool], str]:
+    """The check of a field's type; an optional field (``T | None``) is checked as ``T``."""
+    if hint in _JSON_CHECKS:
+        return _JSON_CHECKS[hint]
+    [inner] = [arg for arg in get_args(hint) if arg is not type(None)]
+    return _JSON_CHECKS[inner]
+
+
+_HINTS = get_type_hints(DetectedObject)
 _OBJECT_FIELDS = tuple(
-    (f.name, *_JSON_CHECKS[get_type_hints(DetectedObject)[f.name]]) for f in fields(DetectedObject)
+    (f.name, *_json_check(_HINTS[f.name])) for f in fields(DetectedObject) if f.default is MISSING
+)
+_OPTIONAL_FIELDS = tuple(
+    (f.name, *_json_check(_HINTS[f.name]))
+    for f in fields(DetectedObject)
+    if f.default is not MISSING
 )
 
 

@@ -4,11 +4,14 @@ An async Django view served by the ASGI server (uvicorn): an idle client costs a
 coroutine and a Redis pub/sub subscription, not a thread. DRF views are sync, so the
 display token is checked here with the same functions DRF's authentication uses.
 
-No gap, no duplicate: the stream subscribes to the display's live channel first, then
-replays from the Detection table what the client missed (``id > Last-Event-ID``), then
-forwards live messages whose id is greater than the last one sent. The results
-consumer stores a Detection before publishing it, so every event id is a Detection id
-and whatever was published before the subscription is already in the table.
+Two kinds of events, in one id sequence (cms.models.take_event_ids): ``event: detection``
+(a Detection) and ``event: object`` (an ObjectEvent: enter, leave, cross). No gap, no
+duplicate: the stream subscribes to the display's live channel first, then replays from
+both tables, merged by id, what the client missed (``id > Last-Event-ID``), then forwards
+live messages whose id is greater than the last one sent. The results consumer stores a
+row before publishing it, so every event id is a row's id and whatever was published
+before the subscription is already in the tables; writers take ids in commit order, so a
+row committed later never has a smaller id than one already replayed.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from cms.api import conf
 from cms.api.auth import authenticate_display
 from cms.api.serializers import MAX_BIGINT
 from cms.api.throttling import allow_display
-from cms.models import Detection
+from cms.models import Detection, ObjectEvent
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,7 @@ class Refused(Exception):
 
 @csrf_exempt  # token-authenticated, no cookies: a POST gets 405, not a CSRF page
 async def display_events(request: HttpRequest) -> HttpResponseBase:
-    """The display's live detections as ``text/event-stream`` (see the module doc)."""
+    """The display's live detections and object events as ``text/event-stream``."""
     if request.method != "GET":
         detail = f'Method "{request.method}" not allowed.'
         return JsonResponse({"detail": detail}, status=405, headers={"Allow": "GET"})
@@ -107,7 +110,7 @@ def open_stream(request: HttpRequest) -> tuple[int, int | None]:
 
 
 def parse_last_event_id(value: str | None) -> int | None:
-    """The Last-Event-ID header as a detection id; None when absent or empty."""
+    """The Last-Event-ID header as an event id; None when absent or empty."""
     if value is None or not value.strip():
         return None
     value = value.strip()
@@ -167,8 +170,15 @@ async def replay(display_id: int, after: int) -> AsyncIterator[dict[str, Any]]:
 
 
 def missed_events(display_id: int, after: int, limit: int) -> list[dict[str, Any]]:
-    rows = Detection.objects.filter(display_id=display_id, id__gt=after).order_by("id")[:limit]
-    return live.delivered_events(rows)
+    """Up to ``limit`` of the display's detections and object events after ``after``, by id."""
+    detections = Detection.objects.filter(display_id=display_id, id__gt=after).order_by("id")
+    objects = ObjectEvent.objects.filter(display_id=display_id, id__gt=after).order_by("id")
+    # The first ``limit`` of the merge are among the first ``limit`` of each table.
+    merged = live.delivered_events(detections[:limit]) + live.delivered_object_events(
+        objects[:limit]
+    )
+    merged.sort(key=lambda event: event["id"])
+    return merged[:limit]
 
 
 def parse_message(data: Any) -> list[dict[str, Any]]:
@@ -192,7 +202,9 @@ def parse_message(data: Any) -> list[dict[str, Any]]:
 
 
 def format_event(event: dict[str, Any]) -> str:
-    return f"id: {event['id']}\nevent: detection\ndata: {orjson.dumps(event).decode()}\n\n"
+    """``event: detection`` or ``event: object`` (live.event_kind), with the event's id."""
+    kind = live.event_kind(event)
+    return f"id: {event['id']}\nevent: {kind}\ndata: {orjson.dumps(event).decode()}\n\n"
 
 
 def _close_connections() -> None:

@@ -66,11 +66,15 @@ def add_event_stream(
     result.setdefault("paths", {})[EVENTS_PATH] = {
         "get": {
             "operationId": "display_events",
-            "summary": "Live detections of the display (Server-Sent Events)",
+            "summary": "Live detections and object events of the display (Server-Sent Events)",
             "description": (
-                "A `text/event-stream`: one `detection` event per delivered result, "
-                "`id` = the detection id, `data` = JSON like a /display/detections/ item. "
-                "Reconnect with `Last-Event-ID` to receive the missed events first. "
+                "A `text/event-stream`: one `detection` event per delivered result "
+                "(`data` = JSON like a /display/detections/ item) and one `object` event "
+                "per object event (enter, leave, cross; `data` = JSON like a "
+                "/display/object-events/ item). `id` = the detection's or object event's id, "
+                "one sequence for both. "
+                "Reconnect with `Last-Event-ID` to receive the missed events of both kinds "
+                "first. "
                 "A `: keepalive` comment is sent every 15 s of silence."
             ),
             "tags": ["display client"],

@@ -22,7 +22,18 @@ from rest_framework.fields import empty
 
 from cms import live
 from cms.api.errors import model_errors
-from cms.models import Camera, Detection, DetectionModel, Display
+from cms.api.geometry_fields import LinesField, SecondsField, ZonesField
+from cms.models import (
+    LINES_HELP,
+    MAX_LOST_S_MAX,
+    MIN_SEEN_S_MAX,
+    ZONES_HELP,
+    Camera,
+    Detection,
+    DetectionModel,
+    Display,
+    ObjectEvent,
+)
 from streams.redaction import redact_url
 
 CROP_FIELDS = ("crop_x1", "crop_y1", "crop_x2", "crop_y2")
@@ -121,10 +132,14 @@ class CameraSerializer(CleanedModelSerializer):
             "snapshot_interval",
             "fps",
             "enabled",
+            "frame_width",
+            "frame_height",
             "created",
             "updated",
         ]
         extra_kwargs = {
+            "frame_width": {"help_text": "Width of the frames the stream last delivered."},
+            "frame_height": {"help_text": "Height of the frames the stream last delivered."},
             "url": {
                 "help_text": "rtsp://, rtsps://, http:// or https://. Returned with any "
                 "password masked; credentials given in the URL move to username/password."
@@ -244,6 +259,18 @@ class DisplaySerializer(CleanedModelSerializer):
         required=False,
         help_text="[x1, y1, x2, y2] in source pixels, or null for the whole picture.",
     )
+    zones = ZonesField(required=False, help_text=ZONES_HELP)
+    lines = LinesField(required=False, help_text=LINES_HELP)
+    min_seen_s = SecondsField(
+        max_value=MIN_SEEN_S_MAX,
+        required=False,
+        help_text="Seconds an object is seen before it enters a zone (default 0.5).",
+    )
+    max_lost_s = SecondsField(
+        max_value=MAX_LOST_S_MAX,
+        required=False,
+        help_text="Seconds an object is gone before it leaves (default 2.0).",
+    )
     client_online = serializers.SerializerMethodField(
         help_text="Whether the display's client sent a heartbeat recently."
     )
@@ -260,6 +287,11 @@ class DisplaySerializer(CleanedModelSerializer):
             "crop",
             "policy",
             "policy_interval_ms",
+            "tracking",
+            "zones",
+            "lines",
+            "min_seen_s",
+            "max_lost_s",
             "enabled",
             "client_online",
             "client_last_seen",
@@ -329,6 +361,18 @@ class DetectedObjectSerializer(serializers.Serializer):
         max_length=4,
         help_text="[x1, y1, x2, y2] in pixels of the camera's full frame.",
     )
+    # A tracked object's (the display tracks objects): absent otherwise.
+    track_id = serializers.IntegerField(
+        required=False, help_text="The object's id, unique for the camera and never reused."
+    )
+    first_seen = serializers.DateTimeField(
+        required=False, help_text="When the object was first seen."
+    )
+    zones = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="The names of the display's zones the object is in now.",
+    )
 
 
 class DisplayConfigSerializer(serializers.ModelSerializer):
@@ -345,6 +389,8 @@ class DisplayConfigSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="[x1, y1, x2, y2] in source pixels, or null for the whole picture.",
     )
+    zones = ZonesField(read_only=True, help_text=ZONES_HELP)
+    lines = LinesField(read_only=True, help_text=LINES_HELP)
 
     class Meta:
         model = Display
@@ -360,6 +406,11 @@ class DisplayConfigSerializer(serializers.ModelSerializer):
             "crop",
             "policy",
             "policy_interval_ms",
+            "tracking",
+            "zones",
+            "lines",
+            "min_seen_s",
+            "max_lost_s",
             "updated",
         ]
         read_only_fields = fields
@@ -367,6 +418,12 @@ class DisplayConfigSerializer(serializers.ModelSerializer):
 
 class DisplayStateSerializer(serializers.Serializer):
     objects = DetectedObjectSerializer(many=True)
+    zones = ZonesField(
+        read_only=True, help_text="The display's zones (as configured), in source pixels."
+    )
+    lines = LinesField(
+        read_only=True, help_text="The display's lines (as configured), in source pixels."
+    )
     frame_time = serializers.DateTimeField(allow_null=True)
     frame_seq = serializers.IntegerField(allow_null=True)
     age_s = serializers.FloatField(
@@ -421,6 +478,69 @@ class DetectionQuerySerializer(serializers.Serializer):
         "Without it, the newest `limit` detections.",
     )
     limit = serializers.IntegerField(required=False, min_value=1, max_value=1000, default=100)
+
+
+class ObjectEventSerializer(serializers.ModelSerializer):
+    """A delivered object event. The fields describe it for the schema; it is rendered by
+    ``live.delivered_object_events``, like its live push and SSE replay (``event: object``)."""
+
+    zone = serializers.CharField(required=False, help_text="enter and leave: the zone.")
+    dwell_s = serializers.FloatField(
+        required=False, help_text="leave: seconds the object was in the zone."
+    )
+    line = serializers.CharField(required=False, help_text="cross: the line.")
+    direction = serializers.ChoiceField(
+        choices=ObjectEvent.Direction.choices,
+        required=False,
+        help_text="cross: in = from the left of the line's direction to its right.",
+    )
+    box = serializers.ListField(
+        child=serializers.FloatField(),
+        min_length=4,
+        max_length=4,
+        help_text="[x1, y1, x2, y2] in pixels of the camera's full frame, at the event.",
+    )
+
+    class Meta:
+        model = ObjectEvent
+        fields = [
+            "id",
+            "type",
+            "track_id",
+            "class_id",
+            "class_name",
+            "time",
+            "box",
+            "zone",
+            "dwell_s",
+            "line",
+            "direction",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, instance: ObjectEvent) -> dict[str, Any]:
+        return live.delivered_object_events([instance])[0]
+
+
+class ObjectEventPageSerializer(serializers.Serializer):
+    results = ObjectEventSerializer(many=True)
+    next = serializers.CharField(
+        allow_null=True, help_text="URL of the next page; null when there is nothing newer yet."
+    )
+
+
+class ObjectEventQuerySerializer(serializers.Serializer):
+    after = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=MAX_BIGINT,
+        help_text="Cursor: only events with an id greater than this, oldest first. "
+        "Without it, the newest `limit` events. Ids are in one sequence with detection ids.",
+    )
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=1000, default=100)
+    type = serializers.ChoiceField(
+        choices=ObjectEvent.Type.choices, required=False, help_text="Only events of this type."
+    )
 
 
 class HeartbeatSerializer(serializers.Serializer):

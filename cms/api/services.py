@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -16,7 +16,14 @@ from cms.api.drawing import draw_detections
 from cms.farm import farm_keys
 from cms.farm.desired import display_blocker
 from cms.farm.heartbeats import StreamInfo
-from cms.models import Camera, Detection, DetectionModel, Display, StreamAssignment
+from cms.models import (
+    Camera,
+    Detection,
+    DetectionModel,
+    Display,
+    ObjectEvent,
+    StreamAssignment,
+)
 from streams import redaction
 from streams.entities import StreamState
 
@@ -44,6 +51,9 @@ def display_state(display: Display, r: redis.Redis, *, now: float | None = None)
     running = bool(not pending and stream is not None and stream.state is RUNNING_STATE)
     return {
         "objects": latest.get("objects") or [],
+        # Read with the display (no extra query): the client can draw them over the objects.
+        "zones": display.zones,
+        "lines": display.lines,
         "frame_time": frame_time,
         "frame_seq": latest.get("frame_seq"),
         "age_s": None if frame_time is None else round(max(0.0, now - frame_time.timestamp()), 3),
@@ -93,7 +103,28 @@ def detection_page(
 
     With ``after``: those with a greater id. Without: the newest ``limit``.
     """
-    rows = Detection.objects.filter(display=display)
+    return cursor_page(Detection.objects.filter(display=display), after=after, limit=limit)
+
+
+def object_event_page(
+    display: Display, *, after: int | None, limit: int, type: str | None = None
+) -> tuple[list[ObjectEvent], bool]:
+    """(the display's object events oldest first, whether more follow), like detection_page;
+    ``type`` keeps only enter, leave or cross events."""
+    rows = ObjectEvent.objects.filter(display=display)
+    if type is not None:
+        rows = rows.filter(type=type)
+    return cursor_page(rows, after=after, limit=limit)
+
+
+Row = TypeVar("Row", bound=Model)
+
+
+def cursor_page(rows: QuerySet[Row], *, after: int | None, limit: int) -> tuple[list[Row], bool]:
+    """(rows oldest first by id, whether more follow).
+
+    With ``after``: those with a greater id. Without: the newest ``limit``.
+    """
     if after is None:
         return list(rows.order_by("-id")[:limit])[::-1], False
     page = list(rows.filter(id__gt=after).order_by("id")[: limit + 1])

@@ -25,6 +25,11 @@ v1 = [
         name="display-detection",
     ),
     path("display/events/", display_events, name="display-events"),
+    path(
+        "display/object-events/",
+        views.DisplayObjectEventsView.as_view(),
+        name="display-object-events",
+    ),
     path("display/heartbeat/", views.DisplayHeartbeatView.as_view(), name="display-heartbeat"),
     path(
         "cameras/<str:pk>/snapshot.jpg",

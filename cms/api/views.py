@@ -44,6 +44,8 @@ from cms.api.serializers import (
     DisplayTokenSerializer,
     HeartbeatResponseSerializer,
     HeartbeatSerializer,
+    ObjectEventPageSerializer,
+    ObjectEventQuerySerializer,
 )
 from cms.api.throttling import DisplayRateThrottle
 from cms.farm.reconcile import request_reconcile
@@ -106,11 +108,43 @@ class DisplayDetectionsView(DisplayClientView):
         page, more = services.detection_page(
             self.display, after=query.validated_data.get("after"), limit=limit
         )
-        next_url = None
-        if more:
-            next_url = replace_query_param(request.build_absolute_uri(), "after", page[-1].id)
-            next_url = replace_query_param(next_url, "limit", limit)
+        next_url = next_page_url(request, page, more=more, limit=limit)
         return Response(DetectionPageSerializer({"results": page, "next": next_url}).data)
+
+
+def next_page_url(request: Request, page: list[Any], *, more: bool, limit: int) -> str | None:
+    """The URL of the page after ``page`` (its cursor: the last id), or None."""
+    if not more:
+        return None
+    next_url = replace_query_param(request.build_absolute_uri(), "after", page[-1].id)
+    return replace_query_param(next_url, "limit", limit)
+
+
+def object_events_response(request: Request, display: Display) -> Response:
+    """A page of the display's object events, for the display client or staff."""
+    query = ObjectEventQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    limit = query.validated_data["limit"]
+    page, more = services.object_event_page(
+        display,
+        after=query.validated_data.get("after"),
+        limit=limit,
+        type=query.validated_data.get("type"),
+    )
+    next_url = next_page_url(request, page, more=more, limit=limit)
+    return Response(ObjectEventPageSerializer({"results": page, "next": next_url}).data)
+
+
+class DisplayObjectEventsView(DisplayClientView):
+    @extend_schema(
+        operation_id="display_object_events",
+        summary="The display's object events (enter, leave, cross), oldest first, cursor-paginated",
+        tags=[DISPLAY_TAG],
+        parameters=[ObjectEventQuerySerializer],
+        responses={200: ObjectEventPageSerializer, **errors(400, 401, 429)},
+    )
+    def get(self, request: Request) -> Response:
+        return object_events_response(request, self.display)
 
 
 class DisplayDetectionView(DisplayClientView):
@@ -219,6 +253,17 @@ class DisplayViewSet(OperatorViewSet):
         display = self.get_object()
         token = services.rotate_display_token(display)
         return Response(DisplayTokenSerializer({"id": display.id, "token": token}).data)
+
+    @extend_schema(
+        operation_id="displays_object_events",
+        summary="A display's object events (enter, leave, cross), oldest first, cursor-paginated",
+        tags=["displays"],
+        parameters=[ObjectEventQuerySerializer],
+        responses={200: ObjectEventPageSerializer, **errors(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["get"], url_path="object-events")
+    def object_events(self, request: Request, pk: str | None = None) -> Response:
+        return object_events_response(request, self.get_object())
 
 
 # --- operators: the farm -------------------------------------------------------------------------

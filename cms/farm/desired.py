@@ -1,8 +1,11 @@
 """Desired state: what should run, as a pure function of the database rows.
 
 The unit of work is a camera. Its spec lists, for every enabled display watching
-it through an enabled model, the model, the crop and the event policy. Displays
-with the same model, options and crop share one inference (an InferenceGroup).
+it through an enabled model, the model, the crop, the event policy and what its
+objects are tracked through (tracking, zones, lines, debounce). Displays with the
+same model, options and crop share one inference (an InferenceGroup); a display's
+tracking settings are not part of that key, so editing its zones changes the spec
+(applied in place) but not the group.
 Which rows are enabled is the query's business (cms.farm.reconcile.load_desired):
 this module gets only the enabled ones.
 """
@@ -15,6 +18,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,25 @@ class ModelSpec:
     classes: tuple[int, ...] | None
 
 
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class ZoneSpec:
+    """A display's zone in source pixels (validated by cms.display_geometry when saved)."""
+
+    name: str
+    polygon: tuple[Point, ...]
+
+
+@dataclass(frozen=True)
+class LineSpec:
+    """A display's line in source pixels, from points[0] to points[1]."""
+
+    name: str
+    points: tuple[Point, Point]
+
+
 @dataclass(frozen=True)
 class DisplaySpec:
     id: int
@@ -36,6 +59,11 @@ class DisplaySpec:
     crop: tuple[int, int, int, int] | None
     policy: str
     policy_interval_ms: int
+    tracking: bool = True
+    zones: tuple[ZoneSpec, ...] = ()
+    lines: tuple[LineSpec, ...] = ()
+    min_seen_s: float = 0.5
+    max_lost_s: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -80,6 +108,47 @@ class DisplayRow:
     crop: tuple[int, int, int, int] | None
     policy: str
     policy_interval_ms: int
+    tracking: bool = True
+    zones: tuple[ZoneSpec, ...] = ()
+    lines: tuple[LineSpec, ...] = ()
+    min_seen_s: float = 0.5
+    max_lost_s: float = 2.0
+
+
+def zone_specs(value: object) -> tuple[ZoneSpec, ...]:
+    """Stored zones JSON (``[{"name", "polygon"}]``) as specs; ValueError if it is not that."""
+    try:
+        return tuple(
+            ZoneSpec(str(zone["name"]), tuple(_point(p) for p in zone["polygon"]))
+            for zone in _items(value)
+        )
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"not a list of zones: {exc}") from None
+
+
+def line_specs(value: object) -> tuple[LineSpec, ...]:
+    """Stored lines JSON (``[{"name", "points"}]``) as specs; ValueError if it is not that."""
+    try:
+        specs = []
+        for line in _items(value):
+            start, end = line["points"]
+            specs.append(LineSpec(str(line["name"]), (_point(start), _point(end))))
+        return tuple(specs)
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"not a list of lines: {exc}") from None
+
+
+def _items(value: object) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ValueError("not a list of objects")
+    return value
+
+
+def _point(value: object) -> Point:
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise ValueError("a point is [x, y]")
+    x, y = value
+    return float(x), float(y)
 
 
 def source_hash(camera: CameraRow, *, key: bytes) -> str:
@@ -121,7 +190,18 @@ def desired_state(
     by_camera: dict[int, list[DisplaySpec]] = {}
     for row in displays:
         by_camera.setdefault(row.camera_id, []).append(
-            DisplaySpec(row.id, row.model, row.crop, row.policy, row.policy_interval_ms)
+            DisplaySpec(
+                row.id,
+                row.model,
+                row.crop,
+                row.policy,
+                row.policy_interval_ms,
+                tracking=row.tracking,
+                zones=row.zones,
+                lines=row.lines,
+                min_seen_s=row.min_seen_s,
+                max_lost_s=row.max_lost_s,
+            )
         )
     desired = {}
     for camera in cameras:
@@ -143,6 +223,8 @@ class InferenceGroup:
 
 
 def inference_groups(spec: CameraSpec) -> list[InferenceGroup]:
+    """Displays grouped by (model, crop) only: tracking, zones, lines and debounce are each
+    display's own, so changing them leaves its group (and the group's tracker) as it is."""
     grouped: dict[tuple[ModelSpec, tuple[int, int, int, int] | None], list[int]] = {}
     for display in spec.displays:
         grouped.setdefault((display.model, display.crop), []).append(display.id)
@@ -152,7 +234,10 @@ def inference_groups(spec: CameraSpec) -> list[InferenceGroup]:
 def _display_fields(d: DisplaySpec) -> list[object]:
     m = d.model
     model = [m.id, m.name, m.version, m.sha256, m.confidence, m.iou, m.imgsz, m.classes]
-    return [d.id, model, d.crop, d.policy, d.policy_interval_ms]
+    zones = [[z.name, z.polygon] for z in d.zones]
+    lines = [[ln.name, ln.points] for ln in d.lines]
+    objects = [d.tracking, zones, lines, d.min_seen_s, d.max_lost_s]
+    return [d.id, model, d.crop, d.policy, d.policy_interval_ms, objects]
 
 
 def _digest(payload: object) -> str:

@@ -20,7 +20,17 @@ from django.db import connection, transaction
 from cms import redis_connection
 from cms.farm import farm_keys
 from cms.farm.commands import Assignment, Command, Start, Stop, UpdateSpec
-from cms.farm.desired import CameraRow, CameraSpec, DisplayRow, ModelSpec, desired_state
+from cms.farm.desired import (
+    CameraRow,
+    CameraSpec,
+    DisplayRow,
+    LineSpec,
+    ModelSpec,
+    ZoneSpec,
+    desired_state,
+    line_specs,
+    zone_specs,
+)
 from cms.farm.planner import PlanSettings, plan
 from cms.farm.task_sender import INGEST_CAMERA, RECONCILE, sender
 from cms.models import Camera, DetectionModel, Display, StreamAssignment, crop_box
@@ -70,29 +80,59 @@ def load_desired(camera_ids: list[int] | None = None) -> dict[int, CameraSpec]:
             "id", "url", "username", "password", "snapshot_url", "snapshot_interval", "fps"
         ).iterator(chunk_size=5000)
     )
+    values = displays.values_list(
+        "id",
+        "camera_id",
+        "model_id",
+        "policy",
+        "policy_interval_ms",
+        "tracking",
+        "zones",
+        "lines",
+        "min_seen_s",
+        "max_lost_s",
+        "crop_x1",
+        "crop_y1",
+        "crop_x2",
+        "crop_y2",
+    )
     display_rows = (
-        DisplayRow(
-            id=display_id,
-            camera_id=camera_id,
-            model=models[model_id],
-            crop=crop_box(crop),
-            policy=policy,
-            policy_interval_ms=interval_ms,
-        )
-        for display_id, camera_id, model_id, policy, interval_ms, *crop in displays.values_list(
-            "id",
-            "camera_id",
-            "model_id",
-            "policy",
-            "policy_interval_ms",
-            "crop_x1",
-            "crop_y1",
-            "crop_x2",
-            "crop_y2",
-        ).iterator(chunk_size=5000)
-        if model_id in models
+        _display_row(row, models[row[2]])
+        for row in values.iterator(chunk_size=5000)
+        if row[2] in models
     )
     return desired_state(camera_rows, display_rows, key=settings.SECRET_KEY.encode())
+
+
+def _display_row(values: tuple[Any, ...], model: ModelSpec) -> DisplayRow:
+    """One row of load_desired's display query (its columns in that order) as a DisplayRow."""
+    display_id, camera_id, _, policy, interval_ms, tracking, zones, lines, seen, lost = values[:10]
+    zone_rows, line_rows = _geometry(display_id, zones, lines)
+    return DisplayRow(
+        id=display_id,
+        camera_id=camera_id,
+        model=model,
+        crop=crop_box(values[10:]),
+        policy=policy,
+        policy_interval_ms=interval_ms,
+        tracking=tracking,
+        zones=zone_rows,
+        lines=line_rows,
+        min_seen_s=seen,
+        max_lost_s=lost,
+    )
+
+
+def _geometry(
+    display_id: int, zones: object, lines: object
+) -> tuple[tuple[ZoneSpec, ...], tuple[LineSpec, ...]]:
+    """A display's stored zones and lines as specs. Display.clean() checked them; a row
+    written around it (a shell, a queryset update) that does not parse runs without them."""
+    try:
+        return zone_specs(zones), line_specs(lines)
+    except ValueError as exc:
+        log.warning("display %s: zones or lines ignored, %s", display_id, exc)
+        return (), ()
 
 
 def load_assignments() -> dict[int, Assignment]:

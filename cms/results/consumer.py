@@ -68,6 +68,7 @@ class ResultsConsumer:
             suppressed=outcome.suppressed,
             orphaned=outcome.orphaned,
             failed=len(outcome.failed),
+            object_events_delivered=outcome.events_delivered,
         )
         return len(entries)
 
@@ -123,6 +124,7 @@ class ResultsConsumer:
             total.stale += single.stale
             total.suppressed += single.suppressed
             total.orphaned += single.orphaned
+            total.events_delivered += single.events_delivered
         return total
 
     def _handle_failures(self, failed: dict[str, str], by_id: dict[str, dict]) -> None:

@@ -1,9 +1,15 @@
 """One batch of stream entries: parse, drop stale, apply the event policy, store, push, signal.
 
 Pure decisions (parsing, policy) live in their own modules; this one does the I/O of a
-batch: one query for the displays, one bulk insert, one query for the stored ids, and
-one Redis pipeline for the live push and each display's latest state. Then
-``detection_received`` goes to the receivers, one result at a time.
+batch: one query for the displays, one transaction that takes the batch's event ids and
+inserts its detections and object events, one query per kind for the stored rows, and one
+Redis pipeline for the live push and each display's latest state. Then
+``detection_received`` and ``object_event`` go to the receivers, one message at a time.
+
+Fencing: a result or object event of a generation older than its camera's current one is
+dropped, except a leave whose enter (same display, generation, track and zone) is stored:
+that enter was delivered, so its leave must be too (every stored enter gets its leave,
+also the one the old generation's worker or the farm sends after the generation moved).
 """
 
 from __future__ import annotations
@@ -12,22 +18,27 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import redis
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
 from cms import live
 from cms.farm import farm_keys
 from cms.logs import log_context
-from cms.models import Detection, Display, StreamAssignment
+from cms.models import Detection, Display, ObjectEvent, StreamAssignment, take_event_ids
+from cms.results import object_event_message, result_message
+from cms.results.object_event_message import ObjectEventMessage
 from cms.results.policy import PolicyState, should_deliver, signature
 from cms.results.result_message import MalformedResult, ResultMessage
-from cms.signals import detection_received
+from cms.signals import detection_received, object_event
 
 log = logging.getLogger(__name__)
 
 Received = tuple[str, ResultMessage]  # (stream message id, its result)
+ReceivedEvent = tuple[str, ObjectEventMessage]
 
 
 @dataclass
@@ -39,6 +50,18 @@ class BatchOutcome:
     stale: int = 0
     suppressed: int = 0
     orphaned: int = 0  # for a display that no longer exists
+    events_delivered: int = 0  # object events
+
+
+_RESULT_FIELD = result_message.ENTRY_FIELD.encode()
+_EVENT_FIELD = object_event_message.ENTRY_FIELD.encode()
+
+
+def parse_entry(fields: dict[bytes, bytes]) -> ResultMessage | ObjectEventMessage:
+    """A stream entry's message, a result or an object event; MalformedResult otherwise."""
+    if _EVENT_FIELD in fields and _RESULT_FIELD not in fields:
+        return ObjectEventMessage.from_entry(fields)
+    return ResultMessage.from_entry(fields)
 
 
 def process_batch(
@@ -46,25 +69,34 @@ def process_batch(
 ) -> BatchOutcome:
     outcome = BatchOutcome()
     received: list[Received] = []
+    events: list[ReceivedEvent] = []
     for message_id, fields in entries:
         try:
-            received.append((message_id, ResultMessage.from_entry(fields)))
+            message = parse_entry(fields)
         except MalformedResult as exc:
             outcome.malformed[message_id] = str(exc)
-    received = _drop_stale(received, client, outcome)
-    displays = Display.objects.select_related("camera", "model").in_bulk(
-        {r.display_id for _, r in received}
-    )
-    wanted = []
-    for message_id, result in received:
-        if result.display_id in displays:
-            wanted.append((message_id, result))
+            continue
+        if isinstance(message, ObjectEventMessage):
+            events.append((message_id, message))
         else:
-            outcome.orphaned += 1
-            outcome.done.append(message_id)
-    deliver, policy_states = _apply_policy(wanted, displays, client, outcome)
-    stored = _store([result for _, result in deliver])
-    live.push_delivered(client, [stored[r.key] for _, r in deliver])
+            received.append((message_id, message))
+    messages: list[ResultMessage | ObjectEventMessage] = [m for _, m in received]
+    messages += [m for _, m in events]
+    current = _current_generations(client, {m.camera_id for m in messages})
+    received = _drop_stale(received, current, outcome)
+    events = _drop_stale_events(events, current, outcome)
+    displays = Display.objects.select_related("camera", "model").in_bulk(
+        {m.display_id for m in messages}
+    )
+    received = _for_existing(received, displays, outcome)
+    events = _for_existing(events, displays, outcome)
+    deliver, policy_states = _apply_policy(received, displays, client, outcome)
+    stored, stored_events = _store_all(deliver, events)
+    live.push_delivered(
+        client,
+        [stored[r.key] for _, r in deliver],
+        [stored_events[e.key] for _, e in events],
+    )
     failed_displays = set()
     for message_id, result in deliver:
         display = displays[result.display_id]
@@ -78,13 +110,24 @@ def process_batch(
                 result=result,
                 detection=stored[result.key],
             )
-        errors = [f"{getattr(r, '__name__', r)}: {e!r}" for r, e in responses if e is not None]
-        if errors:
-            outcome.failed[message_id] = "; ".join(errors)
+        if _failed(responses, message_id, outcome):
             failed_displays.add(result.display_id)
             continue
         outcome.delivered += 1
         outcome.done.append(message_id)
+    for message_id, message in events:
+        display = displays[message.display_id]
+        with log_context(camera_id=message.camera_id, display_id=message.display_id):
+            responses = object_event.send_robust(
+                sender=ObjectEvent,
+                display=display,
+                camera=display.camera,
+                event=stored_events[message.key],
+                message=message,
+            )
+        if not _failed(responses, message_id, outcome):
+            outcome.events_delivered += 1
+            outcome.done.append(message_id)
     # Remember what was delivered; a display with a failure is decided again on retry.
     live.write_policy_states(
         client,
@@ -97,15 +140,38 @@ def process_batch(
     return outcome
 
 
-def _drop_stale(
-    received: list[Received], client: redis.Redis, outcome: BatchOutcome
-) -> list[Received]:
-    """Results from a generation that is no longer current are dropped (and counted)."""
+def _failed(responses: list[tuple[Any, Any]], message_id: str, outcome: BatchOutcome) -> bool:
+    """Whether a receiver raised; the message is then retried (outcome.failed)."""
+    errors = [f"{getattr(r, '__name__', r)}: {e!r}" for r, e in responses if e is not None]
+    if errors:
+        outcome.failed[message_id] = "; ".join(errors)
+    return bool(errors)
+
+
+M = TypeVar("M", ResultMessage, ObjectEventMessage)
+
+
+def _for_existing(
+    received: list[tuple[str, M]], displays: dict[int, Display], outcome: BatchOutcome
+) -> list[tuple[str, M]]:
+    """Messages for a display that no longer exists are acknowledged and counted."""
+    wanted = []
+    for message_id, message in received:
+        if message.display_id in displays:
+            wanted.append((message_id, message))
+        else:
+            outcome.orphaned += 1
+            outcome.done.append(message_id)
+    return wanted
+
+
+def _current_generations(client: redis.Redis, camera_ids: set[int]) -> dict[int, int]:
+    """Each camera's current generation: from Redis, or the database where Redis lost it."""
     current = {}
     missing = []
-    camera_ids = sorted({r.camera_id for _, r in received})
+    ordered = sorted(camera_ids)
     for camera_id, published in zip(
-        camera_ids, farm_keys.read_assignments(client, camera_ids), strict=True
+        ordered, farm_keys.read_assignments(client, ordered), strict=True
     ):
         if published is None:
             missing.append(camera_id)
@@ -117,6 +183,13 @@ def _drop_stale(
                 "camera_id", "generation"
             )
         )
+    return current
+
+
+def _drop_stale(
+    received: list[Received], current: dict[int, int], outcome: BatchOutcome
+) -> list[Received]:
+    """Results from a generation that is no longer current are dropped (and counted)."""
     fresh = []
     for message_id, result in received:
         if result.generation < current.get(result.camera_id, 0):
@@ -125,6 +198,43 @@ def _drop_stale(
         else:
             fresh.append((message_id, result))
     return fresh
+
+
+def _drop_stale_events(
+    events: list[ReceivedEvent], current: dict[int, int], outcome: BatchOutcome
+) -> list[ReceivedEvent]:
+    """Stale object events are dropped, except a leave that closes a stored enter."""
+    stale = [
+        (message_id, e) for message_id, e in events if e.generation < current.get(e.camera_id, 0)
+    ]
+    if not stale:
+        return events
+    closing = _leaves_with_a_stored_enter([e for _, e in stale if e.type == "leave"])
+    dropped = {message_id for message_id, e in stale if e.key not in closing}
+    outcome.stale += len(dropped)
+    outcome.done.extend(dropped)
+    return [(message_id, e) for message_id, e in events if message_id not in dropped]
+
+
+def _leaves_with_a_stored_enter(leaves: list[ObjectEventMessage]) -> set[str]:
+    """The keys of the leaves whose enter (display, generation, track, zone) is stored."""
+    if not leaves:
+        return set()
+    which = Q()
+    for leave in leaves:
+        which |= Q(
+            display_id=leave.display_id, generation=leave.generation, track_id=leave.track_id
+        )
+    entered = set(
+        ObjectEvent.objects.filter(which, type=ObjectEvent.Type.ENTER).values_list(
+            "display_id", "generation", "track_id", "zone"
+        )
+    )
+    return {
+        leave.key
+        for leave in leaves
+        if (leave.display_id, leave.generation, leave.track_id, leave.zone) in entered
+    }
 
 
 def _apply_policy(
@@ -159,12 +269,39 @@ def _apply_policy(
     return deliver, states
 
 
-def _store(results: list[ResultMessage]) -> dict[str, Detection]:
-    """Insert the batch; a redelivered result's key already exists and is left alone."""
+def _store_all(
+    deliver: list[Received], events: list[ReceivedEvent]
+) -> tuple[dict[str, Detection], dict[str, ObjectEvent]]:
+    """Store the batch's results and object events, their ids taken in stream order.
+
+    One transaction: the ids are taken (which orders writers, see take_event_ids) and
+    both kinds inserted. A redelivered message's key already exists and is left alone
+    (the id it was given is skipped: ids may have gaps, never repeats).
+    """
+    if not deliver and not events:
+        return {}, {}
+    ordered: list[tuple[str, ResultMessage | ObjectEventMessage]] = sorted(
+        [*deliver, *events], key=lambda entry: _stream_order(entry[0])
+    )
+    with transaction.atomic():
+        ids = dict(zip((m.key for _, m in ordered), take_event_ids(len(ordered)), strict=True))
+        stored = _store([r for _, r in deliver], [ids[r.key] for _, r in deliver])
+        stored_events = _store_events([e for _, e in events], [ids[e.key] for _, e in events])
+    return stored, stored_events
+
+
+def _stream_order(message_id: str) -> tuple[int, int]:
+    milliseconds, _, seq = message_id.partition("-")
+    return int(milliseconds), int(seq or 0)
+
+
+def _store(results: list[ResultMessage], ids: list[int]) -> dict[str, Detection]:
+    """Insert the results with their ids; a redelivered result's key is left alone."""
     if not results:
         return {}
     rows = [
         Detection(
+            id=row_id,
             display_id=r.display_id,
             camera_id=r.camera_id,
             model_id=r.model_id,
@@ -174,8 +311,35 @@ def _store(results: list[ResultMessage]) -> dict[str, Detection]:
             detected_objects=r.objects,  # the one rename: Detection.objects is the manager
             key=r.key,
         )
-        for r in results
+        for r, row_id in zip(results, ids, strict=True)
     ]
-    with transaction.atomic():
-        Detection.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    Detection.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
     return Detection.objects.in_bulk([r.key for r in results], field_name="key")
+
+
+def _store_events(events: list[ObjectEventMessage], ids: list[int]) -> dict[str, ObjectEvent]:
+    """Insert the object events with their ids; a redelivered event's key is left alone."""
+    if not events:
+        return {}
+    rows = [
+        ObjectEvent(
+            id=row_id,
+            display_id=e.display_id,
+            camera_id=e.camera_id,
+            generation=e.generation,
+            key=e.key,
+            type=e.type,
+            track_id=e.track_id,
+            class_id=e.class_id,
+            class_name=e.class_name,
+            time=datetime.fromtimestamp(e.time, UTC),
+            box=list(e.box),
+            zone=e.zone or "",
+            dwell_s=e.dwell_s,
+            line=e.line or "",
+            direction=e.direction or "",
+        )
+        for e, row_id in zip(events, ids, strict=True)
+    ]
+    ObjectEvent.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    return ObjectEvent.objects.in_bulk([e.key for e in events], field_name="key")

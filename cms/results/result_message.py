@@ -23,9 +23,9 @@ from inference.entities import DetectedObject
 ENTRY_FIELD = "r"
 
 _INTEGERS = ("display_id", "camera_id", "model_id", "generation", "frame_seq")
-# What datetime (hence the Detection row) can hold.
-_EARLIEST = datetime(1, 1, 2, tzinfo=UTC).timestamp()
-_LATEST = datetime(9999, 12, 30, tzinfo=UTC).timestamp()
+# What datetime (hence the Detection row, and an object's first_seen in the API) can hold.
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC).timestamp()
+LATEST = datetime(9999, 12, 30, tzinfo=UTC).timestamp()
 # Entries written before the names were unified (still in the stream or in dead letters
 # at an upgrade): read under their new names.
 _OLD_NAMES = {
@@ -91,7 +91,7 @@ def _check(data: dict[str, Any]) -> None:
     frame_time = data.get("frame_time")
     if type(frame_time) is not float and type(frame_time) is not int:
         raise MalformedResult("'frame_time' must be a number")
-    if not _EARLIEST <= frame_time <= _LATEST:
+    if not EARLIEST <= frame_time <= LATEST:
         raise MalformedResult("'frame_time' is out of range")
     key = data.get("key")
     if type(key) is not str or not 0 < len(key) <= 100:
@@ -104,3 +104,6 @@ def _check(data: dict[str, Any]) -> None:
             DetectedObject.check_dict(obj)
         except ValueError as exc:
             raise MalformedResult(f"objects[{index}]: {exc}") from None
+        first_seen = obj.get("first_seen")
+        if first_seen is not None and not EARLIEST <= first_seen <= LATEST:
+            raise MalformedResult(f"objects[{index}]: 'first_seen' is out of range")

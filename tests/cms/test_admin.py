@@ -126,6 +126,8 @@ def test_bad_crop_is_a_form_error_not_a_500(staff_client):
         "crop_y2": "10",
         "policy": "every",
         "policy_interval_ms": "1000",
+        "min_seen_s": "0.5",
+        "max_lost_s": "2.0",
     }
     response = staff_client.post(reverse("admin:cms_display_change", args=[display.pk]), data)
     assert response.status_code == 200
@@ -142,6 +144,8 @@ def test_new_display_token_is_shown_once_and_works(staff_client):
         "enabled": "on",
         "policy": "every",
         "policy_interval_ms": "1000",
+        "min_seen_s": "0.5",
+        "max_lost_s": "2.0",
     }
     response = staff_client.post(reverse("admin:cms_display_add"), data, follow=True)
     assert response.status_code == 200
@@ -329,6 +333,8 @@ def test_a_display_on_a_classify_model_is_a_form_error(staff_client):
         "model": model.pk,
         "policy": "every",
         "policy_interval_ms": "1000",
+        "min_seen_s": "0.5",
+        "max_lost_s": "2.0",
         "enabled": "on",
     }
     response = staff_client.post(reverse("admin:cms_display_add"), form)
