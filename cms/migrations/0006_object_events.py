@@ -18,7 +18,7 @@ def start_the_sequence_above_the_stored_ids(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cms', '0004_model_validation_state'),
+        ('cms', '0005_display_objects'),
     ]
 
     operations = [
