@@ -1,4 +1,4 @@
-"""One camera's ingest loop: decode once, infer per display group, publish, heartbeat.
+"""One camera's ingest loop: decode once, infer per display group, track, publish, heartbeat.
 
 The runner checks its assignment about once a second. A newer generation stops it
 (fencing); a new spec hash is applied in place, reopening the stream only when the
@@ -26,9 +26,12 @@ from cms.farm import farm_keys
 from cms.farm.desired import CameraSpec, InferenceGroup, ModelSpec, inference_groups
 from cms.farm.heartbeats import StreamInfo
 from cms.farm.reconcile import load_desired
+from cms.frame_size import record_frame_size
 from cms.models import DETECTION_TASK, Camera, DetectionModel, StreamAssignment
 from inference import InferenceError, MicroBatcher, ModelSource, PredictOptions
+from inference.objects import PresenceEvent
 from streams import Frame, LatestFrameReader, SourceSpec, StreamState
+from tasks.camera_objects import CameraObjects
 from tasks.publisher import ResultPublisher
 from tasks.worker_runtime import WorkerRuntime
 
@@ -37,6 +40,10 @@ log = logging.getLogger(__name__)
 CHECK_INTERVAL_S = 1.0
 DB_FALLBACK_INTERVAL_S = 5.0
 INFERENCE_TIMEOUT_S = 30.0
+# Without a frame for this long, presences see time pass (a stalled stream's objects leave).
+NO_FRAME_TICK_S = 1.0
+# Object events Redis could not take are retried with the next ones, up to this many.
+MAX_UNSENT_EVENTS = 10_000
 
 
 @dataclass
@@ -67,6 +74,10 @@ class CameraRunner:
         self._last_error = ""
         self._display_errors: dict[int, str] = {}  # display id -> its model's load error
         self._snapshot_due = 0.0
+        self.objects = CameraObjects(generation)
+        self._unsent: list[tuple[int, PresenceEvent]] = []
+        self._frame_size: tuple[int, int] | None = None
+        self._last_frame_at = time.monotonic()
 
     # --- lifecycle ----------------------------------------------------------------
 
@@ -100,8 +111,11 @@ class CameraRunner:
             frame = self.reader.wait_newer(last_seq, timeout=0.5) if self.reader else None
             if frame is not None:
                 last_seq = frame.seq
+                self._last_frame_at = time.monotonic()
                 self._process(frame)
                 self._snapshot(frame)
+            elif time.monotonic() - self._last_frame_at > NO_FRAME_TICK_S:
+                self._publish_events(self.objects.tick(time.time()))
         return "worker shutting down"
 
     def _close(self) -> None:
@@ -109,6 +123,11 @@ class CameraRunner:
             self.reader.stop()
             self.reader = None
         self._release_models()
+        # Every open enter gets its leave. Should Redis not take them now, the checkpoint
+        # stays and the farm closes the same presences (same keys) at the generation change.
+        if self._publish_events(self.objects.close()):
+            with contextlib.suppress(redis.RedisError):
+                farm_keys.delete_presences(self.redis, self.camera_id, self.generation)
         with contextlib.suppress(redis.RedisError):  # it expires by itself anyway
             farm_keys.delete_stream(self.redis, self.camera_id, self.generation)
 
@@ -178,6 +197,8 @@ class CameraRunner:
                     for display_id in group.display_ids:
                         self._display_errors[display_id] = self._last_error
         self.spec = spec
+        # After the groups: trackers of unchanged groups live on, ended presences leave.
+        self._publish_events(self.objects.apply(spec))
         log.info(
             "camera %s generation %s: %d displays in %d inference groups",
             self.camera_id,
@@ -210,6 +231,7 @@ class CameraRunner:
 
     def _process(self, frame: Frame) -> None:
         started = time.monotonic()
+        events = self.objects.frame(self._see_frame_size(frame))
         # Submit every group first: groups on one model can share a batch.
         pending = []
         for entry in self.groups:
@@ -225,19 +247,60 @@ class CameraRunner:
             except (InferenceError, ValueError, TimeoutError) as exc:
                 self._inference_failed(exc)
                 continue
-            payload = [o.to_dict() for o in objects]
+            untracked = [o.to_dict() for o in objects]
+            tracked = None
+            if self.objects.tracks(entry.group):
+                tracked = self.objects.track(entry.group, objects, frame.captured_at)
             for display_id in entry.group.display_ids:
+                payload = untracked
+                if tracked is not None and self.objects.tracking(display_id):
+                    update = self.objects.present(display_id, tracked, frame.captured_at)
+                    payload = [o.to_dict() for o in update.objects]
+                    events.setdefault(display_id, []).extend(update.events)
                 self.publisher.publish(
                     display_id=display_id,
                     model_id=entry.group.model.id,
                     frame=frame,
                     objects=payload,
                 )
+        self._publish_events(events)
         self._frames_out += 1
         elapsed_ms = (time.monotonic() - started) * 1000
         self._latency_ms = (
             elapsed_ms if self._latency_ms is None else 0.8 * self._latency_ms + 0.2 * elapsed_ms
         )
+
+    def _see_frame_size(self, frame: Frame) -> tuple[int, int]:
+        """The frame's (width, height); a new one is recorded on the camera row (zones and
+        lines are checked against it)."""
+        height, width = frame.image.shape[:2]
+        size = (int(width), int(height))
+        if size != self._frame_size:
+            self._frame_size = size
+            try:
+                record_frame_size(self.camera_id, *size)
+            except (DatabaseError, ValueError) as exc:
+                log.warning("camera %s: frame size %s not recorded: %s", self.camera_id, size, exc)
+                close_old_connections()
+        return size
+
+    def _publish_events(self, events: dict[int, list[PresenceEvent]]) -> bool:
+        """Send object events, with any that Redis refused before; False if some wait still."""
+        self._unsent.extend((d, e) for d, made in events.items() for e in made)
+        if not self._unsent:
+            return True
+        by_display: dict[int, list[PresenceEvent]] = {}
+        for display_id, event in self._unsent:
+            by_display.setdefault(display_id, []).append(event)
+        if self.publisher.publish_events(by_display):
+            self._unsent = []
+            return True
+        if len(self._unsent) > MAX_UNSENT_EVENTS:
+            dropped = len(self._unsent) - MAX_UNSENT_EVENTS
+            # Oldest first; the farm still closes their presences from the checkpoint.
+            log.error("camera %s: %d object events dropped", self.camera_id, dropped)
+            del self._unsent[:dropped]
+        return False
 
     def _inference_failed(self, exc: Exception) -> None:
         self._last_error = f"{type(exc).__name__}: {exc}"
@@ -285,6 +348,9 @@ class CameraRunner:
         )
         try:
             farm_keys.write_stream(self.redis, info)
+            farm_keys.write_presences(
+                self.redis, self.camera_id, self.generation, self.objects.open_presences()
+            )
         except redis.RedisError as exc:
             log.warning("camera %s: heartbeat failed: %s", self.camera_id, exc)
 

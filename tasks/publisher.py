@@ -4,8 +4,7 @@ and each display's object events (ObjectEventMessage) on the same stream."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -13,6 +12,7 @@ from django.conf import settings
 from cms.results import object_event_message, results_stream
 from cms.results.object_event_message import ObjectEventMessage
 from cms.results.result_message import ENTRY_FIELD, ResultMessage
+from inference.objects import PresenceEvent
 from streams import Frame
 
 log = logging.getLogger(__name__)
@@ -21,33 +21,6 @@ log = logging.getLogger(__name__)
 def result_key(camera_id: int, generation: int, display_id: int, frame: Frame) -> str:
     """Deterministic, so a retried XADD of the same result is still stored once."""
     return f"{camera_id}-{generation}-{display_id}-{int(frame.captured_at * 1e6)}-{frame.seq}"
-
-
-class PresenceEventLike(Protocol):
-    """What the camera's presence tracker emits (inference.objects' PresenceEvent)."""
-
-    @property
-    def type(self) -> str: ...
-    @property
-    def key(self) -> str: ...  # unique for the camera's generation, e.g. "enter:lane:7:1200"
-    @property
-    def track_id(self) -> int: ...
-    @property
-    def class_id(self) -> int: ...
-    @property
-    def class_name(self) -> str: ...
-    @property
-    def time(self) -> float: ...
-    @property
-    def box(self) -> tuple[float, float, float, float]: ...
-    @property
-    def zone(self) -> str | None: ...
-    @property
-    def dwell_s(self) -> float | None: ...
-    @property
-    def line(self) -> str | None: ...
-    @property
-    def direction(self) -> str | None: ...
 
 
 def event_key(camera_id: int, display_id: int, event_key: str) -> str:
@@ -91,49 +64,50 @@ class ResultPublisher:
                 extra={"camera_id": self.camera_id, "display_id": display_id},
             )
 
-    def publish_events(self, *, display_id: int, events: Iterable[PresenceEventLike]) -> None:
-        """The display's object events, in one round trip, in the order given."""
-        messages = [
-            ObjectEventMessage(
-                display_id=display_id,
-                camera_id=self.camera_id,
-                generation=self.generation,
-                key=event_key(self.camera_id, display_id, event.key),
-                type=event.type,
-                track_id=event.track_id,
-                class_id=event.class_id,
-                class_name=event.class_name,
-                time=event.time,
-                box=_box(event.box),
-                zone=event.zone,
-                dwell_s=event.dwell_s,
-                line=event.line,
-                direction=event.direction,
-            )
-            for event in events
-        ]
-        if not messages:
-            return
+    def publish_events(self, events: dict[int, list[PresenceEvent]]) -> bool:
+        """Every display's object events in one round trip, each display's in order.
+
+        Returns False when Redis did not take them: unlike a result, an event is not
+        replaced by the next frame's, so the caller keeps it and tries again.
+        """
         pipe = self.client.pipeline(transaction=False)
-        for message in messages:
-            pipe.xadd(
-                results_stream.results_stream(),
-                {object_event_message.ENTRY_FIELD: message.to_bytes()},
-                maxlen=settings.SIGHTLINE_RESULTS_MAXLEN,
-                approximate=True,
-            )
+        for display_id, made in events.items():
+            for event in made:
+                pipe.xadd(
+                    results_stream.results_stream(),
+                    {object_event_message.ENTRY_FIELD: self._message(display_id, event).to_bytes()},
+                    maxlen=settings.SIGHTLINE_RESULTS_MAXLEN,
+                    approximate=True,
+                )
         try:
             pipe.execute()
         except redis.RedisError as exc:
-            # Like a result: logged, not queued. A lost leave is closed by the farm at the
-            # generation change (same key, so stored once if this one arrives after all).
             log.warning(
-                "camera %s: %d object events not published: %s",
+                "camera %s: object events not published: %s",
                 self.camera_id,
-                len(messages),
                 exc,
-                extra={"camera_id": self.camera_id, "display_id": display_id},
+                extra={"camera_id": self.camera_id},
             )
+            return False
+        return True
+
+    def _message(self, display_id: int, event: PresenceEvent) -> ObjectEventMessage:
+        return ObjectEventMessage(
+            display_id=display_id,
+            camera_id=self.camera_id,
+            generation=self.generation,
+            key=event_key(self.camera_id, display_id, event.key),
+            type=event.type,
+            track_id=event.track_id,
+            class_id=event.class_id,
+            class_name=event.class_name,
+            time=event.time,
+            box=_box(event.box),
+            zone=event.zone,
+            dwell_s=event.dwell_s,
+            line=event.line,
+            direction=event.direction,
+        )
 
 
 def _box(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:

@@ -10,6 +10,8 @@ counters); every key starts with cms.redis_connection.PREFIX.
 - ``sightline:stream:<camera>``     stream heartbeat of a running ingest task (JSON, expires)
 - ``sightline:assignment:<camera>`` the current generation, worker and spec hash (fencing)
 - ``sightline:snapshot:<camera>``   the newest frame of a running camera as JPEG (expires)
+- ``sightline:presences:<camera>:<generation>`` a running task's open presences (JSON by
+  display, rewritten every second; kept a day so the farm can close them after a kill -9)
 - ``sightline:reconcile:*``         reconcile's lock, trigger flags, bookkeeping and report
 
 Heartbeats expire, so a silent worker or task disappears by itself. Assignments are
@@ -30,7 +32,10 @@ from django.conf import settings
 from cms.farm.commands import Assignment
 from cms.farm.heartbeats import StreamInfo, WorkerInfo
 from cms.redis_connection import PREFIX
+from inference.objects import OpenPresence
 from streams.entities import StreamReason, StreamState
+
+PRESENCES_TTL_S = 86400
 
 WORKER_INDEX = f"{PREFIX}:workers"
 RECONCILE_LOCK = f"{PREFIX}:reconcile:lock"
@@ -160,6 +165,49 @@ def write_snapshot(r: redis.Redis, camera_id: int, jpeg: bytes) -> None:
 def read_snapshot(r: redis.Redis, camera_id: int) -> bytes | None:
     """The newest JPEG of a running camera, or None when it is not running."""
     return cast("bytes | None", r.get(snapshot_key(camera_id)))
+
+
+# --- open presences (object events) ----------------------------------------------------------
+
+
+def presences_key(camera_id: int, generation: int) -> str:
+    return f"{PREFIX}:presences:{camera_id}:{generation}"
+
+
+def write_presences(
+    r: redis.Redis, camera_id: int, generation: int, presences: dict[int, list[OpenPresence]]
+) -> None:
+    """The task's open enters by display, each with when it was last seen in its zone."""
+    payload = {str(d): [p.to_dict() for p in opened] for d, opened in presences.items()}
+    r.set(presences_key(camera_id, generation), _dump(payload), ex=PRESENCES_TTL_S)
+
+
+def read_presences(
+    r: redis.Redis, camera_id: int, generation: int
+) -> dict[tuple[int, str], OpenPresence]:
+    """The last checkpoint's open presences by (display id, enter key); garbage is skipped."""
+    raw = cast("bytes | None", r.get(presences_key(camera_id, generation)))
+    if raw is None:
+        return {}
+    try:
+        payload = json.loads(raw)
+    except ValueError:
+        return {}
+    found = {}
+    for display, opened in payload.items() if isinstance(payload, dict) else ():
+        if not display.isdigit() or not isinstance(opened, list):
+            continue
+        for item in opened:
+            try:
+                presence = OpenPresence.from_dict(item)
+            except ValueError:
+                continue
+            found[int(display), presence.key] = presence
+    return found
+
+
+def delete_presences(r: redis.Redis, camera_id: int, generation: int) -> None:
+    r.delete(presences_key(camera_id, generation))
 
 
 # --- assignments (fencing) ------------------------------------------------------------------
