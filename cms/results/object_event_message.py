@@ -122,7 +122,7 @@ def _check(data: dict[str, Any]) -> None:
     carries = _CARRIES[kind]
     for name in _OPTIONAL:
         if name not in carries and data.get(name) is not None:
-            raise MalformedResult(f"{name!r} must be null in a {kind} event")
+            raise MalformedResult(f"{name!r} must be null for type {kind!r}")
     if "zone" in carries:
         _name(data, "zone")
     if "line" in carries:
