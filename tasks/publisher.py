@@ -11,7 +11,7 @@ import redis
 from django.conf import settings
 
 from cms.results import object_event_message, results_stream
-from cms.results.object_event_message import ObjectEventMessage
+from cms.results.object_event_message import ObjectEventMessage, event_key
 from cms.results.result_message import ENTRY_FIELD, ResultMessage
 from streams import Frame
 
@@ -48,11 +48,6 @@ class PresenceEventLike(Protocol):
     def line(self) -> str | None: ...
     @property
     def direction(self) -> str | None: ...
-
-
-def event_key(camera_id: int, display_id: int, event_key: str) -> str:
-    """Unique per display, and the same for a retried XADD (or a farm-sent leave)."""
-    return f"{camera_id}:{display_id}:{event_key}"
 
 
 class ResultPublisher:

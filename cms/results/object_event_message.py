@@ -90,6 +90,13 @@ class ObjectEventMessage:
 _FIELDS = tuple(f.name for f in fields(ObjectEventMessage))
 
 
+def event_key(camera_id: int, display_id: int, presence_key: str) -> str:
+    """A message's key: the tracker's event key made unique per display. The same for a
+    retried XADD, and for the leave the farm sends when it closes an open presence at a
+    generation change, so whichever arrives second is not stored again."""
+    return f"{camera_id}:{display_id}:{presence_key}"
+
+
 def _is_number(value: Any) -> TypeGuard[float]:
     return type(value) is float or type(value) is int
 

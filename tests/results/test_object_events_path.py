@@ -16,9 +16,9 @@ from cms.farm.commands import Assignment
 from cms.models import Camera, Detection, Display, EventSequence, ObjectEvent, take_event_ids
 from cms.results import object_event_message, results_stream
 from cms.results.consumer import ResultsConsumer
-from cms.results.object_event_message import ObjectEventMessage
+from cms.results.object_event_message import ObjectEventMessage, event_key
 from cms.signals import object_event
-from tasks.publisher import ResultPublisher, event_key
+from tasks.publisher import ResultPublisher
 from tests.factories import make_display
 from tests.results.conftest import drain
 
