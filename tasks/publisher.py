@@ -10,7 +10,7 @@ import redis
 from django.conf import settings
 
 from cms.results import object_event_message, results_stream
-from cms.results.object_event_message import ObjectEventMessage
+from cms.results.object_event_message import ObjectEventMessage, event_key
 from cms.results.result_message import ENTRY_FIELD, ResultMessage
 from inference.objects import PresenceEvent
 from streams import Frame
@@ -21,11 +21,6 @@ log = logging.getLogger(__name__)
 def result_key(camera_id: int, generation: int, display_id: int, frame: Frame) -> str:
     """Deterministic, so a retried XADD of the same result is still stored once."""
     return f"{camera_id}-{generation}-{display_id}-{int(frame.captured_at * 1e6)}-{frame.seq}"
-
-
-def event_key(camera_id: int, display_id: int, event_key: str) -> str:
-    """Unique per display, and the same for a retried XADD (or a farm-sent leave)."""
-    return f"{camera_id}:{display_id}:{event_key}"
 
 
 class ResultPublisher:

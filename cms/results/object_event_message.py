@@ -90,6 +90,13 @@ class ObjectEventMessage:
 _FIELDS = tuple(f.name for f in fields(ObjectEventMessage))
 
 
+def event_key(camera_id: int, display_id: int, presence_key: str) -> str:
+    """A message's key: the tracker's event key made unique per display. The same for a
+    retried XADD, and for the leave the farm sends when it closes an open presence at a
+    generation change, so whichever arrives second is not stored again."""
+    return f"{camera_id}:{display_id}:{presence_key}"
+
+
 def _is_number(value: Any) -> TypeGuard[float]:
     return type(value) is float or type(value) is int
 
@@ -122,7 +129,7 @@ def _check(data: dict[str, Any]) -> None:
     carries = _CARRIES[kind]
     for name in _OPTIONAL:
         if name not in carries and data.get(name) is not None:
-            raise MalformedResult(f"{name!r} must be null in a {kind} event")
+            raise MalformedResult(f"{name!r} must be null for type {kind!r}")
     if "zone" in carries:
         _name(data, "zone")
     if "line" in carries:

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Permission
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from cms.models import Detection, Display
+from cms.models import Detection, Display, ObjectEvent
 from tests.factories import make_display
 
 _keys = itertools.count(1)
@@ -123,3 +123,23 @@ def make_detection(display: Display, **fields: Any) -> Detection:
     }
     values.update(fields)
     return Detection.objects.create(**values)
+
+
+def make_object_event(display: Display, **fields: Any) -> ObjectEvent:
+    """A stored object event of the display: an enter into "lane" unless told otherwise."""
+    n = next(_keys)
+    values: dict[str, Any] = {
+        "display": display,
+        "camera_id": display.camera_id,
+        "generation": 1,
+        "key": f"{display.camera_id}:{display.pk}:enter:lane:{n}:0",
+        "type": "enter",
+        "track_id": n,
+        "class_id": 2,
+        "class_name": "car",
+        "time": datetime(2025, 1, 1, 12, 0, n % 60, tzinfo=UTC),
+        "box": [10.0, 20.0, 110.0, 220.0],
+        "zone": "lane",
+    }
+    values.update(fields)
+    return ObjectEvent.objects.create(**values)

@@ -17,7 +17,7 @@ from cms import live
 from cms.api.events import parse_message
 from cms.api.services import rotate_display_token
 from tests.api.asgi_server import AsgiServer, EventStream, wait_for
-from tests.api.conftest import make_detection, token_client
+from tests.api.conftest import make_detection, make_object_event, token_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -87,6 +87,47 @@ def test_reconnect_with_last_event_id_gets_exactly_the_missed_events_then_live(
         newer = make_detection(display)
         deliver(redis_client, newer)
         assert stream.next_event()["id"] == newer.id
+
+
+def test_one_last_event_id_resumes_detections_and_object_events_without_gap_or_duplicate(
+    server, display_a, display_b, redis_client
+):
+    display, token = display_a
+    url = server.url + EVENTS
+    first = make_detection(display)
+    make_object_event(display_b[0])  # another display's: never in this stream
+    missed = [
+        make_object_event(display),
+        make_detection(display),
+        make_object_event(display, type="cross", zone="", line="door", direction="out"),
+        make_detection(display),
+        make_object_event(display, type="leave", dwell_s=2.5),
+    ]
+    kinds = ["object", "detection", "object", "detection", "object"]
+
+    with EventStream(url, token, last_event_id=first.id) as stream:
+        stream.wait_ready()
+        replayed = [stream.next_event() for _ in missed]
+        assert [e["id"] for e in replayed] == [row.id for row in missed]
+        assert [e["event"] for e in replayed] == kinds
+        history = token_client(token).get("/api/v1/display/object-events/", {"after": first.id})
+        assert [e["data"] for e in replayed if e["event"] == "object"] == history.json()["results"]
+        assert replayed[1]["data"] == rest_item(token, missed[1].id)
+
+        # Live: both kinds in one message, in id order; what was replayed is not sent again.
+        newer = [make_object_event(display), make_detection(display)]
+        live.push_delivered(redis_client, [missed[3], newer[1]], [missed[4], newer[0]])
+        pushed = [stream.next_event(), stream.next_event()]
+        assert [(e["event"], e["id"]) for e in pushed] == [
+            ("object", newer[0].id),
+            ("detection", newer[1].id),
+        ]
+
+    # Resuming from an object event's id continues with the next detection.
+    with EventStream(url, token, last_event_id=missed[2].id) as stream:
+        stream.wait_ready()
+        rest = [stream.next_event() for _ in range(4)]
+    assert [e["id"] for e in rest] == [missed[3].id, missed[4].id, newer[0].id, newer[1].id]
 
 
 def test_a_detection_is_the_same_json_live_replayed_and_from_the_endpoint(

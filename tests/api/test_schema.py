@@ -5,7 +5,7 @@ tests/api/test_schemathesis.py holds the API to the schema.
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import MISSING, fields
 
 import pytest
 import yaml
@@ -21,6 +21,7 @@ PUBLIC_PATHS = {
     "/api/v1/display/state/",
     "/api/v1/display/detections/",
     "/api/v1/display/events/",
+    "/api/v1/display/object-events/",
     "/api/v1/display/heartbeat/",
     "/api/v1/cameras/",
     "/api/v1/cameras/{id}/",
@@ -30,6 +31,7 @@ PUBLIC_PATHS = {
     "/api/v1/displays/",
     "/api/v1/displays/{id}/",
     "/api/v1/displays/{id}/rotate-token/",
+    "/api/v1/displays/{id}/object-events/",
     "/api/v1/cluster/",
     "/api/v1/reconcile/",
 }
@@ -76,6 +78,7 @@ def test_swagger_ui_renders(client):
         "/api/v1/models/%00/",
         "/api/v1/displays/99999999999999999999999/",
         "/api/v1/displays/x/rotate-token/",
+        "/api/v1/displays/x/object-events/",
         "/api/v1/cameras/1e3/snapshot.jpg",
     ],
 )
@@ -96,7 +99,15 @@ def test_malformed_detection_id_is_a_json_404(display_a):
 
 
 def test_the_schema_of_a_detected_object_is_the_dataclass():
-    assert list(DetectedObjectSerializer().fields) == [f.name for f in fields(DetectedObject)]
+    serializer_fields = DetectedObjectSerializer().fields
+    assert list(serializer_fields) == [f.name for f in fields(DetectedObject)]
+    # A field with a default (a tracked object's) is optional in the schema too.
+    assert {name: field.required for name, field in serializer_fields.items()} == {
+        f.name: f.default is MISSING for f in fields(DetectedObject)
+    }
     DetectedObject.check_dict(PERSON)
     serializer = DetectedObjectSerializer(data=PERSON)
+    assert serializer.is_valid(), serializer.errors
+    tracked = {**PERSON, "track_id": 7, "first_seen": "2025-01-01T12:00:00Z", "zones": ["lane"]}
+    serializer = DetectedObjectSerializer(data=tracked)
     assert serializer.is_valid(), serializer.errors

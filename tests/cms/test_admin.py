@@ -14,13 +14,13 @@ from django.utils import timezone
 from cms import redis_connection
 from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo
-from cms.models import Camera, Detection, Display, hash_token
+from cms.models import Camera, Detection, Display, ObjectEvent, hash_token
 from streams import StreamState
 from tests.factories import make_camera, make_display, make_model
 
 pytestmark = pytest.mark.django_db
 
-MODELS = ["camera", "detectionmodel", "display", "detection"]
+MODELS = ["camera", "detectionmodel", "display", "detection", "objectevent"]
 
 
 @pytest.fixture
@@ -342,3 +342,42 @@ def test_a_display_on_a_classify_model_is_a_form_error(staff_client):
     assert response.status_code == 200
     assert "not a detection model" in response.content.decode()
     assert not Display.objects.exists()
+
+
+def make_object_event(display, **fields):
+    values = {
+        "display": display, "camera": display.camera, "generation": 1, "type": "enter",
+        "track_id": 1, "class_id": 2, "class_name": "car", "time": timezone.now(),
+        "box": [1, 2, 3, 4], "zone": "lane",
+    }  # fmt: skip
+    values.update(fields)
+    values.setdefault("key", f"{display.pk}:{values['type']}:{values['track_id']}")
+    return ObjectEvent.objects.create(**values)
+
+
+def test_object_events_are_listed_read_only_filtered_and_searched_by_track(staff_client):
+    display, other = make_display(), make_display()
+    make_object_event(display, track_id=41)
+    make_object_event(display, track_id=42, type="leave", dwell_s=3.0)
+    make_object_event(display, track_id=43, type="cross", zone="", line="door", direction="in")
+    make_object_event(other, track_id=44, zone="window")
+    url = reverse("admin:cms_objectevent_changelist")
+
+    def listed(**query):
+        response = staff_client.get(url, query)
+        assert response.status_code == 200
+        return sorted(row.track_id for row in response.context["cl"].result_list)
+
+    assert listed() == [41, 42, 43, 44]
+    assert listed(display__id__exact=display.pk) == [41, 42, 43]
+    assert listed(type__exact="leave") == [42]
+    assert listed(zone__exact="window") == [44]
+    assert listed(q="43") == [43]
+    assert listed(q="car") == [41, 42, 43, 44]
+    assert listed(q="not-a-number") == []
+    today = timezone.localdate()
+    assert listed(time__year=today.year, time__month=today.month) == [41, 42, 43, 44]
+    event = ObjectEvent.objects.get(track_id=42)
+    page = staff_client.get(reverse("admin:cms_objectevent_change", args=[event.pk]))
+    assert page.status_code == 200 and b"Save" not in page.content
+    assert staff_client.get(reverse("admin:cms_objectevent_add")).status_code == 403

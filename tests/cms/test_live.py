@@ -41,3 +41,18 @@ def test_event_times_are_formatted_as_drf_formats_them(zone, moment):
     with timezone.override(zone):
         [event] = live.delivered_events([detection(moment)])
         assert event["frame_time"] == DateTimeField().to_representation(moment)
+
+
+def test_a_tracked_objects_first_seen_is_an_iso_time_like_the_frame_time():
+    tracked = {**OBJECTS[0], "track_id": 9, "first_seen": 1_735_732_800.5, "zones": ["lane"]}
+    row = detection(datetime(2025, 1, 1, 12, 0, 1, tzinfo=UTC))
+    row.detected_objects = [tracked, OBJECTS[0]]
+
+    with timezone.override("Europe/Paris"):
+        [event] = live.delivered_events([row])
+
+    moment = datetime(2025, 1, 1, 12, 0, 0, 500000, UTC)
+    with timezone.override("Europe/Paris"):
+        expected = DateTimeField().to_representation(moment)
+    assert event["objects"] == [{**tracked, "first_seen": expected}, OBJECTS[0]]
+    assert row.detected_objects[0]["first_seen"] == 1_735_732_800.5  # the row is not changed

@@ -91,3 +91,36 @@ def test_signed_urls_for_the_same_weights_share_a_key():
 def test_model_source_refuses_a_malformed_sha256():
     with pytest.raises(ValueError, match="64 hex"):
         ModelSource(name="m", sha256="abc", path="/w.pt")
+
+
+def test_a_tracked_object_carries_its_track_first_seen_and_zones():
+    obj = DetectedObject(
+        class_id=2, class_name="car", confidence=0.5, box=(1.0, 2, 3, 4),
+        track_id=40000000001, first_seen=1_700_000_000.25, zones=("view", "lane"),
+    )  # fmt: skip
+
+    data = obj.to_dict()
+
+    assert data == {
+        "class_id": 2, "class_name": "car", "confidence": 0.5, "box": [1.0, 2, 3, 4],
+        "track_id": 40000000001, "first_seen": 1_700_000_000.25, "zones": ["view", "lane"],
+    }  # fmt: skip
+    DetectedObject.check_dict(data)
+
+
+@pytest.mark.parametrize(
+    "changes, reason",
+    [
+        ({"track_id": "7"}, "'track_id' must be an integer"),
+        ({"track_id": True}, "'track_id' must be an integer"),
+        ({"track_id": None}, "'track_id' must be an integer"),
+        ({"first_seen": "2025-01-01"}, "'first_seen' must be a number"),
+        ({"zones": "lane"}, "'zones' must be a list of strings"),
+        ({"zones": ["lane", 3]}, "'zones' must be a list of strings"),
+    ],
+)
+def test_a_tracked_objects_optional_fields_are_checked_when_present(changes, reason):
+    data = {"class_id": 2, "class_name": "car", "confidence": 0.5, "box": [1, 2, 3, 4]}
+
+    with pytest.raises(ValueError, match=reason):
+        DetectedObject.check_dict({**data, **changes})

@@ -111,3 +111,13 @@ def test_the_contract_imports_without_django():
         "assert not [m for m in sys.modules if m.split('.')[0] in ('django', 'rest_framework')]"
     )
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
+
+
+def test_a_tracked_objects_first_seen_must_be_a_time_the_api_can_show():
+    tracked = {**person(), "track_id": 7, "first_seen": 1_700_000_000.0, "zones": ["lane"]}
+    assert ResultMessage.from_bytes(message(objects=[tracked]).to_bytes()).objects == [tracked]
+
+    with pytest.raises(MalformedResult, match=r"objects\[0\]: 'first_seen' is out of range"):
+        ResultMessage.from_bytes(message(objects=[{**tracked, "first_seen": 1e300}]).to_bytes())
+    with pytest.raises(MalformedResult, match=r"objects\[0\]: 'zones' must be a list"):
+        ResultMessage.from_bytes(message(objects=[{**tracked, "zones": "lane"}]).to_bytes())
