@@ -25,7 +25,7 @@ from tests.results.conftest import drain
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def Presence(type, key, track, **fields):
+def presence_event(type, key, track, **fields):
     """A PresenceEvent as the camera's DisplayPresence makes it, with a car's defaults."""
     fields = {
         "class_id": 2,
@@ -37,7 +37,9 @@ def Presence(type, key, track, **fields):
 
 
 def enter(track, zone="lane", at=1_700_000_000.0):
-    return presence_event("enter", f"enter:{zone}:{track}:{int(at * 1000)}", track, zone=zone, time=at)
+    return presence_event(
+        "enter", f"enter:{zone}:{track}:{int(at * 1000)}", track, zone=zone, time=at
+    )
 
 
 def leave(track, zone="lane", entered=1_700_000_000.0, dwell=3.5):
