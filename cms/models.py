@@ -545,6 +545,9 @@ class ObjectEvent(models.Model):
     direction = models.CharField(
         max_length=3, choices=Direction.choices, blank=True, help_text="cross."
     )
+    # An enter whose leave is not stored yet: the farm closes these when their generation
+    # ends (cms.farm.presences), so every enter gets exactly one leave.
+    open = models.BooleanField(default=False, editable=False)
     created = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -552,6 +555,11 @@ class ObjectEvent(models.Model):
         indexes = [
             models.Index(fields=["display", "id"], name="objectevent_display_id"),
             models.Index(fields=["display", "zone", "time"], name="objectevent_display_zone"),
+            models.Index(
+                fields=["camera", "generation"],
+                condition=models.Q(open=True),
+                name="objectevent_open",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import redis
 from django.conf import settings
 
-from cms.results import object_event_message, results_stream
+from cms.results import results_stream
 from cms.results.object_event_message import ObjectEventMessage, event_key
 from cms.results.result_message import ENTRY_FIELD, ResultMessage
 from inference.objects import PresenceEvent
@@ -65,17 +65,9 @@ class ResultPublisher:
         Returns False when Redis did not take them: unlike a result, an event is not
         replaced by the next frame's, so the caller keeps it and tries again.
         """
-        pipe = self.client.pipeline(transaction=False)
-        for display_id, made in events.items():
-            for event in made:
-                pipe.xadd(
-                    results_stream.results_stream(),
-                    {object_event_message.ENTRY_FIELD: self._message(display_id, event).to_bytes()},
-                    maxlen=settings.SIGHTLINE_RESULTS_MAXLEN,
-                    approximate=True,
-                )
+        messages = [self._message(d, event) for d, made in events.items() for event in made]
         try:
-            pipe.execute()
+            results_stream.append_object_events(self.client, messages)
         except redis.RedisError as exc:
             log.warning(
                 "camera %s: object events not published: %s",

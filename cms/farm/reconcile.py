@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from cms import redis_connection
-from cms.farm import farm_keys
+from cms.farm import farm_keys, presences
 from cms.farm.commands import Assignment, Command, Start, Stop, UpdateSpec
 from cms.farm.desired import (
     CameraRow,
@@ -175,6 +175,7 @@ def reconcile_once(r: redis.Redis | None = None) -> dict[str, Any]:
     current = load_assignments() if result.commands else assignments
     farm_keys.publish_assignments(r, list(current.values()))
     farm_keys.write_missing_since(r, result.missing_since)
+    closed = presences.close_ended_presences(r)
     report = {
         "finished_at": datetime.now(UTC).isoformat(),
         "duration_ms": round((time.monotonic() - started) * 1000, 1),
@@ -183,6 +184,7 @@ def reconcile_once(r: redis.Redis | None = None) -> dict[str, Any]:
         "workers": len(workers),
         "pending": {str(k): v for k, v in result.pending.items()},
         "heartbeats_trusted": trusted,
+        "presences_closed": closed,
     }
     farm_keys.write_report(r, report)
     if result.commands:

@@ -87,6 +87,16 @@ class ObjectEventMessage:
         return cls.from_bytes(raw)
 
 
+def enter_key_of(leave_key: str) -> str | None:
+    """The key of the enter a leave's key closes (see event_key and leave_key_for); None
+    for a key of another shape."""
+    parts = leave_key.split(":", 3)
+    if len(parts) != 4 or parts[2] != "leave":
+        return None
+    camera, display, _, rest = parts
+    return f"{camera}:{display}:enter:{rest}"
+
+
 _FIELDS = tuple(f.name for f in fields(ObjectEventMessage))
 
 

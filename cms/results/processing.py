@@ -30,7 +30,7 @@ from cms.farm import farm_keys
 from cms.logs import log_context
 from cms.models import Detection, Display, ObjectEvent, StreamAssignment, take_event_ids
 from cms.results import object_event_message, result_message
-from cms.results.object_event_message import ObjectEventMessage
+from cms.results.object_event_message import ObjectEventMessage, enter_key_of
 from cms.results.policy import PolicyState, should_deliver, signature
 from cms.results.result_message import MalformedResult, ResultMessage
 from cms.signals import detection_received, object_event
@@ -338,8 +338,12 @@ def _store_events(events: list[ObjectEventMessage], ids: list[int]) -> dict[str,
             dwell_s=e.dwell_s,
             line=e.line or "",
             direction=e.direction or "",
+            open=e.type == "enter",
         )
         for e, row_id in zip(events, ids, strict=True)
     ]
     ObjectEvent.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    closed = [key for e in events if e.type == "leave" and (key := enter_key_of(e.key))]
+    if closed:
+        ObjectEvent.objects.filter(key__in=closed, open=True).update(open=False)
     return ObjectEvent.objects.in_bulk([e.key for e in events], field_name="key")

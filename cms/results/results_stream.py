@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from typing import Any, cast
 
 import redis
@@ -11,6 +12,8 @@ from django.conf import settings
 from redis.typing import EncodableT, FieldT
 
 from cms.redis_connection import PREFIX
+from cms.results.object_event_message import ENTRY_FIELD as OBJECT_EVENT_FIELD
+from cms.results.object_event_message import ObjectEventMessage
 
 GROUP = "sightline-results"
 COUNTERS = f"{PREFIX}:results:counters"
@@ -22,6 +25,21 @@ def results_stream() -> str:
 
 def dead_letter_stream() -> str:
     return f"{settings.SIGHTLINE_RESULTS_STREAM}:dead"
+
+
+def append_object_events(client: redis.Redis, messages: Sequence[ObjectEventMessage]) -> None:
+    """XADD object events in one round trip, in order; raises redis.RedisError."""
+    if not messages:
+        return
+    pipe = client.pipeline(transaction=False)
+    for message in messages:
+        pipe.xadd(
+            results_stream(),
+            {OBJECT_EVENT_FIELD: message.to_bytes()},
+            maxlen=settings.SIGHTLINE_RESULTS_MAXLEN,
+            approximate=True,
+        )
+    pipe.execute()
 
 
 def ensure_group(client: redis.Redis) -> None:
