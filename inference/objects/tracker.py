@@ -63,11 +63,15 @@ class TrackerParams:
 
 
 class FrameRate:
-    """The frame rate measured on frame times: an EMA of the intervals between frames."""
+    """The frame rate measured on frame times: an EMA of the intervals between frames.
 
-    __slots__ = ("_interval", "_last")
+    Intervals longer than ``max_interval`` (a stalled stream, not its frame rate) are left out.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_interval", "_last", "max_interval")
+
+    def __init__(self, max_interval: float) -> None:
+        self.max_interval = max_interval
         self._last: float | None = None
         self._interval: float | None = None
 
@@ -77,7 +81,7 @@ class FrameRate:
         if last is None:
             return None
         dt = frame_time - last
-        if dt > 0:
+        if 0 < dt <= self.max_interval:
             old = self._interval
             self._interval = dt if old is None else old + FPS_SMOOTHING * (dt - old)
         return dt
@@ -174,7 +178,7 @@ class CameraTracker:
             fuse_score=p.fuse_score,
         )
         self._tracker: Any = _byte_tracker_class()(self._args)
-        self._frame_rate = FrameRate()
+        self._frame_rate = FrameRate(max_interval=self.params.max_lost_s)
         # Keyed by the ultralytics track object itself (identity hash): its own ids are not ours.
         self._tracks: dict[Any, _Track] = {}
 
