@@ -245,3 +245,31 @@ def test_the_same_scene_through_the_tracker_at_5_and_30_fps_gives_the_same_event
     for a, b in zip(sorted(slow, key=key), sorted(fast, key=key), strict=True):
         # A track is reported from its second frame: 0.2 s at 5 fps.
         assert a.time == pytest.approx(b.time, abs=0.25), (a, b)
+
+
+def test_batched_kalman_updates_keep_ultralytics_own_tracks() -> None:
+    # CameraTracker runs BYTETracker with the matched tracks' Kalman step batched; on the same
+    # detections the stock tracker must form the same tracks with the same states.
+    from ultralytics.trackers.byte_tracker import BYTETracker
+
+    from inference.objects.tracker import Detections
+
+    rng_paths = [
+        Path(a=(50 + 40 * k, 100 + 25 * k), b=(600 - 30 * k, 460 - 20 * k), start=0.3 * k, end=6)
+        for k in range(12)
+    ]
+    ours = CameraTracker(TrackIds(1))
+    stock = BYTETracker(ours._args)
+    stock.max_frames_lost = 15
+    for t, detections in frames(rng_paths, fps=15, duration=6.0, noise=2.0):
+        ours.update(detections, t)  # its lost-track buffer: 1 s at 15 fps, 15 frames
+        stock.update(Detections.of(detections))
+        mine = sorted(ours._tracker.tracked_stracks, key=lambda s: s.track_id)
+        theirs = sorted(stock.tracked_stracks, key=lambda s: s.track_id)
+        assert [(s.track_id, s.idx, s.is_activated) for s in mine] == [
+            (s.track_id, s.idx, s.is_activated) for s in theirs
+        ]
+        for a, b in zip(mine, theirs, strict=True):
+            assert a.mean == pytest.approx(b.mean, rel=1e-9, abs=1e-6)
+            assert a.covariance == pytest.approx(b.covariance, rel=1e-9, abs=1e-6)
+    assert len(mine) == 12
