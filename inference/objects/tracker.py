@@ -41,15 +41,18 @@ class TrackerParams:
     ``max_lost_s``: how long a track that lost its detection is kept to be found again.
     The thresholds are BYTETracker's: detections at or above ``high_thresh`` are matched first,
     those between ``low_thresh`` and it only to keep existing tracks; a new track needs
-    ``new_track_thresh``; ``match_thresh`` is the largest (1 - IoU) cost a match may have.
+    ``new_track_thresh``; ``match_thresh`` is the largest (1 - IoU) cost a match may have, and
+    ``fuse_score`` scales the IoU by the detection's confidence first. ultralytics' defaults are
+    0.8 with fuse_score on; 0.9 without it halved id switches at 5 fps and changed nothing at
+    30 fps in bench/tracking.py (docs/objects.md).
     """
 
     max_lost_s: float = 1.0
     high_thresh: float = 0.25
     low_thresh: float = 0.1
     new_track_thresh: float = 0.25
-    match_thresh: float = 0.8
-    fuse_score: bool = True
+    match_thresh: float = 0.9
+    fuse_score: bool = False
 
     def __post_init__(self) -> None:
         if not self.max_lost_s > 0:
