@@ -227,8 +227,8 @@ class CameraTracker:
     Owned by the camera runner, one per inference group; all of a camera's trackers share its
     ``TrackIds``. ``update`` returns the objects tracked in this frame, with the detector's own
     box, confidence and class, ordered by track id. A track is reported from its second frame
-    (ultralytics confirms a track when it matches again), its ``first_seen`` is the frame it
-    was first detected. A gap in frame times longer than ``max_lost_s`` (a stalled stream) ends
+    (ultralytics confirms a track when it matches again; on a tracker's very first frame, at
+    once); its ``first_seen`` is the frame it was first detected in. A gap in frame times longer than ``max_lost_s`` (a stalled stream) ends
     every track, as ``reset`` does; ids are never reused.
     """
 
