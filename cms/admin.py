@@ -137,8 +137,10 @@ class GeometryJSONField(forms.JSONField):
         if isinstance(value, str):
             try:
                 value = json.loads(value)
-            except (ValueError, RecursionError) as exc:
-                raise forms.ValidationError(f"Not valid JSON: {_short(exc)}") from None
+            except RecursionError:
+                raise forms.ValidationError("Not valid JSON: nested too deeply.") from None
+            except ValueError as exc:
+                raise forms.ValidationError(f"Not valid JSON: {str(exc)[:200]}") from None
         errors = self.check(value)
         if errors:
             raise forms.ValidationError(errors)
@@ -158,10 +160,6 @@ class GeometryJSONField(forms.JSONField):
             return bool(super().has_changed(initial, data))
         except (forms.ValidationError, ValueError, RecursionError):
             return True
-
-
-def _short(exc: Exception) -> str:
-    return str(exc)[:200]
 
 
 class DisplayForm(forms.ModelForm):

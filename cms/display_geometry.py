@@ -88,7 +88,7 @@ def _validate_items(
             else:
                 seen[item["name"]] = index
         errors.extend(item_errors(where, item, frame_size))
-        if len(errors) >= MAX_ERRORS:
+        if len(errors) > MAX_ERRORS:
             break
     return _capped(errors)
 
@@ -129,7 +129,7 @@ def _points_errors(where: str, points: list[Any], frame_size: FrameSize | None) 
         problem = point_error(point, frame_size)
         if problem:
             errors.append(f"{where}[{index}]: {problem}")
-            if len(errors) >= MAX_ERRORS:
+            if len(errors) > MAX_ERRORS:
                 break
     return errors
 
@@ -142,12 +142,13 @@ def point_error(point: object, frame_size: FrameSize | None = None) -> str:
     if not (is_number(x) and is_number(y)):
         bad = y if is_number(x) else x
         return f"x and y must be numbers, got {json_type(bad)}"
-    if not (math.isfinite(x) and math.isfinite(y)):
-        return "x and y must be finite numbers"
+    # Compared before anything converts them to float: a huge int does not fit one.
     if x < 0 or y < 0:
         return "x and y must be >= 0"
     if x > MAX_COORDINATE or y > MAX_COORDINATE:
         return f"x and y must be at most {MAX_COORDINATE}"
+    if math.isnan(x) or math.isnan(y):  # NaN fails both comparisons above
+        return "x and y must be numbers, not NaN"
     if frame_size is not None:
         width, height = frame_size
         if x > width or y > height:

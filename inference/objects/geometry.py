@@ -87,7 +87,7 @@ def point_in_polygon(point: Point, polygon: Sequence[Point]) -> bool:
 def side_of_line(point: Point, p1: Point, p2: Point) -> int:
     """-1 when ``point`` is on the line's left (see the module doc), +1 on its right, 0 on it."""
     c = _cross(p1, p2, point)
-    return (c > 0) - (c < 0)
+    return 1 if c > 0 else -1 if c < 0 else 0
 
 
 def segment_crosses(a: Point, b: Point, p1: Point, p2: Point) -> bool:

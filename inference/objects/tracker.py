@@ -41,15 +41,18 @@ class TrackerParams:
     ``max_lost_s``: how long a track that lost its detection is kept to be found again.
     The thresholds are BYTETracker's: detections at or above ``high_thresh`` are matched first,
     those between ``low_thresh`` and it only to keep existing tracks; a new track needs
-    ``new_track_thresh``; ``match_thresh`` is the largest (1 - IoU) cost a match may have.
+    ``new_track_thresh``; ``match_thresh`` is the largest (1 - IoU) cost a match may have, and
+    ``fuse_score`` scales the IoU by the detection's confidence first. ultralytics' defaults are
+    0.8 with fuse_score on; 0.9 without it halved id switches at 5 fps and changed nothing at
+    30 fps in bench/tracking.py (docs/objects.md).
     """
 
     max_lost_s: float = 1.0
     high_thresh: float = 0.25
     low_thresh: float = 0.1
     new_track_thresh: float = 0.25
-    match_thresh: float = 0.8
-    fuse_score: bool = True
+    match_thresh: float = 0.9
+    fuse_score: bool = False
 
     def __post_init__(self) -> None:
         if not self.max_lost_s > 0:
@@ -63,11 +66,15 @@ class TrackerParams:
 
 
 class FrameRate:
-    """The frame rate measured on frame times: an EMA of the intervals between frames."""
+    """The frame rate measured on frame times: an EMA of the intervals between frames.
 
-    __slots__ = ("_interval", "_last")
+    Intervals longer than ``max_interval`` (a stalled stream, not its frame rate) are left out.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_interval", "_last", "max_interval")
+
+    def __init__(self, max_interval: float) -> None:
+        self.max_interval = max_interval
         self._last: float | None = None
         self._interval: float | None = None
 
@@ -77,7 +84,7 @@ class FrameRate:
         if last is None:
             return None
         dt = frame_time - last
-        if dt > 0:
+        if 0 < dt <= self.max_interval:
             old = self._interval
             self._interval = dt if old is None else old + FPS_SMOOTHING * (dt - old)
         return dt
@@ -131,16 +138,81 @@ class Detections:
         return Detections(self.xyxy[index], self.conf[index], self.cls[index])
 
 
+def kalman_update_many(kf: Any, means: np.ndarray, covs: np.ndarray, xyah: np.ndarray) -> Any:
+    """``KalmanFilterXYAH.update`` for n tracks at once: (n, 8) means, (n, 8, 8) covariances.
+
+    The same arithmetic as ultralytics' per-track update (measurement noise from the height,
+    gain by solving with the projected covariance), in one batched solve instead of n.
+    """
+    n = len(means)
+    std = np.square(kf._std_weight_position * means[:, 3])
+    noise = np.zeros((n, 4, 4))
+    noise[:, 0, 0] = noise[:, 1, 1] = noise[:, 3, 3] = std
+    noise[:, 2, 2] = 1e-2
+    projected = covs[:, :4, :4] + noise
+    gain = np.linalg.solve(projected, covs[:, :, :4].transpose(0, 2, 1)).transpose(0, 2, 1)
+    innovation = xyah - means[:, :4]
+    new_means = means + np.einsum("nij,nj->ni", gain, innovation)
+    new_covs = covs - gain @ projected @ gain.transpose(0, 2, 1)
+    return new_means, new_covs
+
+
 def _byte_tracker_class() -> Any:
-    """ultralytics' BYTETracker, imported without letting it pip-install ``lap`` at run time."""
+    """ultralytics' BYTETracker with batched Kalman updates, imported without letting it
+    pip-install ``lap`` at run time."""
     if importlib.util.find_spec("lap") is None:
         raise InferenceError(
             "tracking needs the 'lap' package (pinned in requirements.txt); it is not installed"
         )
     configure_ultralytics()
-    from ultralytics.trackers.byte_tracker import BYTETracker
+    from ultralytics.trackers.basetrack import TrackState
+    from ultralytics.trackers.byte_tracker import BYTETracker, STrack
 
-    return BYTETracker
+    class BatchedBYTETracker(BYTETracker):  # type: ignore[misc]  # ultralytics is untyped here
+        """BYTETracker whose matched tracks take their Kalman update in one batch.
+
+        Per-track updates (a 4x4 solve each) were half of its time per frame; the matches,
+        states and ids are ultralytics' own (tests/inference/objects/test_tracker.py holds the
+        tracks equal to the stock tracker's). ``update`` returns no rows: CameraTracker reads
+        the track objects.
+        """
+
+        def _apply_matches(
+            self,
+            matches: Any,
+            pool: list[Any],
+            detections: list[Any],
+            activated: list[Any],
+            refind: list[Any],
+        ) -> None:
+            tracked = [
+                (pool[i], detections[j]) for i, j in matches if pool[i].state == TrackState.Tracked
+            ]
+            if tracked:
+                means, covs = kalman_update_many(
+                    self.kalman_filter,
+                    np.array([t.mean for t, _ in tracked]),
+                    np.array([t.covariance for t, _ in tracked]),
+                    np.array([STrack.tlwh_to_xyah(d._tlwh) for _, d in tracked]),
+                )
+                for (track, det), mean, cov in zip(tracked, means, covs, strict=True):
+                    # What STrack.update does besides the Kalman step (no angles: boxes only).
+                    track.mean, track.covariance = mean, cov
+                    track.frame_id = self.frame_id
+                    track.tracklet_len += 1
+                    track.state = TrackState.Tracked
+                    track.is_activated = True
+                    track.score, track.cls, track.idx = det.score, det.cls, det.idx
+                    activated.append(track)
+            for i, j in matches:
+                if pool[i].state != TrackState.Tracked:
+                    self._apply_match(pool[i], detections[j], activated, refind)
+
+        def _format_output(self) -> np.ndarray:
+            # CameraTracker reads the track objects; the rows would be built and thrown away.
+            return np.empty((0, 8), dtype=np.float32)
+
+    return BatchedBYTETracker
 
 
 @dataclass(slots=True)
@@ -155,8 +227,8 @@ class CameraTracker:
     Owned by the camera runner, one per inference group; all of a camera's trackers share its
     ``TrackIds``. ``update`` returns the objects tracked in this frame, with the detector's own
     box, confidence and class, ordered by track id. A track is reported from its second frame
-    (ultralytics confirms a track when it matches again), its ``first_seen`` is the frame it
-    was first detected. A gap in frame times longer than ``max_lost_s`` (a stalled stream) ends
+    (ultralytics confirms a track when it matches again; on a tracker's very first frame, at
+    once); its ``first_seen`` is the frame it was first detected in. A gap in frame times longer than ``max_lost_s`` (a stalled stream) ends
     every track, as ``reset`` does; ids are never reused.
     """
 
@@ -174,7 +246,7 @@ class CameraTracker:
             fuse_score=p.fuse_score,
         )
         self._tracker: Any = _byte_tracker_class()(self._args)
-        self._frame_rate = FrameRate()
+        self._frame_rate = FrameRate(max_interval=self.params.max_lost_s)
         # Keyed by the ultralytics track object itself (identity hash): its own ids are not ours.
         self._tracks: dict[Any, _Track] = {}
 

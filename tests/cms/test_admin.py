@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import cv2
@@ -14,6 +15,7 @@ from django.utils import timezone
 from cms import redis_connection
 from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo
+from cms.frame_size import record_frame_size
 from cms.models import Camera, Detection, Display, ObjectEvent, hash_token
 from streams import StreamState
 from tests.factories import make_camera, make_display, make_model
@@ -132,6 +134,115 @@ def test_bad_crop_is_a_form_error_not_a_500(staff_client):
     response = staff_client.post(reverse("admin:cms_display_change", args=[display.pk]), data)
     assert response.status_code == 200
     assert response.context["adminform"].form.errors
+
+
+# --- a display's objects: tracking, zones and lines -----------------------------------------
+
+LANE = {"name": "lane", "polygon": [[0, 400], [640, 400], [640, 480]]}
+
+
+def display_change(staff_client, display, **fields):
+    data = {
+        "name": display.name,
+        "identifier": display.identifier,
+        "camera": display.camera_id,
+        "model": display.model_id,
+        "enabled": "on",
+        "policy": "every",
+        "policy_interval_ms": "1000",
+        "tracking": "on",
+        "min_seen_s": "0.5",
+        "max_lost_s": "2.0",
+        "zones": "[]",
+        "lines": "[]",
+    }
+    data.update(fields)
+    return staff_client.post(reverse("admin:cms_display_change", args=[display.pk]), data)
+
+
+def test_display_page_edits_zones_lines_and_tracking(staff_client):
+    display = make_display()
+    page = staff_client.get(reverse("admin:cms_display_change", args=[display.pk])).content
+    for field in (b'name="zones"', b'name="lines"', b'name="tracking"', b'name="min_seen_s"'):
+        assert field in page
+    door = {"name": "door", "points": [[320, 0], [320, 480]]}
+
+    response = display_change(
+        staff_client,
+        display,
+        zones=json.dumps([LANE]),
+        lines=json.dumps([door]),
+        tracking="",
+        max_lost_s="5",
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    display.refresh_from_db()
+    assert (display.zones, display.lines) == ([LANE], [door])
+    assert (display.tracking, display.max_lost_s) == (False, 5.0)
+
+
+def test_empty_zones_text_means_no_zones(staff_client):
+    display = make_display(zones=[LANE])
+
+    assert display_change(staff_client, display, zones="", lines="").status_code == 302
+
+    display.refresh_from_db()
+    assert (display.zones, display.lines) == ([], [])
+
+
+@pytest.mark.parametrize(
+    "field, text, message",
+    [
+        ("zones", '[{"name": "a", "polygon": [[0, 0], [1, 1]]}]', "needs 3 to 64 points, got 2"),
+        ("zones", json.dumps([LANE, LANE]), "zones[1].name: 'lane' is already the name"),
+        ("zones", '[{"name": "view", "polygon": [[0, 0], [1, 0], [1, 1]]}]', "is reserved"),
+        ("zones", '[{"name": "a", "polygon": [[0, 0], [1, 0], [true, 1]]}]', "got a boolean"),
+        ("zones", '[{"name": "a", "polygon": [[0, 0], [1, 0], [NaN, 1]]}]', "not NaN"),
+        ("zones", '[{"name": "a", "polygon": [[0, 0], [1, 0], [1, 1]], "x": 1}]', "unknown key"),
+        ("zones", "[" * 5000 + "]" * 5000, "Not valid JSON: nested too deeply"),
+        ("zones", "[" * 200 + "]" * 200, "zones[0]: must be an object"),
+        ("zones", "[" * 100_000, "Not valid JSON"),
+        ("zones", "[" + "9" * 5000 + "]", "Not valid JSON"),
+        ("zones", "lane", "Not valid JSON"),
+        ("lines", '[{"name": "door", "points": [[1, 1], [1, 1]]}]', "the two points must differ"),
+        ("lines", '{"door": [[1, 1], [2, 2]]}', "lines: must be a list, got an object"),
+    ],
+)
+def test_bad_zones_and_lines_are_errors_on_their_field(staff_client, field, text, message):
+    display = make_display()
+
+    response = display_change(staff_client, display, **{field: text})
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == [field]
+    assert any(message in m for m in errors[field]), errors[field]
+    assert message.replace("'", "&#x27;").encode() in response.content or "JSON" in message
+
+
+def test_points_outside_the_frame_are_an_error_on_the_field(staff_client):
+    display = make_display()
+    record_frame_size(display.camera_id, 320, 240)
+
+    response = display_change(staff_client, display, zones=json.dumps([LANE]))
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == ["zones"]
+    assert "outside the camera's 320x240 frame" in errors["zones"][0]
+
+
+def test_camera_page_shows_the_frame_size_read_only(staff_client):
+    camera = make_camera()
+    page = reverse("admin:cms_camera_change", args=[camera.pk])
+    assert b"not known yet" in staff_client.get(page).content
+    record_frame_size(camera.pk, 1280, 720)
+
+    content = staff_client.get(page).content
+
+    assert b"1280 x 720 pixels" in content
+    assert b'name="frame_width"' not in content
 
 
 def test_new_display_token_is_shown_once_and_works(staff_client):

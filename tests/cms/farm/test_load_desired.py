@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from cms.farm.desired import LineSpec, ZoneSpec
 from cms.farm.reconcile import load_desired
+from cms.models import Display
 from tests.factories import make_camera, make_display, make_model
 
 pytestmark = pytest.mark.django_db
@@ -27,3 +29,29 @@ def test_desired_state_of_some_cameras_only() -> None:
     first, second = make_display(), make_display()
     assert set(load_desired([second.camera_id])) == {second.camera_id}
     assert set(load_desired()) == {first.camera_id, second.camera_id}
+
+
+def test_desired_state_carries_zones_lines_and_tracking() -> None:
+    display = make_display(
+        zones=[{"name": "lane", "polygon": [[0, 0], [10, 0], [10, 10]]}],
+        lines=[{"name": "door", "points": [[5, 0], [5, 10]]}],
+        tracking=False,
+        min_seen_s=1.5,
+        max_lost_s=4,
+    )
+
+    [spec] = load_desired()[display.camera_id].displays
+
+    assert spec.zones == (ZoneSpec("lane", ((0.0, 0.0), (10.0, 0.0), (10.0, 10.0))),)
+    assert spec.lines == (LineSpec("door", ((5.0, 0.0), (5.0, 10.0))),)
+    assert (spec.tracking, spec.min_seen_s, spec.max_lost_s) == (False, 1.5, 4.0)
+
+
+def test_zones_written_around_clean_that_do_not_parse_are_left_out(caplog) -> None:
+    display = make_display()
+    Display.objects.filter(pk=display.pk).update(zones={"lane": "oops"})
+
+    [spec] = load_desired()[display.camera_id].displays
+
+    assert (spec.zones, spec.lines) == ((), ())
+    assert f"display {display.pk}: zones or lines ignored" in caplog.text

@@ -45,21 +45,21 @@ class Path:
         return self.start <= t <= self.end
 
 
-def frames(
+def labelled_frames(
     paths: list[Path],
     *,
     fps: float,
     duration: float,
     noise: float = 0.0,
     seed: int = 0,
-) -> Iterator[tuple[float, list[DetectedObject]]]:
-    """(frame time, detections) for each frame from T0 to T0 + duration."""
+) -> Iterator[tuple[float, list[tuple[int, DetectedObject]]]]:
+    """(frame time, [(path index, detection)]) for each frame from T0 to T0 + duration."""
     rng = random.Random(seed)
     n = round(duration * fps)
     for i in range(n + 1):
         t = i / fps
         detections = []
-        for path in paths:
+        for k, path in enumerate(paths):
             if not path.visible(t):
                 continue
             box = path.box_at(t)
@@ -70,8 +70,22 @@ def frames(
                     box[2] + rng.uniform(-noise, noise),
                     box[3] + rng.uniform(-noise, noise),
                 )
-            detections.append(DetectedObject(path.class_id, path.class_name, path.confidence, box))
+            detection = DetectedObject(path.class_id, path.class_name, path.confidence, box)
+            detections.append((k, detection))
         yield T0 + t, detections
+
+
+def frames(
+    paths: list[Path],
+    *,
+    fps: float,
+    duration: float,
+    noise: float = 0.0,
+    seed: int = 0,
+) -> Iterator[tuple[float, list[DetectedObject]]]:
+    """(frame time, detections) for each frame from T0 to T0 + duration."""
+    for t, labelled in labelled_frames(paths, fps=fps, duration=duration, noise=noise, seed=seed):
+        yield t, [d for _, d in labelled]
 
 
 def tracked_frames(
@@ -83,17 +97,5 @@ def tracked_frames(
     seed: int = 0,
 ) -> Iterator[tuple[float, list[TrackedObject]]]:
     """Like ``frames`` with perfect tracking: path i is track i + 1, first seen at its start."""
-    rng = random.Random(seed)
-    n = round(duration * fps)
-    for i in range(n + 1):
-        t = i / fps
-        objects = []
-        for k, path in enumerate(paths):
-            if not path.visible(t):
-                continue
-            box = path.box_at(t)
-            if noise:
-                box = tuple(v + rng.uniform(-noise, noise) for v in box)  # type: ignore[assignment]
-            detection = DetectedObject(path.class_id, path.class_name, path.confidence, box)
-            objects.append(TrackedObject(detection, k + 1, T0 + path.start))
-        yield T0 + t, objects
+    for t, labelled in labelled_frames(paths, fps=fps, duration=duration, noise=noise, seed=seed):
+        yield t, [TrackedObject(d, k + 1, T0 + paths[k].start) for k, d in labelled]

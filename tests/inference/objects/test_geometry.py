@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from inference.crops import Crop
@@ -218,3 +221,15 @@ def test_every_problem_is_reported_not_only_the_first() -> None:
         "zones[1].name",
         "zones[1].polygon[2]",
     ]
+
+
+def test_importing_the_object_layer_loads_neither_torch_nor_ultralytics() -> None:
+    # The Django side imports the validators; only inference.objects.tracker loads ultralytics.
+    code = (
+        "import sys, inference.objects; "
+        "print(sorted(m for m in ('torch', 'ultralytics', 'django', 'celery') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    assert out.strip() == "[]"
