@@ -16,7 +16,7 @@ from cms import redis_connection
 from cms.farm import farm_keys
 from cms.models import Camera, DetectionModel, Display, StreamAssignment
 from cms.results import results_stream
-from cms.results.result_message import ResultMessage
+from cms.results.result_message import ENTRY_FIELD, ResultMessage
 from tests.support.media import write_video
 from tests.support.models import UNTRAINED_CONFIDENCE, build_detection_weights
 from tests.support.workers import REPO, CeleryWorker, child_env
@@ -145,7 +145,7 @@ class Farm:
 
     def results_for(self, display: Display) -> list[ResultMessage]:
         entries = redis_connection.client().xrange(results_stream.results_stream())
-        found = [ResultMessage.from_entry(fields) for _, fields in entries]
+        found = [ResultMessage.from_entry(f) for _, f in entries if ENTRY_FIELD.encode() in f]
         return [r for r in found if r.display_id == display.id]
 
     def logs(self) -> str:
