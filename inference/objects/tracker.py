@@ -228,8 +228,9 @@ class CameraTracker:
     ``TrackIds``. ``update`` returns the objects tracked in this frame, with the detector's own
     box, confidence and class, ordered by track id. A track is reported from its second frame
     (ultralytics confirms a track when it matches again; on a tracker's very first frame, at
-    once); its ``first_seen`` is the frame it was first detected in. A gap in frame times longer than ``max_lost_s`` (a stalled stream) ends
-    every track, as ``reset`` does; ids are never reused.
+    once); its ``first_seen`` is the frame it was first detected in.
+    A gap in frame times longer than ``max_lost_s`` (a stalled stream) ends every track, as
+    ``reset`` does; ids are never reused.
     """
 
     def __init__(self, ids: TrackIds, *, params: TrackerParams | None = None) -> None:
