@@ -256,7 +256,9 @@ class DisplayPresence:
     """One display's zones and lines over its camera's tracks; owned by the camera runner.
 
     ``view`` is the display's implicit zone (``geometry.view_zone``), listed first in
-    ``TrackedObject.zones`` and ``counts``. Durations in seconds of frame time.
+    ``TrackedObject.zones`` and ``counts``. Durations in seconds of frame time. Time moves only
+    with ``update``: while a stream is down, ``update([], now)`` lets presences run out and
+    leave (or ``close`` ends them at once).
     """
 
     def __init__(

@@ -329,3 +329,14 @@ def test_objects_out_of_a_frame_keep_their_zones_in_display_order() -> None:
     update = presence.update([obj], T0)
     assert update.objects[0].zones == ("view", "b", "a")
     assert all(s in IN_ZONE for s in (ZoneState.PRESENT, ZoneState.LEAVING))
+
+
+def test_an_update_without_objects_lets_presences_run_out_while_a_stream_is_down() -> None:
+    parked = Path(a=(300, 200), b=(300, 200), start=0.0, end=60.0)
+    presence = display()
+    enters = run(presence, [parked], fps=10, duration=2.0)
+    assert len(enters) == 2
+    assert presence.update([], T0 + 3.9).events == []
+    leaves = presence.update([], T0 + 4.0).events  # 2 s after the last frame with the car
+    assert sorted(e.key for e in leaves) == sorted(leave_key_for(e.key) for e in enters)
+    assert all(e.time == T0 + 2.0 for e in leaves)
