@@ -50,6 +50,7 @@ def parked_video(tmp_path_factory) -> Path:
 @pytest.fixture
 def consumer(redis_client, settings):
     settings.SIGHTLINE_RESULTS_BLOCK_MS = 50
+    settings.SIGHTLINE_RESULTS_BEAT_S = 60  # no "unchanged" beat within a test
     results_stream.ensure_group(redis_client)
     return ResultsConsumer(redis_connection.client(), "test-objects")
 
@@ -85,7 +86,7 @@ def enters_of(display: Display, generation: int) -> list[ObjectEvent]:
 def test_parked_shapes_enter_once_and_a_killed_worker_leaves_each_once(
     farm_factory, consumer, parked_video, trained_detector_path
 ):
-    farm = farm_factory(SIGHTLINE_RESULTS_BEAT_S="60")
+    farm = farm_factory()
     farm.control()
     farm.start_beat()
     doomed = farm.ingest(capacity=2)
