@@ -1,9 +1,12 @@
 """The demo `make run` sets up: a looping clip, a model and a display, so detections flow.
 
-The clip pans across the two pictures ultralytics ships (bus.jpg, zidane.jpg). The
-model is yolo11n.pt where ultralytics can download it; otherwise an untrained yolov8n
-built from its architecture config, marked as such, with a threshold low enough for its
-(meaningless) boxes to show that the pipeline works.
+With internet: yolo11n.pt on a clip panning across the two pictures ultralytics ships
+(bus.jpg, zidane.jpg). Offline: the small shapes detector the test suite trains
+(inference.synthetic), on a generated scene where squares, circles and triangles cross the
+demo display's zone "lane" and line "door", so track ids, enter/leave/cross events, counts
+and dwell show within minutes. The detector is trained once, in the background
+(``train_demo_detector``, started by runfarm) and cached under data/; until it is ready an
+untrained yolov8n stands in, and the log says so.
 """
 
 from __future__ import annotations
@@ -16,12 +19,33 @@ from pathlib import Path
 from django.core.files import File
 
 from cms.models import Camera, DetectionModel, Display
+from inference.synthetic.images import IMAGE_WIDTH
+from inference.synthetic.training import cached_detector_path, trained_detector
+from inference.synthetic.video import Scene, linear_path, stationary_path, write_video
 
 log = logging.getLogger(__name__)
 
 DEMO_SIZE = (640, 480)
 DEMO_FPS = 10
 UNTRAINED_CONFIDENCE = 1e-4  # untrained weights score about 1.5e-4
+UNTRAINED_VERSION = "untrained"
+# The offline demo: a 320x240 scene (the shapes detector's own size), 30 s, looping. Its
+# zone "lane" is the lower half; its line "door" runs down the middle, top to bottom, so a
+# shape moving right to left crosses it "in" (docs/objects.md).
+DEMO_ZONES = [{"name": "lane", "polygon": [[0, 130], [320, 130], [320, 240], [0, 240]]}]
+DEMO_LINES = [{"name": "door", "points": [[160, 0], [160, 240]]}]
+DEMO_SCENE = Scene(
+    paths=(
+        linear_path(1, "square", start=(30, 90), end=(290, 200), t0=1.0, t1=9.0),
+        linear_path(2, "circle", start=(290, 180), end=(30, 180), t0=6.0, t1=14.0, size=36),
+        linear_path(3, "triangle", start=(60, 200), end=(260, 60), t0=13.0, t1=22.0),
+        linear_path(4, "square", start=(280, 60), end=(40, 210), t0=20.0, t1=28.0, size=34),
+        stationary_path(5, "circle", at=(250, 215), t0=0.0, t1=30.0, size=30),
+    ),
+    duration_s=30.0,
+    fps=DEMO_FPS,
+    seed=11,
+)
 HOW_TO_ROTATE = (
     "shown once, when the display was created; for a new one run "
     "`python manage.py demo --rotate-token` (or Admin -> Displays -> Rotate client token)"
@@ -46,15 +70,63 @@ def ensure_demo(directory: Path) -> Demo:
     if existing is not None:
         return Demo(existing, token=None)
     directory.mkdir(parents=True, exist_ok=True)
+    online = _internet_reachable()
+    if online:
+        clip = write_demo_clip(directory / "demo.mp4")
+        model = DetectionModel.objects.create(
+            name="YOLO11n", version="hub", hub_name="yolo11n.pt", notes="pretrained (COCO)"
+        )
+        objects: dict[str, object] = {}
+    else:
+        clip = write_shapes_clip(directory / "shapes.mp4")
+        trained = cached_detector_path(directory)
+        model = shapes_model(trained) if trained.is_file() else untrained_model(directory)
+        objects = {"zones": DEMO_ZONES, "lines": DEMO_LINES, "policy": Display.Policy.CHANGE}
     camera, _ = Camera.objects.get_or_create(
-        identifier="demo",
-        defaults={"name": "Demo clip", "url": str(write_demo_clip(directory / "demo.mp4"))},
+        identifier="demo", defaults={"name": "Demo clip", "url": str(clip)}
     )
-    model = demo_model(directory)
-    display = Display(name="Demo display", identifier="demo", camera=camera, model=model)
+    display = Display(name="Demo display", identifier="demo", camera=camera, model=model, **objects)
     token = display.rotate_token()
     display.save()
     return Demo(display, token=token)
+
+
+def write_shapes_clip(path: Path) -> Path:
+    """The offline demo's scene: shapes crossing the lane and the door, one parked."""
+    if not path.exists():
+        write_video(DEMO_SCENE, path)
+    return path
+
+
+def shapes_model(weights: Path) -> DetectionModel:
+    model = DetectionModel(
+        name="Shapes",
+        version="trained",
+        confidence=0.5,
+        imgsz=IMAGE_WIDTH,
+        notes="the small detector the test suite trains on generated shapes (offline demo)",
+    )
+    with weights.open("rb") as handle:
+        model.weights.save("shapes.pt", File(handle), save=False)
+    model.save()
+    return model
+
+
+def train_demo_detector(directory: Path) -> DetectionModel | None:
+    """Train (minutes, once: cached under ``directory``) the shapes detector and move the
+    demo display from the untrained stand-in to it; None when there is nothing to do."""
+    display = Display.objects.select_related("model").filter(identifier="demo").first()
+    if display is None or display.model.version != UNTRAINED_VERSION:
+        return None
+    log.info(
+        "demo: training the shapes detector in the background (minutes, once); "
+        "the untrained model stands in until it is ready"
+    )
+    model = shapes_model(trained_detector(directory))
+    display.model = model
+    display.save(update_fields=["model", "updated"])
+    log.info("demo: the shapes detector is ready; the demo display uses it now")
+    return model
 
 
 def write_demo_clip(path: Path, seconds: int = 12) -> Path:
@@ -87,15 +159,12 @@ def write_demo_clip(path: Path, seconds: int = 12) -> Path:
     return path
 
 
-def demo_model(directory: Path) -> DetectionModel:
-    if _internet_reachable():
-        return DetectionModel.objects.create(
-            name="YOLO11n", version="hub", hub_name="yolo11n.pt", notes="pretrained (COCO)"
-        )
+def untrained_model(directory: Path) -> DetectionModel:
+    """The stand-in until the shapes detector is trained: its boxes are random."""
     weights = untrained_weights(directory / "yolov8n-untrained.pt")
     model = DetectionModel(
         name="YOLOv8n",
-        version="untrained",
+        version=UNTRAINED_VERSION,
         confidence=UNTRAINED_CONFIDENCE,
         imgsz=320,
         notes="untrained demo weights: boxes are random, the pipeline is real",

@@ -238,6 +238,8 @@ FLOWER_PORT = env_int("FLOWER_PORT", 5555, minimum=1)
 # --- Sightline ------------------------------------------------------------------------
 # Local video files as camera sources: for demos and tests, never for untrusted operators.
 SIGHTLINE_ALLOW_FILE_SOURCES = env_bool("SIGHTLINE_ALLOW_FILE_SOURCES", DEBUG)
+# Offline, `make run` trains the demo's shapes detector in the background (minutes, once).
+SIGHTLINE_DEMO_TRAIN = env_bool("SIGHTLINE_DEMO_TRAIN", True)
 # Local files in real time (a looping demo clip), or as fast as the worker infers
 # (offline analysis of recordings; bench/farm.py).
 SIGHTLINE_FILE_SOURCES_REALTIME = env_bool("SIGHTLINE_FILE_SOURCES_REALTIME", True)

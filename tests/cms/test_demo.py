@@ -23,6 +23,7 @@ def data_dir(settings, tmp_path: Path) -> Path:
     settings.EMBEDDED_REDIS = False  # the suite's Redis is already running
     settings.DATA_DIR = tmp_path / "data"
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SIGHTLINE_DEMO_TRAIN = False  # minutes of CPU: tested in test_demo_objects
     settings.DATA_DIR.mkdir()
     return settings.DATA_DIR
 
@@ -83,3 +84,56 @@ def test_demo_rotate_token_prints_a_new_token_and_revokes_the_old(data_dir, clie
     assert new != old
     assert read_state(client, new) == 200
     assert read_state(client, old) == 401
+
+
+@pytest.mark.slow
+def test_offline_demo_moves_to_the_trained_detector_whose_scene_makes_every_event(
+    data_dir, trained_detector_path
+):
+    import shutil
+
+    import cv2
+
+    from cms.demo import DEMO_LINES, DEMO_ZONES, ensure_demo, train_demo_detector
+    from cms.farm.desired import inference_groups
+    from cms.farm.reconcile import load_desired
+    from inference import PredictOptions
+    from inference.synthetic.training import cached_detector_path
+    from inference.ultralytics_backend import UltralyticsDetector
+    from tasks.camera_objects import CameraObjects
+
+    # given the offline demo, its untrained stand-in in place
+    display = ensure_demo(data_dir / "demo").display
+    assert display.model.version == "untrained"
+    assert (display.zones, display.lines) == (DEMO_ZONES, DEMO_LINES)
+    # when the shapes detector is ready (the suite's own, so nothing trains here)
+    cached = cached_detector_path(data_dir / "demo")
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(trained_detector_path, cached)
+    model = train_demo_detector(data_dir / "demo")
+
+    # then the demo display uses it, once
+    display.refresh_from_db()
+    assert display.model_id == model.id and model.name == "Shapes"
+    assert train_demo_detector(data_dir / "demo") is None
+    # and its scene shows track ids and enter, leave and cross events within a loop
+    spec = load_desired([display.camera_id])[display.camera_id]
+    (group,) = inference_groups(spec)
+    objects = CameraObjects(generation=1)
+    objects.apply(spec)
+    detector = UltralyticsDetector(cached, name="shapes", imgsz=model.imgsz)
+    options = PredictOptions(confidence=model.confidence, imgsz=model.imgsz)
+    capture = cv2.VideoCapture(display.camera.url)
+    kinds, tracks = set(), set()
+    index = 0
+    while (frame := capture.read())[0]:
+        t = 1_800_000_000.0 + index / 10
+        index += 1
+        objects.frame((frame[1].shape[1], frame[1].shape[0]))
+        [detections] = detector.detect([frame[1]], options)
+        update = objects.present(display.id, objects.track(group, detections, t), t)
+        kinds |= {(e.type, e.zone or e.line) for e in update.events}
+        tracks |= {o.track_id for o in update.objects}
+    capture.release()
+    assert {("enter", "lane"), ("leave", "lane"), ("cross", "door")} <= kinds
+    assert len(tracks) >= 5

@@ -8,10 +8,12 @@ Ctrl-C stops them all; Redis is stopped last so workers can shut down cleanly.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +21,23 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import close_old_connections
 
-from cms.demo import ensure_demo
+from cms.demo import ensure_demo, train_demo_detector
 from cms.embedded_redis import EmbeddedRedis, EmbeddedRedisError
 
 DEMO_ADMIN = "admin"
+log = logging.getLogger(__name__)
+
+
+def _train_demo_detector() -> None:
+    """The offline demo's detector, trained beside the farm (a child process does the work)."""
+    try:
+        train_demo_detector(settings.DATA_DIR / "demo")
+    except Exception:  # the demo goes on with its stand-in model
+        log.exception("demo: training the shapes detector failed")
+    finally:
+        close_old_connections()
 
 
 def _remembered_secret(path: Path, make: Any) -> str:
@@ -46,6 +60,10 @@ class Command(BaseCommand):
         demo = None
         if settings.DEBUG and settings.SIGHTLINE_ALLOW_FILE_SOURCES:
             demo = ensure_demo(settings.DATA_DIR / "demo")
+            if settings.SIGHTLINE_DEMO_TRAIN:
+                threading.Thread(
+                    target=_train_demo_detector, name="demo-trainer", daemon=True
+                ).start()
         flower_auth = settings.FLOWER_BASIC_AUTH or "admin:" + _remembered_secret(
             settings.DATA_DIR / "flower-password", lambda: secrets.token_urlsafe(12)
         )
