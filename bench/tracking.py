@@ -18,12 +18,11 @@
    it was installed with ``pip install --no-deps --target DIR``). Each at its thresholds set
    alike (0.25 / 0.1), the lost-track buffer 1 s converted to frames at the scene's rate.
 
-3. Farm fps with tracking on against off (target at least 0.97): NOT MEASURED HERE YET. It needs
-   the camera runner to run the tracker (the ingest side of issue 13); ``farm_fps_on_vs_off``
-   is the place for it and says so when run.
+3. Farm fps with tracking on against off (target at least 0.97), in the same run: one ingest
+   worker, the displays' ``tracking`` switched round by round (``farm_fps_on_vs_off``).
 
     .venv/bin/python bench/tracking.py [--objects 5,20,100] [--frames 300] [--rounds 5]
-        [--compare] [--trackers-path /tmp/trk]
+        [--compare] [--trackers-path /tmp/trk] [--farm-seconds 10] [--farm-rounds 3]
 """
 
 from __future__ import annotations
@@ -318,14 +317,104 @@ def compare(objects: int, seconds: float, trackers_path: str | None) -> None:
 # --- 3. farm fps, tracking on vs off ---------------------------------------------------------
 
 
-def farm_fps_on_vs_off() -> None:
-    """Farm fps with tracking on against off in one run (target >= 0.97).
+def farm_fps_on_vs_off(seconds: float, rounds: int, cameras: int) -> None:
+    """Farm results/s with tracking on against off, alternating in one worker (target >= 0.97).
 
-    Not measured yet: the camera runner does not run the tracker yet (the ingest side of issue
-    13 is built apart). When it does, run bench/farm.py's farm twice in the same run, displays
-    with ``tracking`` on and off, and print the ratio here.
+    One CPU ingest worker process, ``cameras`` video-file cameras decoded as fast as it goes
+    (the offline demo's scene: five shapes crossing a zone and a line), the suite's trained
+    shapes detector (trained on first use, cached like the tests' copy), results on the Redis
+    Stream. The displays' ``tracking`` is switched on and off round by round (a spec change
+    applied in place, same worker, same warm model); each phase's rate is results per second
+    after a settling second.
     """
-    print("\nfarm fps tracking on / off: not measured (needs the camera runner integration)")
+    import os
+    import tempfile
+
+    from bench.farm import REPO, wait
+
+    scratch = Path(tempfile.mkdtemp(prefix="sightline-bench-tracking-"))
+    os.environ.update(
+        SIGHTLINE_DATA_DIR=str(scratch),
+        SIGHTLINE_ALLOW_FILE_SOURCES="1",
+        SIGHTLINE_FILE_SOURCES_REALTIME="0",
+        DJANGO_SETTINGS_MODULE="cms.settings",
+        LOG_LEVEL="WARNING",
+    )
+    os.environ.pop("DATABASE_URL", None)
+    from cms.embedded_redis import EmbeddedRedis
+
+    with EmbeddedRedis(scratch / "redis") as redis_server:
+        os.environ["REDIS_URL"] = redis_server.url
+        import subprocess
+
+        import django
+
+        django.setup()
+        from django.conf import settings
+        from django.core.management import call_command
+
+        from cms import redis_connection
+        from cms.demo import DEMO_LINES, DEMO_ZONES, shapes_model, write_shapes_clip
+        from cms.farm import farm_keys
+        from cms.farm.reconcile import run_reconcile
+        from cms.models import Camera, Display
+        from inference.synthetic.training import trained_detector
+
+        call_command("migrate", verbosity=0)
+        cache = Path(os.environ.get("SIGHTLINE_TEST_CACHE", Path.home() / ".cache/sightline"))
+        model = shapes_model(trained_detector(cache))
+        clip = write_shapes_clip(scratch / "shapes.mp4")
+        for i in range(cameras):
+            camera = Camera.objects.create(name=f"c{i}", identifier=f"c{i}", url=str(clip), fps=120)
+            Display.objects.create(
+                name=f"d{i}", identifier=f"d{i}", camera=camera, model=model,
+                zones=DEMO_ZONES, lines=DEMO_LINES,
+            )  # fmt: skip
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{settings.DATABASES['default']['NAME']}"}
+        log = (scratch / "ingest.log").open("wb")
+        worker = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "tasks", "worker", "--ingest",
+                "--exclude-queues", "control", "--pool", "threads",
+                "--concurrency", str(cameras), "--hostname", "bench@%h",
+                "--without-mingle", "--without-gossip", "--loglevel", "WARNING",
+            ],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        client = redis_connection.client()
+        stream = settings.SIGHTLINE_RESULTS_STREAM
+        rates: dict[bool, list[float]] = {True: [], False: []}
+        try:
+            wait(lambda: farm_keys.read_workers(client), 60, "the ingest worker")
+            run_reconcile()
+            wait(lambda: client.xlen(stream) >= 20 * cameras, 180, "results to flow (warm-up)")
+            for _ in range(rounds):
+                for tracking in (False, True):
+                    for display in Display.objects.all():
+                        display.tracking = tracking
+                        display.save()
+                    run_reconcile()  # applied in place by the running tasks within a second
+                    time.sleep(1.5)
+                    first, started = _newest_id(client, stream), time.perf_counter()
+                    time.sleep(seconds)
+                    last, elapsed = _newest_id(client, stream), time.perf_counter() - started
+                    entries = client.xrange(stream, min=f"({first}", max=last)
+                    results = sum(1 for _, fields in entries if b"r" in fields)  # not events
+                    rates[tracking].append(results / elapsed)
+        finally:
+            worker.terminate()
+            worker.wait(60)
+    on, off = statistics.median(rates[True]), statistics.median(rates[False])
+    print(f"\nfarm, {cameras} video-file cameras (320x240), shapes detector imgsz 320, CPU")
+    print(f"{'tracking off (results/s)':<36}{off:>8.1f}   rounds {rates[False]}")
+    print(f"{'tracking on':<36}{on:>8.1f}   rounds {rates[True]}")
+    ratio = on / off
+    print(f"ratio on / off: {ratio:.3f} (target >= 0.97) {'ok' if ratio >= 0.97 else 'MISSED'}")
+
+
+def _newest_id(client: Any, stream: str) -> str:
+    [(entry_id, _)] = client.xrevrange(stream, count=1)
+    return str(entry_id.decode())
 
 
 def main() -> None:
@@ -337,11 +426,15 @@ def main() -> None:
     parser.add_argument("--compare-objects", type=int, default=20)
     parser.add_argument("--compare-seconds", type=float, default=60.0)
     parser.add_argument("--trackers-path")
+    parser.add_argument("--farm-seconds", type=float, default=10.0, help="0: skip the farm")
+    parser.add_argument("--farm-rounds", type=int, default=3)
+    parser.add_argument("--farm-cameras", type=int, default=2)
     args = parser.parse_args()
     cost([int(n) for n in args.objects.split(",")], args.frames, args.rounds)
     if args.compare:
         compare(args.compare_objects, args.compare_seconds, args.trackers_path)
-    farm_fps_on_vs_off()
+    if args.farm_seconds > 0:
+        farm_fps_on_vs_off(args.farm_seconds, args.farm_rounds, args.farm_cameras)
 
 
 if __name__ == "__main__":
