@@ -9,6 +9,7 @@ events, so every enter gets exactly one leave.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,6 +27,8 @@ from inference.objects import (
     view_zone,
 )
 from inference.objects.tracker import CameraTracker, TrackerParams
+
+log = logging.getLogger(__name__)
 
 GroupKey = tuple[object, tuple[int, int, int, int] | None]
 FrameSize = tuple[int, int]
@@ -169,6 +172,9 @@ class CameraObjects:
         if self._frame_size is not None:
             for display_id, display in self._displays.items():
                 if display_id not in self._presences:
-                    config = _PresenceConfig.of(display, self._frame_size)
-                    self._presences[display_id] = (config, config.presence())
+                    try:
+                        config = _PresenceConfig.of(display, self._frame_size)
+                        self._presences[display_id] = (config, config.presence())
+                    except ValueError as exc:  # rows changed behind the validators' back
+                        log.warning("display %s: zones or lines unusable: %s", display_id, exc)
         return events

@@ -139,3 +139,13 @@ def test_two_cameras_keep_their_own_ids_when_one_restarts():
         second.track(group, detections, t)
 
     assert len(ids_first) == 1
+
+
+def test_unusable_zones_leave_the_display_untracked_and_the_camera_running():
+    objects = CameraObjects(generation=1)
+    clash = ZoneSpec("view", LEFT.polygon)  # the implicit zone's name, saved behind clean()
+    spec = camera(display(1, zones=(clash,)), display(2))
+    objects.apply(spec)
+    objects.frame(FRAME)
+
+    assert not objects.tracking(1) and objects.tracking(2)
