@@ -31,7 +31,7 @@ from cms.models import DETECTION_TASK, Camera, DetectionModel, StreamAssignment
 from inference import InferenceError, MicroBatcher, ModelSource, PredictOptions
 from inference.objects import PresenceEvent
 from streams import Frame, LatestFrameReader, SourceSpec, StreamState
-from tasks.camera_objects import CameraObjects
+from tasks.camera_objects import CameraObjects, GroupKey, group_key
 from tasks.publisher import ResultPublisher
 from tasks.worker_runtime import WorkerRuntime
 
@@ -73,6 +73,8 @@ class CameraRunner:
         self._latency_ms: float | None = None
         self._last_error = ""
         self._display_errors: dict[int, str] = {}  # display id -> its model's load error
+        self._group_keys: list[GroupKey] = []  # the groups of the spec the models are for
+        self._failed_groups: dict[GroupKey, str] = {}  # group -> why its model did not load
         self._snapshot_due = 0.0
         self.objects = CameraObjects(generation)
         self._unsent: list[tuple[int, PresenceEvent]] = []
@@ -183,19 +185,31 @@ class CameraRunner:
                 denied_networks=settings.SIGHTLINE_CAMERA_DENIED_NETWORKS,
             )
             self.reader.start()
-        if self.spec is None or spec.displays != self.spec.displays:
+        groups = inference_groups(spec)
+        if self.spec is None or [group_key(g) for g in groups] != self._group_keys:
             self._release_models()
-            self.groups = []
-            self._display_errors = {}
-            for group in inference_groups(spec):
+            self._failed_groups = {}
+            for group in groups:
                 try:
                     self.groups.append(self._prepare(group))
                 except InferenceError as exc:
                     # One bad model never stops the camera's other displays.
                     self._last_error = f"model {group.model.name} {group.model.version}: {exc}"
                     log.warning("camera %s: %s", self.camera_id, self._last_error)
-                    for display_id in group.display_ids:
-                        self._display_errors[display_id] = self._last_error
+                    self._failed_groups[group_key(group)] = self._last_error
+            self._group_keys = [group_key(g) for g in groups]
+        else:
+            # The same models and crops (a display added to a group, zones edited): the
+            # loaded models stay, each group only learns its displays.
+            by_key = {group_key(g): g for g in groups}
+            for entry in self.groups:
+                entry.group = by_key[group_key(entry.group)]
+        self._display_errors = {
+            display_id: self._failed_groups[group_key(group)]
+            for group in groups
+            if group_key(group) in self._failed_groups
+            for display_id in group.display_ids
+        }
         self.spec = spec
         # After the groups: trackers of unchanged groups live on, ended presences leave.
         self._publish_events(self.objects.apply(spec))
