@@ -22,7 +22,6 @@ class GeometryField(serializers.JSONField):
     """A list of named shapes, checked by ``check_items`` (validate_zones or validate_lines)."""
 
     check_items = staticmethod(geometry.validate_zones)
-    default_error_messages = {"invalid": "Value must be valid JSON."}
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, str) and getattr(data, "is_json_string", False):  # form input
