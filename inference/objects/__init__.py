@@ -19,11 +19,7 @@ from inference.objects.geometry import (
     Line,
     Zone,
     anchor,
-    lines_from_raw,
-    validate_lines,
-    validate_zones,
     view_zone,
-    zones_from_raw,
 )
 from inference.objects.ids import TrackIds, TrackIdsExhaustedError
 from inference.objects.presence import DisplayPresence, PresenceUpdate, ZoneState
@@ -44,9 +40,5 @@ __all__ = [
     "cross_key",
     "enter_key",
     "leave_key_for",
-    "lines_from_raw",
-    "validate_lines",
-    "validate_zones",
     "view_zone",
-    "zones_from_raw",
 ]

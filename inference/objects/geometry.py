@@ -18,9 +18,8 @@ positive on the right (with y down; with y up the signs would swap). Crossing ``
 from the left side to the right side across the line's SEGMENT (not its extension); ``out`` the
 reverse.
 
-The validators (``validate_zones``, ``validate_lines``) take the raw JSON a display stores and
-return one message per problem, each naming the item (``zones[1].polygon: ...``); the Django side
-shows them as form errors and 400s.
+What a display may store (names, point counts, bounds) is checked on the Django side
+(cms/display_geometry.py); this module takes zones and lines that passed.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from inference.crops import Crop
 from inference.entities import Box
@@ -41,10 +39,6 @@ VIEW_ZONE = "view"
 """The implicit zone every display has: its crop, or the whole frame."""
 
 MIN_POLYGON_POINTS = 3
-MAX_POLYGON_POINTS = 64
-MAX_NAME_LENGTH = 50
-MAX_ZONES = 32
-MAX_LINES = 32
 
 
 def anchor(box: Box) -> Point:
@@ -168,160 +162,3 @@ def view_zone(crop: Crop | Sequence[float] | None, frame_size: FrameSize) -> Zon
     else:
         x1, y1, x2, y2 = (float(v) for v in crop)
     return Zone(VIEW_ZONE, ((x1, y1), (x2, y1), (x2, y2), (x1, y2)))
-
-
-# --- validation of the raw JSON ------------------------------------------------------------
-
-
-def _is_number(value: Any) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(float(value))
-    )
-
-
-def _check_point(value: Any, where: str, frame_size: FrameSize | None) -> str | None:
-    if not (isinstance(value, list | tuple) and len(value) == 2):
-        return f"{where}: a point is [x, y]"
-    if not all(_is_number(v) for v in value):
-        return f"{where}: x and y must be numbers"
-    if frame_size is not None:
-        width, height = frame_size
-        x, y = float(value[0]), float(value[1])
-        if not (0 <= x <= width and 0 <= y <= height):
-            return f"{where}: ({x:g}, {y:g}) is outside the {width}x{height} frame"
-    return None
-
-
-def _check_name(item: dict[str, Any], where: str, seen: set[str], reserved: bool) -> list[str]:
-    name = item.get("name")
-    if not isinstance(name, str) or not name.strip():
-        return [f"{where}.name: a name is required"]
-    if len(name) > MAX_NAME_LENGTH:
-        return [f"{where}.name: at most {MAX_NAME_LENGTH} characters"]
-    if name != name.strip():
-        return [f"{where}.name: no leading or trailing spaces"]
-    if reserved and name == VIEW_ZONE:
-        return [f'{where}.name: "{VIEW_ZONE}" is reserved for the display\'s implicit zone']
-    if name in seen:
-        return [f"{where}.name: {name!r} is used twice"]
-    seen.add(name)
-    return []
-
-
-def _check_items(
-    raw: Any, kind: str, points_key: str, limit: int
-) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
-    """The items that are objects, each with where it is (``zones[1]``), and the list's problems."""
-    if raw is None:
-        return [], []
-    if not isinstance(raw, list | tuple):
-        return [], [f"{kind}: must be a list"]
-    if len(raw) > limit:
-        return [], [f"{kind}: at most {limit}"]
-    items: list[tuple[str, dict[str, Any]]] = []
-    errors: list[str] = []
-    for i, item in enumerate(raw):
-        where = f"{kind}[{i}]"
-        if not isinstance(item, dict):
-            errors.append(f'{where}: must be an object with "name" and "{points_key}"')
-            continue
-        extra = sorted(set(item) - {"name", points_key})
-        if extra:
-            errors.append(f"{where}: unknown key {extra[0]!r}")
-        items.append((where, item))
-    return items, errors
-
-
-def _polygon_area(points: Sequence[Sequence[float]]) -> float:
-    return (
-        abs(
-            sum(
-                float(points[i - 1][0]) * float(points[i][1])
-                - float(points[i][0]) * float(points[i - 1][1])
-                for i in range(len(points))
-            )
-        )
-        / 2.0
-    )
-
-
-def validate_zones(raw: Any, frame_size: FrameSize | None) -> list[str]:
-    """Problems with a display's raw ``zones`` JSON (``[]`` when valid; None counts as no zones).
-
-    Each zone is ``{"name": str, "polygon": [[x, y], ...]}``: 3 to 64 numeric points (no bools),
-    inside the frame when ``frame_size`` (width, height) is known, a non-zero area; names 1 to 50
-    characters, unique, and not ``"view"``.
-    """
-    items, errors = _check_items(raw, "zones", "polygon", MAX_ZONES)
-    seen: set[str] = set()
-    for where, item in items:
-        errors += _check_name(item, where, seen, reserved=True)
-        polygon = item.get("polygon")
-        if not isinstance(polygon, list | tuple):
-            errors.append(f"{where}.polygon: a list of [x, y] points is required")
-            continue
-        if not MIN_POLYGON_POINTS <= len(polygon) <= MAX_POLYGON_POINTS:
-            errors.append(
-                f"{where}.polygon: needs {MIN_POLYGON_POINTS} to {MAX_POLYGON_POINTS} points,"
-                f" got {len(polygon)}"
-            )
-            continue
-        point_errors = [
-            e
-            for j, p in enumerate(polygon)
-            if (e := _check_point(p, f"{where}.polygon[{j}]", frame_size)) is not None
-        ]
-        errors += point_errors
-        if not point_errors and _polygon_area(polygon) == 0:
-            errors.append(f"{where}.polygon: its points enclose no area")
-    return errors
-
-
-def validate_lines(raw: Any, frame_size: FrameSize | None) -> list[str]:
-    """Problems with a display's raw ``lines`` JSON (``[]`` when valid; None counts as no lines).
-
-    Each line is ``{"name": str, "points": [[x1, y1], [x2, y2]]}``: two distinct numeric points,
-    inside the frame when ``frame_size`` (width, height) is known; names 1 to 50 characters, unique.
-    """
-    items, errors = _check_items(raw, "lines", "points", MAX_LINES)
-    seen: set[str] = set()
-    for where, item in items:
-        errors += _check_name(item, where, seen, reserved=False)
-        points = item.get("points")
-        if not isinstance(points, list | tuple) or len(points) != 2:
-            errors.append(f"{where}.points: needs exactly 2 points [[x1, y1], [x2, y2]]")
-            continue
-        point_errors = [
-            e
-            for j, p in enumerate(points)
-            if (e := _check_point(p, f"{where}.points[{j}]", frame_size)) is not None
-        ]
-        errors += point_errors
-        if not point_errors and [float(v) for v in points[0]] == [float(v) for v in points[1]]:
-            errors.append(f"{where}.points: the two points must differ")
-    return errors
-
-
-def _point(value: Sequence[float]) -> Point:
-    return (float(value[0]), float(value[1]))
-
-
-def zones_from_raw(raw: Any, frame_size: FrameSize | None = None) -> tuple[Zone, ...]:
-    """Zones from a display's raw JSON; ValueError with every problem when it is not valid."""
-    errors = validate_zones(raw, frame_size)
-    if errors:
-        raise ValueError("; ".join(errors))
-    return tuple(Zone(z["name"], tuple(_point(p) for p in z["polygon"])) for z in raw or ())
-
-
-def lines_from_raw(raw: Any, frame_size: FrameSize | None = None) -> tuple[Line, ...]:
-    """Lines from a display's raw JSON; ValueError with every problem when it is not valid."""
-    errors = validate_lines(raw, frame_size)
-    if errors:
-        raise ValueError("; ".join(errors))
-    return tuple(
-        Line(item["name"], (_point(item["points"][0]), _point(item["points"][1])))
-        for item in raw or ()
-    )

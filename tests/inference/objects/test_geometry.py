@@ -14,14 +14,10 @@ from inference.objects.geometry import (
     anchor,
     crossing_fraction,
     direction_of,
-    lines_from_raw,
     point_in_polygon,
     segment_crosses,
     side_of_line,
-    validate_lines,
-    validate_zones,
     view_zone,
-    zones_from_raw,
 )
 
 SQUARE = ((100.0, 100.0), (200.0, 100.0), (200.0, 200.0), (100.0, 200.0))
@@ -113,118 +109,8 @@ def test_the_view_zone_is_the_crop_or_the_whole_frame() -> None:
     assert view_zone((100, 50, 300, 250), FRAME) == cropped
 
 
-# --- validators --------------------------------------------------------------------------
-
-
-def test_valid_zones_and_lines_have_no_errors_and_parse() -> None:
-    zones = [{"name": "lane", "polygon": [[0, 0], [640, 0], [640, 480.0]]}]
-    lines = [{"name": "door", "points": [[10, 10], [100, 10]]}]
-    assert validate_zones(zones, FRAME) == []
-    assert validate_lines(lines, FRAME) == []
-    assert validate_zones(None, FRAME) == [] and validate_lines([], None) == []
-    assert zones_from_raw(zones) == (Zone("lane", ((0, 0), (640, 0), (640, 480))),)
-    assert lines_from_raw(lines) == (Line("door", ((10, 10), (100, 10))),)
-
-
-@pytest.mark.parametrize(
-    ("zones", "error"),
-    [
-        ("lane", "zones: must be a list"),
-        ([["lane"]], 'zones[0]: must be an object with "name" and "polygon"'),
-        ([{"name": "a", "polygon": [[0, 0], [1, 1]]}], "zones[0].polygon: needs 3 to 64"),
-        ([{"name": "a", "polygon": [[0, 0]] * 65}], "zones[0].polygon: needs 3 to 64"),
-        ([{"name": "a", "polygon": None}], "zones[0].polygon: a list of [x, y] points"),
-        (
-            [{"name": "a", "polygon": [[0, 0], [True, 1], [5, 5]]}],
-            "zones[0].polygon[1]: x and y must be numbers",
-        ),
-        (
-            [{"name": "a", "polygon": [[0, 0], ["1", 1], [5, 5]]}],
-            "zones[0].polygon[1]: x and y must be numbers",
-        ),
-        (
-            [{"name": "a", "polygon": [[0, 0], [1, float("nan")], [5, 5]]}],
-            "zones[0].polygon[1]: x and y must be numbers",
-        ),
-        (
-            [{"name": "a", "polygon": [[0, 0], [1, 2, 3], [5, 5]]}],
-            "zones[0].polygon[1]: a point is [x, y]",
-        ),
-        (
-            [{"name": "a", "polygon": [[0, 0], [700, 0], [5, 5]]}],
-            "zones[0].polygon[1]: (700, 0) is outside the 640x480 frame",
-        ),
-        (
-            [{"name": "a", "polygon": [[0, 0], [1, 1], [2, 2]]}],
-            "zones[0].polygon: its points enclose no area",
-        ),
-        ([{"polygon": [[0, 0], [9, 0], [0, 9]]}], "zones[0].name: a name is required"),
-        ([{"name": "x" * 51, "polygon": [[0, 0], [9, 0], [0, 9]]}], "zones[0].name: at most"),
-        ([{"name": "view", "polygon": [[0, 0], [9, 0], [0, 9]]}], 'zones[0].name: "view"'),
-        (
-            [{"name": "a", "polygon": [[0, 0], [9, 0], [0, 9]], "colour": "red"}],
-            "zones[0]: unknown key 'colour'",
-        ),
-        (
-            [
-                {"name": "a", "polygon": [[0, 0], [9, 0], [0, 9]]},
-                {"name": "a", "polygon": [[0, 0], [9, 0], [0, 9]]},
-            ],
-            "zones[1].name: 'a' is used twice",
-        ),
-    ],
-)
-def test_bad_zones_give_an_error_naming_the_item(zones: object, error: str) -> None:
-    errors = validate_zones(zones, FRAME)
-    assert any(e.startswith(error) for e in errors), errors
-    with pytest.raises(ValueError, match="zones"):
-        zones_from_raw(zones, FRAME)
-
-
-def test_points_outside_the_frame_pass_while_its_size_is_unknown() -> None:
-    zones = [{"name": "a", "polygon": [[0, 0], [7000, 0], [5, 5]]}]
-    assert validate_zones(zones, None) == []
-    assert validate_zones(zones, FRAME) != []
-
-
-@pytest.mark.parametrize(
-    ("lines", "error"),
-    [
-        ({"name": "door"}, "lines: must be a list"),
-        ([{"name": "door", "points": [[0, 0]]}], "lines[0].points: needs exactly 2 points"),
-        ([{"name": "door", "points": [[5, 5], [5.0, 5]]}], "lines[0].points: the two points must"),
-        ([{"name": "door", "points": [[5, 5], [5, False]]}], "lines[0].points[1]: x and y must"),
-        (
-            [{"name": "door", "points": [[5, 5], [5, 500]]}],
-            "lines[0].points[1]: (5, 500) is outside",
-        ),
-        ([{"name": "", "points": [[5, 5], [9, 9]]}], "lines[0].name: a name is required"),
-        (
-            [{"name": "d", "points": [[5, 5], [9, 9]]}, {"name": "d", "points": [[1, 5], [9, 9]]}],
-            "lines[1].name: 'd' is used twice",
-        ),
-    ],
-)
-def test_bad_lines_give_an_error_naming_the_item(lines: object, error: str) -> None:
-    errors = validate_lines(lines, FRAME)
-    assert any(e.startswith(error) for e in errors), errors
-
-
-def test_every_problem_is_reported_not_only_the_first() -> None:
-    zones = [
-        {"name": "a", "polygon": [[0, 0], [1, 1]]},
-        {"name": "view", "polygon": [[0, 0], [9, 0], [0, 900]]},
-    ]
-    errors = validate_zones(zones, FRAME)
-    assert [e.split(":")[0] for e in errors] == [
-        "zones[0].polygon",
-        "zones[1].name",
-        "zones[1].polygon[2]",
-    ]
-
-
 def test_importing_the_object_layer_loads_neither_torch_nor_ultralytics() -> None:
-    # The Django side imports the validators; only inference.objects.tracker loads ultralytics.
+    # The Django side imports it (farm_keys, the checkpoint); only .tracker loads ultralytics.
     code = (
         "import sys, inference.objects; "
         "print(sorted(m for m in ('torch', 'ultralytics', 'django', 'celery') if m in sys.modules))"
