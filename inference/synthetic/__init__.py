@@ -1,0 +1,77 @@
+"""Generated scenes with known truth: coloured shapes on textured backgrounds.
+
+Training images with YOLO labels (`images`), videos of shapes on known paths with every
+frame's true boxes (`video`), a small detector trained on them and cached on disk
+(`training`), and precision/recall against the truth (`accuracy`). Pure numpy and OpenCV
+except training, which runs ultralytics in a child process. Used by the test suite and by
+the offline demo. Importing this package does not import ultralytics or torch.
+"""
+
+from inference.synthetic.accuracy import Score, iou, score_image, score_images
+from inference.synthetic.images import (
+    IMAGE_HEIGHT,
+    IMAGE_WIDTH,
+    SIZE_RANGE,
+    DatasetSpec,
+    LabelledShape,
+    shapes_image,
+    write_yolo_dataset,
+)
+from inference.synthetic.shapes import CLASS_NAMES, SHAPE_CLASSES, class_id
+from inference.synthetic.training import (
+    DEFAULT_SPEC,
+    TrainSpec,
+    cache_key,
+    cache_key_contents,
+    cached_detector_path,
+    trained_detector,
+)
+from inference.synthetic.video import (
+    FrameTruth,
+    Scene,
+    ShapePath,
+    TruthObject,
+    Waypoint,
+    frame_truth,
+    linear_path,
+    render_scene,
+    scene_truth,
+    stationary_path,
+    write_truth,
+    write_video,
+)
+
+__all__ = [
+    "CLASS_NAMES",
+    "DEFAULT_SPEC",
+    "IMAGE_HEIGHT",
+    "IMAGE_WIDTH",
+    "SHAPE_CLASSES",
+    "SIZE_RANGE",
+    "DatasetSpec",
+    "FrameTruth",
+    "LabelledShape",
+    "Scene",
+    "Score",
+    "ShapePath",
+    "TrainSpec",
+    "TruthObject",
+    "Waypoint",
+    "cache_key",
+    "cache_key_contents",
+    "cached_detector_path",
+    "class_id",
+    "frame_truth",
+    "iou",
+    "linear_path",
+    "render_scene",
+    "scene_truth",
+    "score_image",
+    "score_images",
+    "shapes_image",
+    "stationary_path",
+    "trained_detector",
+    "write_truth",
+    "write_video",
+    "write_yolo_dataset",
+]
