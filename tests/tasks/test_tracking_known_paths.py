@@ -164,20 +164,22 @@ def test_zone_counts_are_right_past_the_debounce(run):
     zone = Zone(RIGHT.name, RIGHT.polygon)
     view = view_zone(None, (SCENE.width, SCENE.height))
     spans = {"right": _true_spans(zone), "view": _true_spans(view)}
-    settle = 0.3 + max(MIN_SEEN_S, MAX_LOST_S)
+
+    def settling(time, first, last):
+        # an object counts once seen for min_seen_s, and until gone for max_lost_s (+0.3 s)
+        return first - 0.3 <= time <= first + MIN_SEEN_S + 0.3 or (
+            last - 0.3 <= time <= last + MAX_LOST_S + 0.3
+        )
+
     checked = 0
     for time, counts in run.counts:
         for name, by_object in spans.items():
-            near_edge = any(
-                abs(time - first) <= settle or abs(time - last) <= settle
-                for first, last in by_object.values()
-            )
-            if near_edge:
+            if any(settling(time, first, last) for first, last in by_object.values()):
                 continue
             expected = sum(first <= time <= last for first, last in by_object.values())
             assert sum(counts[name].values()) == expected, (name, time, counts)
             checked += 1
-    assert checked > 50
+    assert checked >= 40  # of 160 (frame, zone) pairs, the rest being near a change
 
 
 def test_the_parked_triangle_enters_once_and_nothing_else(run):
