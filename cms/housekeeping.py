@@ -24,9 +24,7 @@ def purge_zone_minutes(*, before: datetime, batch_size: int = 5000) -> int:
     return _purge(ZoneMinute, before=before, batch_size=batch_size, field="minute")
 
 
-def _purge(
-    model: type[Model], *, before: datetime, batch_size: int, field: str = "created"
-) -> int:
+def _purge(model: type[Model], *, before: datetime, batch_size: int, field: str = "created") -> int:
     deleted = 0
     while True:
         ids = list(

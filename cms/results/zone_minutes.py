@@ -87,13 +87,13 @@ def add(tallies: dict[Key, Tally]) -> None:
         entry = tallies.get((row.display_id, row.zone, int(row.minute.timestamp())))
         if entry is None:
             continue  # another of the keys' combinations
-        row.entered = F("entered") + entry.entered  # type: ignore[assignment]
-        row.left = F("left") + entry.left  # type: ignore[assignment]
-        row.dwell_sum_s = F("dwell_sum_s") + entry.dwell_sum_s  # type: ignore[assignment]
-        row.dwell_max_s = Greatest(  # type: ignore[assignment]
+        row.entered = F("entered") + entry.entered
+        row.left = F("left") + entry.left
+        row.dwell_sum_s = F("dwell_sum_s") + entry.dwell_sum_s
+        row.dwell_max_s = Greatest(
             F("dwell_max_s"), Value(entry.dwell_max_s), output_field=FloatField()
         )
-        row.max_count = Greatest(  # type: ignore[assignment]
+        row.max_count = Greatest(
             F("max_count"), Value(entry.max_count), output_field=PositiveIntegerField()
         )
         changed.append(row)
