@@ -4,7 +4,7 @@
 policy drops any, so ``max_count`` sees them all) and its newly stored enter and leave
 events (a redelivered event is not new, so it never counts twice) into one Tally per
 (display, zone, minute). ``add`` writes the tallies in a few queries, whatever their
-number: create the missing rows (conflict-safe), read their ids, and one UPDATE of
+number: create the missing rows (conflict-safe), read and lock them, and one UPDATE of
 increments (F expressions) and maxima, so concurrent consumers lose nothing.
 """
 
@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.db import transaction
 from django.db.models import F, FloatField, PositiveIntegerField, Value
 from django.db.models.functions import Greatest
 
@@ -68,35 +69,50 @@ def tally(
 
 
 def add(tallies: dict[Key, Tally]) -> None:
-    """Add the tallies to the stored rows; call it inside the batch's transaction."""
+    """Add the tallies to the stored rows, in the caller's transaction (or one of its own).
+
+    Rows are created and locked in one order (by key, then by id) so that two consumers
+    adding to the same rows wait for each other instead of deadlocking (PostgreSQL).
+    """
     if not tallies:
         return
-    minutes = {key: datetime.fromtimestamp(key[2], UTC) for key in tallies}
-    ZoneMinute.objects.bulk_create(
-        [ZoneMinute(display_id=d, zone=z, minute=minutes[(d, z, m)]) for d, z, m in tallies],
-        ignore_conflicts=True,  # another consumer made it first: add to that row
-        batch_size=500,
-    )
-    rows = ZoneMinute.objects.filter(
-        display_id__in={d for d, _, _ in tallies},
-        zone__in={z for _, z, _ in tallies},
-        minute__in=set(minutes.values()),
-    ).only("id", "display_id", "zone", "minute")
-    changed = []
-    for row in rows:
-        entry = tallies.get((row.display_id, row.zone, int(row.minute.timestamp())))
-        if entry is None:
-            continue  # another of the keys' combinations
-        row.entered = F("entered") + entry.entered
-        row.left = F("left") + entry.left
-        row.dwell_sum_s = F("dwell_sum_s") + entry.dwell_sum_s
-        row.dwell_max_s = Greatest(
-            F("dwell_max_s"), Value(entry.dwell_max_s), output_field=FloatField()
+    keys = sorted(tallies)
+    minutes = {key: datetime.fromtimestamp(key[2], UTC) for key in keys}
+    with transaction.atomic(savepoint=False):
+        ZoneMinute.objects.bulk_create(
+            [ZoneMinute(display_id=d, zone=z, minute=minutes[(d, z, m)]) for d, z, m in keys],
+            ignore_conflicts=True,  # another consumer made it first: add to that row
+            batch_size=500,
         )
-        row.max_count = Greatest(
-            F("max_count"), Value(entry.max_count), output_field=PositiveIntegerField()
+        rows = (
+            ZoneMinute.objects.filter(
+                display_id__in={d for d, _, _ in keys},
+                zone__in={z for _, z, _ in keys},
+                minute__in=set(minutes.values()),
+            )
+            .only("id", "display_id", "zone", "minute")
+            .order_by("id")
+            .select_for_update()
         )
-        changed.append(row)
-    ZoneMinute.objects.bulk_update(
-        changed, ["entered", "left", "dwell_sum_s", "dwell_max_s", "max_count"], batch_size=500
+        changed = [row for row in rows if _add_to(row, tallies)]
+        ZoneMinute.objects.bulk_update(
+            changed, ["entered", "left", "dwell_sum_s", "dwell_max_s", "max_count"], batch_size=500
+        )
+
+
+def _add_to(row: ZoneMinute, tallies: dict[Key, Tally]) -> bool:
+    """Set the row's fields to expressions that add its tally; False when it has none (the
+    query's product of displays, zones and minutes also finds rows of other keys)."""
+    entry = tallies.get((row.display_id, row.zone, int(row.minute.timestamp())))
+    if entry is None:
+        return False
+    row.entered = F("entered") + entry.entered
+    row.left = F("left") + entry.left
+    row.dwell_sum_s = F("dwell_sum_s") + entry.dwell_sum_s
+    row.dwell_max_s = Greatest(
+        F("dwell_max_s"), Value(entry.dwell_max_s), output_field=FloatField()
     )
+    row.max_count = Greatest(
+        F("max_count"), Value(entry.max_count), output_field=PositiveIntegerField()
+    )
+    return True

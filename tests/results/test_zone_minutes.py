@@ -5,14 +5,17 @@ does not store; old minutes are purged with detection history."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
 
+from cms import redis_connection
 from cms.housekeeping import purge_zone_minutes
 from cms.models import Display, ObjectEvent, ZoneMinute
-from cms.results import results_stream
+from cms.results import results_stream, zone_minutes
+from cms.results.consumer import ResultsConsumer
 from cms.signals import object_event
 from inference.objects import PresenceEvent, enter_key
 from tasks.publisher import ResultPublisher
@@ -190,3 +193,64 @@ def test_a_zone_minute_is_unique_per_display_zone_and_minute(display):
     ZoneMinute.objects.create(display=display, zone="lane", minute=minute)
     with pytest.raises(Exception, match=r"UNIQUE|unique"):
         ZoneMinute.objects.create(display=display, zone="lane", minute=minute)
+
+
+def test_two_consumers_side_by_side_count_every_event_once(
+    publish, publish_events, consumer, display
+):
+    for track in range(40):
+        publish(track, objects=[car(track, "lane")], at=T0 + 1)
+        publish_events(enter(track, T0 + 1), leave(track, T0 + 1, 2.0))
+    publish_events(*(enter(track, T0 + 1) for track in range(40)))  # all again
+    other = ResultsConsumer(redis_connection.client(), "test-consumer-2")
+    consumer.batch_size = other.batch_size = 15
+    other.block_ms = consumer.block_ms
+
+    drain(consumer, lambda: other.step() >= 0 and not consumer.step() and not other.step()
+          and ObjectEvent.objects.count() == 80)  # fmt: skip
+
+    assert minutes()[("lane", 0)] == (40, 40, 80.0, 2.0, 1)
+
+
+def test_concurrent_writers_lose_no_increment(display):
+    from django.db import connection, transaction
+
+    key = (display.id, "lane", int(T0))
+    errors = []
+
+    def writer(dwell):
+        try:
+            for _ in range(20):
+                with transaction.atomic():
+                    zone_minutes.add({key: zone_minutes.Tally(1, 1, dwell, dwell, int(dwell))})
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer, args=(d,)) for d in (1.0, 2.0, 3.0)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert not errors
+    assert minutes() == {("lane", 0): (60, 60, 120.0, 3.0, 3)}
+
+
+def test_a_batch_costs_the_same_few_queries_however_many_minutes_it_adds_to(display):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(count):
+        tallies = {
+            (display.id, f"zone{i % 3}", int(T0) + 60 * i): zone_minutes.Tally(entered=1)
+            for i in range(count)
+        }
+        with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+            zone_minutes.add(tallies)  # in the batch's transaction, as processing calls it
+        return len(captured)
+
+    assert queries(3) == queries(60) == 3  # create the missing, read and lock, update
+    # The first three minutes were added to twice, the other 57 once.
+    assert sorted(ZoneMinute.objects.values_list("entered", flat=True)) == [1] * 57 + [2] * 3
