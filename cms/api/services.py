@@ -131,14 +131,19 @@ def stats_range(
     hour before ``to``, ``to`` defaults now. ValueError (naming the field) when ``to`` is
     not after ``from`` or the range spans more than MAX_STATS_BUCKETS buckets."""
     end = end or now or timezone.now()
-    start = start or end - timedelta(hours=1)
     size = _BUCKET_SECONDS[bucket]
-    start = datetime.fromtimestamp(start.timestamp() // size * size, UTC)
+    try:
+        start = start or end - timedelta(hours=1)
+        start = datetime.fromtimestamp(start.timestamp() // size * size, UTC)
+    except (OverflowError, OSError, ValueError):  # near year 1: no bucket starts there
+        raise StatsRangeError("from", "Out of range.") from None
     if end <= start:
-        raise StatsRangeError("to", "must be after 'from'.")
+        raise StatsRangeError("to", "Must be after 'from'.")
     if (end - start).total_seconds() > MAX_STATS_BUCKETS * size:
         raise StatsRangeError(
-            "from", f"the range spans more than {MAX_STATS_BUCKETS} {bucket} buckets."
+            "from",
+            f"The range spans more than {MAX_STATS_BUCKETS} {bucket} buckets: "
+            "ask for a shorter range or for hours.",
         )
     return start, end
 

@@ -201,6 +201,7 @@ def test_the_default_range_is_the_last_hour(lanes):
         ({"from": "yesterday"}, "from"),
         ({"to": "2025-13-01T00:00:00Z"}, "to"),
         ({"bucket": "day"}, "bucket"),
+        ({"to": "0001-01-01T00:00:00Z"}, "from"),  # the default from would be before year 1
         ({"zone": "z" * 101}, "zone"),
         ({"from": "2025-01-01T12:00:00Z", "to": "2025-01-01T11:00:00Z"}, "to"),
         ({"from": "2025-01-01T00:00:00Z", "to": "2025-01-02T00:00:01Z"}, "from"),  # 1441 minutes
