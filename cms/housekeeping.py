@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.db.models import Model
 
-from cms.models import Detection, ObjectEvent
+from cms.models import Detection, ObjectEvent, ZoneMinute
 
 
 def purge_detections(*, before: datetime, batch_size: int = 5000) -> int:
@@ -19,11 +19,16 @@ def purge_object_events(*, before: datetime, batch_size: int = 5000) -> int:
     return _purge(ObjectEvent, before=before, batch_size=batch_size)
 
 
-def _purge(model: type[Model], *, before: datetime, batch_size: int) -> int:
+def purge_zone_minutes(*, before: datetime, batch_size: int = 5000) -> int:
+    """Delete ZoneMinute rows of minutes before ``before``, like purge_detections."""
+    return _purge(ZoneMinute, before=before, batch_size=batch_size, field="minute")
+
+
+def _purge(model: type[Model], *, before: datetime, batch_size: int, field: str = "created") -> int:
     deleted = 0
     while True:
         ids = list(
-            model._default_manager.filter(created__lt=before)
+            model._default_manager.filter(**{f"{field}__lt": before})
             .order_by("id")
             .values_list("id", flat=True)[:batch_size]
         )

@@ -574,3 +574,36 @@ class ObjectEvent(models.Model):
                 super().save(*args, **kwargs)
             return
         super().save(*args, **kwargs)
+
+
+class ZoneMinute(models.Model):
+    """One display's counts in one zone over one minute, added to by the results consumer.
+
+    ``entered`` and ``left`` count the enters and leaves whose time falls in the minute (a
+    leave's ``dwell_s`` goes to its minute's sum and max); ``max_count`` is the most objects
+    any received result of the minute had in the zone. Kept as long as detection history.
+    """
+
+    display = models.ForeignKey(Display, on_delete=models.CASCADE, related_name="zone_minutes")
+    zone = models.CharField(max_length=100)
+    minute = models.DateTimeField(help_text="The minute's start (seconds zero), UTC.")
+    entered = models.PositiveIntegerField(default=0)
+    left = models.PositiveIntegerField(default=0)
+    dwell_sum_s = models.FloatField(default=0.0, help_text="Sum of the leaves' dwell_s.")
+    dwell_max_s = models.FloatField(default=0.0, help_text="Longest of the leaves' dwell_s.")
+    max_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["display", "minute", "zone"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["display", "zone", "minute"], name="zoneminute_display_zone_minute"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["display", "minute"], name="zoneminute_display_minute"),
+            models.Index(fields=["minute"], name="zoneminute_minute"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_id} {self.zone} {self.minute:%Y-%m-%d %H:%M}"

@@ -26,17 +26,22 @@ def echo(value: str) -> dict[str, str]:
 
 @shared_task(name="tasks.control.purge_detections", ignore_result=True)
 def purge_detections() -> int:
-    """Delete detection history and object events older than SIGHTLINE_DETECTION_RETENTION_DAYS."""
+    """Delete detection history, object events and zone minutes older than
+    SIGHTLINE_DETECTION_RETENTION_DAYS."""
     from datetime import timedelta
 
     from django.conf import settings
     from django.utils import timezone
 
     from cms.housekeeping import purge_detections as purge
-    from cms.housekeeping import purge_object_events
+    from cms.housekeeping import purge_object_events, purge_zone_minutes
 
     cutoff = timezone.now() - timedelta(days=settings.SIGHTLINE_DETECTION_RETENTION_DAYS)
-    return purge(before=cutoff) + purge_object_events(before=cutoff)
+    return (
+        purge(before=cutoff)
+        + purge_object_events(before=cutoff)
+        + purge_zone_minutes(before=cutoff)
+    )
 
 
 @shared_task(name="tasks.control.validate_model", ignore_result=True)

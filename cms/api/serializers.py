@@ -625,3 +625,84 @@ class DetailSerializer(serializers.Serializer):
     """The body of an error or a plain acknowledgement."""
 
     detail = serializers.CharField()
+
+
+# --- zones: counts now and per minute ------------------------------------------------------
+
+
+class ZoneCountSerializer(serializers.Serializer):
+    zone = serializers.CharField(help_text='The zone\'s name; "view" is the crop or whole frame.')
+    count = serializers.IntegerField(help_text="Objects in the zone now.")
+    by_class = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Class name -> objects of it in the zone."
+    )
+
+
+class DisplayZonesSerializer(serializers.Serializer):
+    live = serializers.BooleanField(
+        help_text="Whether the counts are live: the display tracks objects, gets live "
+        "results and its newest result is fresh. Otherwise every count is 0."
+    )
+    reason = serializers.CharField(
+        allow_null=True, help_text="Why the counts are not live (null while they are)."
+    )
+    frame_time = serializers.DateTimeField(
+        allow_null=True, help_text="The newest result's frame time (null: no result yet)."
+    )
+    age_s = serializers.FloatField(
+        allow_null=True, help_text="Seconds since that frame was taken (null: no result yet)."
+    )
+    zones = ZoneCountSerializer(
+        many=True, help_text='Every zone of the display, "view" first, in configured order.'
+    )
+
+
+class ZoneStatsQuerySerializer(serializers.Serializer):
+    zone = serializers.CharField(
+        required=False, max_length=100, help_text="Only this zone; all zones without it."
+    )
+    # "from" is a Python keyword: the field is renamed in get_fields.
+    from_ = serializers.DateTimeField(
+        required=False,
+        help_text="ISO time; counted from the start of its bucket. Default: an hour before `to`.",
+    )
+    to = serializers.DateTimeField(required=False, help_text="ISO time (excluded). Default: now.")
+    bucket = serializers.ChoiceField(
+        choices=["minute", "hour"], default="minute", help_text="Minutes, or UTC hours."
+    )
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
+class ZoneBucketSerializer(serializers.Serializer):
+    zone = serializers.CharField()
+    start = serializers.DateTimeField(help_text="The bucket's start.")
+    entered = serializers.IntegerField(help_text="Enters in the bucket.")
+    left = serializers.IntegerField(help_text="Leaves in the bucket.")
+    mean_dwell_s = serializers.FloatField(
+        allow_null=True, help_text="Mean dwell of the bucket's leaves (null: none left)."
+    )
+    max_dwell_s = serializers.FloatField(
+        allow_null=True, help_text="Longest dwell of the bucket's leaves (null: none left)."
+    )
+    max_count = serializers.IntegerField(
+        help_text="The most objects in the zone at once in any result of the bucket."
+    )
+
+
+class ZoneStatsSerializer(serializers.Serializer):
+    bucket = serializers.CharField()
+    from_ = serializers.DateTimeField(help_text="The first bucket's start.")
+    to = serializers.DateTimeField()
+    results = ZoneBucketSerializer(
+        many=True,
+        help_text="Oldest first, then by zone; a bucket with nothing stored is absent (zeros).",
+    )
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import redis
-from django.db.models import Model, Q, QuerySet
+from django.conf import settings
+from django.db.models import F, Max, Model, Q, QuerySet, Sum
+from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from cms import live
 from cms.api.drawing import draw_detections
+from cms.display_geometry import RESERVED_ZONE
 from cms.farm import farm_keys
 from cms.farm.desired import display_blocker
 from cms.farm.heartbeats import StreamInfo
@@ -23,7 +26,9 @@ from cms.models import (
     Display,
     ObjectEvent,
     StreamAssignment,
+    ZoneMinute,
 )
+from cms.zone_counts import zone_counts
 from streams import redaction
 from streams.entities import StreamState
 
@@ -63,6 +68,126 @@ def display_state(display: Display, r: redis.Redis, *, now: float | None = None)
         "stream_state": (stream.state if stream is not None else NOT_RUNNING_STATE).value,
         "not_running_reason": display_not_running_reason(display, stream, running=running) or None,
     }
+
+
+def display_zones(display: Display, r: redis.Redis, *, now: float | None = None) -> dict[str, Any]:
+    """Objects per zone now (cms.zone_counts), every zone of the display listed, "view" first.
+
+    Counted from the newest result while the counts are live: the display tracks, it gets
+    live results (display_state's ``running``) and that result is fresh (see
+    ``zones_fresh_s``). Otherwise every count is 0, ``live`` is false and ``reason`` says why.
+    """
+    now = time.time() if now is None else now
+    names = [RESERVED_ZONE, *(zone["name"] for zone in display.zones)]
+    latest = live.read_latest(r, display.id) or {}
+    frame_time = parse_time(latest.get("frame_time"))
+    age_s = None if frame_time is None else round(max(0.0, now - frame_time.timestamp()), 3)
+    reason = _zones_not_live_reason(display, r, age_s)
+    objects = [] if reason else latest.get("objects") or []
+    return {
+        "live": not reason,
+        "reason": reason or None,
+        "frame_time": frame_time,
+        "age_s": age_s,
+        "zones": zone_counts(objects, names),
+    }
+
+
+def zones_fresh_s(display: Display) -> float:
+    """How old the newest result may be for its zone counts to be live: ``max_lost_s``
+    (an object gone that long has left), plus, under the change and interval policies,
+    the beat (an unchanged scene delivers a result only that often)."""
+    beat = 0.0 if display.policy == Display.Policy.EVERY else settings.SIGHTLINE_RESULTS_BEAT_S
+    return display.max_lost_s + beat
+
+
+def _zones_not_live_reason(display: Display, r: redis.Redis, age_s: float | None) -> str:
+    if not display.tracking:
+        return "the display does not track objects (tracking is off)"
+    stream = farm_keys.read_streams(r, [display.camera_id]).get(display.camera_id)
+    running = bool(
+        not display_pending_reason(display, stream)
+        and stream is not None
+        and stream.state is RUNNING_STATE
+    )
+    not_running = display_not_running_reason(display, stream, running=running)
+    if not_running:
+        return f"the display gets no live results: {not_running}"
+    if age_s is None:
+        return "no result yet"
+    if age_s > zones_fresh_s(display):
+        return f"the newest result is {age_s:g} s old (more than {zones_fresh_s(display):g} s)"
+    return ""
+
+
+MAX_STATS_BUCKETS = 1440  # a day of minutes, 60 days of hours
+_BUCKET_SECONDS = {"minute": 60, "hour": 3600}
+
+
+def stats_range(
+    *, start: datetime | None, end: datetime | None, bucket: str, now: datetime | None = None
+) -> tuple[datetime, datetime]:
+    """The (from, to) of a stats query, ``from`` down to its bucket's start: defaults the
+    hour before ``to``, ``to`` defaults now. ValueError (naming the field) when ``to`` is
+    not after ``from`` or the range spans more than MAX_STATS_BUCKETS buckets."""
+    end = end or now or timezone.now()
+    size = _BUCKET_SECONDS[bucket]
+    try:
+        start = start or end - timedelta(hours=1)
+        start = datetime.fromtimestamp(start.timestamp() // size * size, UTC)
+    except (OverflowError, OSError, ValueError):  # near year 1: no bucket starts there
+        raise StatsRangeError("from", "Out of range.") from None
+    if end <= start:
+        raise StatsRangeError("to", "Must be after 'from'.")
+    if (end - start).total_seconds() > MAX_STATS_BUCKETS * size:
+        raise StatsRangeError(
+            "from",
+            f"The range spans more than {MAX_STATS_BUCKETS} {bucket} buckets: "
+            "ask for a shorter range or for hours.",
+        )
+    return start, end
+
+
+class StatsRangeError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def zone_stats(
+    display: Display, *, zone: str | None, start: datetime, end: datetime, bucket: str
+) -> list[dict[str, Any]]:
+    """The display's zone minutes from ``start`` (a bucket's start) to ``end``, per zone
+    and minute or UTC hour, oldest first then by zone: entered, left, mean and max dwell
+    (of the leaves; null without one), max_count. Buckets with nothing stored are absent."""
+    rows = ZoneMinute.objects.filter(display=display, minute__gte=start, minute__lt=end)
+    if zone is not None:
+        rows = rows.filter(zone=zone)
+    when = TruncHour("minute", tzinfo=UTC) if bucket == "hour" else F("minute")
+    grouped = (
+        rows.annotate(start=when)
+        .values("zone", "start")
+        .annotate(
+            entered=Sum("entered"),
+            left=Sum("left"),
+            dwell_sum_s=Sum("dwell_sum_s"),
+            dwell_max_s=Max("dwell_max_s"),
+            max_count=Max("max_count"),
+        )
+        .order_by("start", "zone")
+    )
+    return [
+        {
+            "zone": row["zone"],
+            "start": row["start"],
+            "entered": row["entered"],
+            "left": row["left"],
+            "mean_dwell_s": round(row["dwell_sum_s"] / row["left"], 3) if row["left"] else None,
+            "max_dwell_s": row["dwell_max_s"] if row["left"] else None,
+            "max_count": row["max_count"],
+        }
+        for row in grouped
+    ]
 
 
 def display_pending_reason(display: Display, stream: StreamInfo | None) -> str:

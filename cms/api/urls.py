@@ -30,6 +30,8 @@ v1 = [
         views.DisplayObjectEventsView.as_view(),
         name="display-object-events",
     ),
+    path("display/zones/", views.DisplayZonesView.as_view(), name="display-zones"),
+    path("display/stats/", views.DisplayStatsView.as_view(), name="display-stats"),
     path("display/heartbeat/", views.DisplayHeartbeatView.as_view(), name="display-heartbeat"),
     path(
         "cameras/<str:pk>/snapshot.jpg",

@@ -42,10 +42,13 @@ from cms.api.serializers import (
     DisplaySerializer,
     DisplayStateSerializer,
     DisplayTokenSerializer,
+    DisplayZonesSerializer,
     HeartbeatResponseSerializer,
     HeartbeatSerializer,
     ObjectEventPageSerializer,
     ObjectEventQuerySerializer,
+    ZoneStatsQuerySerializer,
+    ZoneStatsSerializer,
 )
 from cms.api.throttling import DisplayRateThrottle
 from cms.farm.reconcile import request_reconcile
@@ -145,6 +148,53 @@ class DisplayObjectEventsView(DisplayClientView):
     )
     def get(self, request: Request) -> Response:
         return object_events_response(request, self.display)
+
+
+def zones_response(display: Display) -> Response:
+    """The display's objects per zone now, for the display client or staff."""
+    zones = services.display_zones(display, redis_connection.client())
+    return Response(DisplayZonesSerializer(zones).data)
+
+
+def stats_response(request: Request, display: Display) -> Response:
+    """The display's zone minutes or hours, for the display client or staff."""
+    query = ZoneStatsQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    params = query.validated_data
+    try:
+        start, end = services.stats_range(
+            start=params.get("from"), end=params.get("to"), bucket=params["bucket"]
+        )
+    except services.StatsRangeError as exc:
+        raise serializers.ValidationError({exc.field: [str(exc)]}) from None
+    results = services.zone_stats(
+        display, zone=params.get("zone"), start=start, end=end, bucket=params["bucket"]
+    )
+    answer = {"bucket": params["bucket"], "from": start, "to": end, "results": results}
+    return Response(ZoneStatsSerializer(answer).data)
+
+
+class DisplayZonesView(DisplayClientView):
+    @extend_schema(
+        operation_id="display_zones",
+        summary="Objects in each of the display's zones now",
+        tags=[DISPLAY_TAG],
+        responses={200: DisplayZonesSerializer, **errors(401, 429, 503)},
+    )
+    def get(self, request: Request) -> Response:
+        return zones_response(self.display)
+
+
+class DisplayStatsView(DisplayClientView):
+    @extend_schema(
+        operation_id="display_stats",
+        summary="Enters, leaves, dwell and most objects per zone, per minute or hour",
+        tags=[DISPLAY_TAG],
+        parameters=[ZoneStatsQuerySerializer],
+        responses={200: ZoneStatsSerializer, **errors(400, 401, 429)},
+    )
+    def get(self, request: Request) -> Response:
+        return stats_response(request, self.display)
 
 
 class DisplayDetectionView(DisplayClientView):
@@ -264,6 +314,27 @@ class DisplayViewSet(OperatorViewSet):
     @action(detail=True, methods=["get"], url_path="object-events")
     def object_events(self, request: Request, pk: str | None = None) -> Response:
         return object_events_response(request, self.get_object())
+
+    @extend_schema(
+        operation_id="displays_zones",
+        summary="Objects in each of a display's zones now",
+        tags=["displays"],
+        responses={200: DisplayZonesSerializer, **errors(401, 403, 404, 503)},
+    )
+    @action(detail=True, methods=["get"])
+    def zones(self, request: Request, pk: str | None = None) -> Response:
+        return zones_response(self.get_object())
+
+    @extend_schema(
+        operation_id="displays_stats",
+        summary="A display's enters, leaves, dwell and most objects per zone, per minute or hour",
+        tags=["displays"],
+        parameters=[ZoneStatsQuerySerializer],
+        responses={200: ZoneStatsSerializer, **errors(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["get"])
+    def stats(self, request: Request, pk: str | None = None) -> Response:
+        return stats_response(request, self.get_object())
 
 
 # --- operators: the farm -------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """One batch of stream entries: parse, drop stale, apply the event policy, store, push, signal.
 
 Pure decisions (parsing, policy) live in their own modules; this one does the I/O of a
-batch: one query for the displays, one transaction that takes the batch's event ids and
-inserts its detections and object events, one query per kind for the stored rows, and one
+batch: one query for the displays, one transaction that takes the batch's event ids,
+inserts its detections and object events and adds the batch to its zone minutes
+(cms.results.zone_minutes), one query per kind for the stored rows, and one
 Redis pipeline for the live push and each display's latest state. Then
 ``detection_received`` and ``object_event`` go to the receivers, one message at a time.
 
@@ -29,7 +30,7 @@ from cms import live
 from cms.farm import farm_keys
 from cms.logs import log_context
 from cms.models import Detection, Display, ObjectEvent, StreamAssignment, take_event_ids
-from cms.results import object_event_message, result_message
+from cms.results import object_event_message, result_message, zone_minutes
 from cms.results.object_event_message import ObjectEventMessage, enter_key_of
 from cms.results.policy import PolicyState, should_deliver, signature
 from cms.results.result_message import MalformedResult, ResultMessage
@@ -90,8 +91,9 @@ def process_batch(
     )
     received = _for_existing(received, displays, outcome)
     events = _for_existing(events, displays, outcome)
+    fresh = [r for _, r in received]  # max_count sees every fresh result, not only delivered
     deliver, policy_states = _apply_policy(received, displays, client, outcome)
-    stored, stored_events = _store_all(deliver, events)
+    stored, stored_events = _store_all(deliver, events, fresh)
     live.push_delivered(
         client,
         [stored[r.key] for _, r in deliver],
@@ -270,15 +272,17 @@ def _apply_policy(
 
 
 def _store_all(
-    deliver: list[Received], events: list[ReceivedEvent]
+    deliver: list[Received], events: list[ReceivedEvent], fresh: list[ResultMessage]
 ) -> tuple[dict[str, Detection], dict[str, ObjectEvent]]:
-    """Store the batch's results and object events, their ids taken in stream order.
+    """Store the batch's results and object events, their ids taken in stream order, and
+    add the batch to the zone minutes (from ``fresh``, every fresh result received).
 
-    One transaction: the ids are taken (which orders writers, see take_event_ids) and
-    both kinds inserted. A redelivered message's key already exists and is left alone
-    (the id it was given is skipped: ids may have gaps, never repeats).
+    One transaction: the ids are taken (which orders writers, see take_event_ids), both
+    kinds inserted and the zone minutes updated. A redelivered message's key already
+    exists and is left alone (the id it was given is skipped: ids may have gaps, never
+    repeats), so only the events inserted now are added to the zone minutes.
     """
-    if not deliver and not events:
+    if not deliver and not events and not fresh:
         return {}, {}
     ordered: list[tuple[str, ResultMessage | ObjectEventMessage]] = sorted(
         [*deliver, *events], key=lambda entry: _stream_order(entry[0])
@@ -287,7 +291,17 @@ def _store_all(
         ids = dict(zip((m.key for _, m in ordered), take_event_ids(len(ordered)), strict=True))
         stored = _store([r for _, r in deliver], [ids[r.key] for _, r in deliver])
         stored_events = _store_events([e for _, e in events], [ids[e.key] for _, e in events])
+        zone_minutes.add(zone_minutes.tally(fresh, _inserted(events, ids, stored_events)))
     return stored, stored_events
+
+
+def _inserted(
+    events: list[ReceivedEvent], ids: dict[str, int], stored: dict[str, ObjectEvent]
+) -> list[ObjectEventMessage]:
+    """The events this batch inserted: a row holds the id the batch gave its key only if
+    the batch inserted it (a key twice in the batch is one row, counted once)."""
+    new = {e.key: e for _, e in events if stored[e.key].id == ids[e.key]}
+    return list(new.values())
 
 
 def _stream_order(message_id: str) -> tuple[int, int]:
