@@ -53,7 +53,7 @@ def test_bars_are_as_tall_as_their_counts_against_the_labelled_count_axis():
     assert heights[0] == pytest.approx(4 * heights[1], abs=0.2)
     # 0..8 in steps of 2: the top tick, 8, is the tallest bar's top
     assert texts(root, "chart-y-tick") == ["0", "2", "4", "6", "8"]
-    top_tick = [t for t in root.iterfind(".//svg:text", NS) if t.text == "8"][0]
+    top_tick = next(t for t in root.iterfind(".//svg:text", NS) if t.text == "8")
     assert float(bars[0].get("y")) == pytest.approx(float(top_tick.get("y")), abs=0.2)
     assert float(bars[0].get("y")) + heights[0] == pytest.approx(HEIGHT - BOTTOM, abs=0.2)
     assert float(bars[0].get("y")) == pytest.approx(TOP, abs=0.2)

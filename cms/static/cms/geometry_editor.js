@@ -15,6 +15,7 @@
   const CLOSE_PX = 10; // a click this near the first point (on screen) closes the zone
   const SAME_PX = 3; // a second click this near the last point adds nothing (a double-click)
   const MIN_DRAG_PX = 4; // a shorter drag is a slip, not a line or a crop
+  const DOUBLE_MS = 500; // a second press this soon on the same spot is a double-click
   const REFRESH_MS = 5000;
   const CROP_FIELDS = ["id_crop_x1", "id_crop_y1", "id_crop_x2", "id_crop_y2"];
 
@@ -64,6 +65,7 @@
     let drag = null; // {start, end} of a line or crop being dragged
     let selected = null; // {kind: "zone" | "line" | "crop", index}
     let problems = [];
+    let lastDown = 0; // when the last zone corner was pressed
 
     // --- the form's fields ----------------------------------------------------------------
 
@@ -168,6 +170,11 @@
       if (!size || !editable || event.button !== 0) return;
       event.preventDefault();
       const point = toSource(event);
+      if (mode !== "select" && selected && !pending.length) {
+        // A new shape: the name box no longer names the selected one.
+        if (selected.kind !== "crop" && nameInput.value === itemOf(selected).name) nameInput.value = "";
+        select(null);
+      }
       if (mode === "zone") {
         addZonePoint(point);
       } else if (mode === "line" || mode === "crop") {
@@ -228,7 +235,15 @@
         finishZone();
         return;
       }
-      if (pending.length && screenDistance(point, pending[pending.length - 1]) <= SAME_PX) return;
+      const now = Date.now();
+      const again = pending.length && screenDistance(point, pending[pending.length - 1]) <= SAME_PX;
+      const quick = now - lastDown < DOUBLE_MS;
+      lastDown = now;
+      if (again) {
+        // A double-click on the last corner closes the zone (its second press adds nothing).
+        if (quick) finishZone();
+        return;
+      }
       pending.push(point);
       if (pending.length >= MAX_POINTS) finishZone();
       else say(pending.length < 3 ? "Click the next corner." : "Click the first point, double-click or press Finish zone to close it.");
