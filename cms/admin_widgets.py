@@ -309,5 +309,6 @@ def zone_counts_panel(display: Display) -> SafeString:
 def zone_count_rows(display: Display) -> list[dict[str, Any]]:
     """zone_counts of the display's newest result in Redis (raises redis.RedisError)."""
     latest = live.read_latest(redis_connection.client(), display.pk) or {}
-    names = [z["name"] for z in display.zones or [] if isinstance(z, dict) and "name" in z]
+    zones = display.zones if isinstance(display.zones, list) else []
+    names = [z["name"] for z in zones if isinstance(z, dict) and isinstance(z.get("name"), str)]
     return zone_counts(latest.get("objects") or [], names)
