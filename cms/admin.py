@@ -13,7 +13,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.forms.fields import InvalidJSONInput
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils.html import format_html
@@ -28,9 +28,12 @@ from cms.admin_widgets import (
     detection_frame_image,
     detection_frame_jpeg,
     detections_chart,
+    geometry_editor,
     seconds,
     snapshot_image,
     status_badge,
+    zone_count_rows,
+    zone_counts_panel,
 )
 from cms.api.serializers import MAX_BIGINT
 from cms.api.services import display_pending_reason, rotate_display_token
@@ -320,6 +323,8 @@ class DisplayAdmin(admin.ModelAdmin):
     prepopulated_fields = {"identifier": ["name"]}
     readonly_fields = [
         "status",
+        "drawing",
+        "live_counts",
         "latest_detections",
         "activity",
         "client",
@@ -332,6 +337,7 @@ class DisplayAdmin(admin.ModelAdmin):
     actions = ["rotate_tokens"]
     fieldsets = [
         (None, {"fields": ["name", "identifier", "camera", "model", "enabled", "status"]}),
+        ("Draw on the newest frame", {"fields": ["drawing"]}),
         (
             "Crop (source pixels; leave empty for the whole picture)",
             {"fields": [("crop_x1", "crop_y1", "crop_x2", "crop_y2")]},
@@ -341,7 +347,7 @@ class DisplayAdmin(admin.ModelAdmin):
             "Objects (zones and lines in source pixels)",
             {"fields": ["tracking", ("min_seen_s", "max_lost_s"), "zones", "lines"]},
         ),
-        ("Detections", {"fields": ["latest_detections", "activity"]}),
+        ("Detections", {"fields": ["live_counts", "latest_detections", "activity"]}),
         (
             "Client",
             {
@@ -362,6 +368,25 @@ class DisplayAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["cms/farm.css"]}
+        js = ["cms/geometry_editor.js", "cms/zone_counts.js"]
+
+    def get_urls(self) -> list:
+        zones = self.admin_site.admin_view(self.zone_counts_view)
+        return [
+            path("<int:pk>/zones/", zones, name="cms_display_zones"),
+            *super().get_urls(),
+        ]
+
+    def zone_counts_view(self, request: HttpRequest, pk: int) -> JsonResponse:
+        """Objects per zone now, as ``GET /api/v1/display/zones/`` answers (cms.zone_counts)."""
+        display = get_object_or_404(Display, pk=pk)
+        if not self.has_view_permission(request, display):
+            raise PermissionDenied
+        try:
+            rows = zone_count_rows(display)
+        except redis.RedisError:
+            return JsonResponse({"detail": "Redis is not answering."}, status=503)
+        return JsonResponse(rows, safe=False)  # admin_view already marks it never_cache
 
     def get_fieldsets(self, request: HttpRequest, obj: Display | None = None) -> list[Any]:
         fieldsets = list(super().get_fieldsets(request, obj))
@@ -370,6 +395,17 @@ class DisplayAdmin(admin.ModelAdmin):
     @admin.display(description="camera status")
     def status(self, display: Display) -> str:
         return status_badge(farm_status_of(display)) if display.pk else "-"
+
+    @admin.display(description="frame")
+    def drawing(self, display: Display) -> str:
+        return geometry_editor(display)
+
+    @admin.display(description="objects per zone now")
+    def live_counts(self, display: Display) -> str:
+        try:
+            return zone_counts_panel(display) if display.pk else "-"
+        except redis.RedisError:
+            return "Redis is not answering."
 
     @admin.display(description="latest")
     def latest_detections(self, display: Display) -> str:

@@ -1,7 +1,9 @@
-"""Small pieces the admin renders: state badges, list filters, the detections chart."""
+"""Small pieces the admin renders: state badges, list filters, the detections chart, the
+drawing board for zones and lines, the live zone counts."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,16 +20,27 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from cms import redis_connection
+from cms import live, redis_connection
 from cms.api.drawing import draw_detections
+from cms.count_chart import minute_bar_chart
+from cms.display_geometry import NAME_MAX_LENGTH
 from cms.farm import farm_keys
 from cms.farm_status import CameraStatus, FarmState, camera_statuses
-from cms.models import Camera, Detection, StreamAssignment
+from cms.models import Camera, Detection, Display, StreamAssignment
+from cms.zone_counts import zone_counts
 
 BLANK_FRAME_MAX = 4096  # pixels: a malformed box must not make a huge picture
 HIDDEN = mark_safe(" hidden")
 # The states an operator can filter by (UNKNOWN is Redis not answering, not a state).
 FARM_STATES = [state for state in FarmState if state is not FarmState.UNKNOWN]
+SNAPSHOT_URL = "/api/v1/cameras/{camera}/snapshot.jpg"
+HOW_TO_DRAW = (
+    "Draw zone: click the corners, then click the first point, double-click or press "
+    'Finish zone. Draw line: drag from its start to its end ("in" is from its left to its '
+    "right). Draw crop: drag a box. Select: click a shape, then rename it in Name or delete "
+    "it. The fields below follow the drawing and redraw it when typed in; coordinates are "
+    "the frame's own pixels."
+)
 
 
 def badge(state: str, text: str) -> SafeString:
@@ -196,9 +209,9 @@ def _blank_frame(objects: list[dict[str, Any]]) -> bytes:
 
 
 def detections_chart(display_id: int, *, hours: int = 3, now: datetime | None = None) -> SafeString:
-    """An SVG bar chart of delivered detections per minute over the last ``hours``."""
-    now = (now or timezone.now()).replace(second=0, microsecond=0)
-    since = now - timedelta(hours=hours)
+    """Delivered detections per minute over the last ``hours``, as an SVG bar chart with axes."""
+    now = now or timezone.now()
+    since = now.replace(second=0, microsecond=0) - timedelta(minutes=hours * 60 - 1)
     counts = dict(
         Detection.objects.filter(display_id=display_id, created__gte=since)
         .annotate(minute=TruncMinute("created"))
@@ -206,40 +219,96 @@ def detections_chart(display_id: int, *, hours: int = 3, now: datetime | None = 
         .annotate(n=Count("id"))
         .values_list("minute", "n")
     )
-    minutes = hours * 60
-    peak = max(counts.values(), default=0)
-    width, height = 720, 120
-    bar = width / minutes
-    bars = []
-    for index in range(minutes):
-        minute = since + timedelta(minutes=index + 1)
-        n = counts.get(minute, 0)
-        if n:
-            h = max(1.0, height * n / peak)
-            bars.append(
-                (
-                    f"{index * bar:.1f}",
-                    f"{height - h:.1f}",
-                    f"{max(bar - 0.5, 0.5):.1f}",
-                    f"{h:.1f}",
-                    f"{minute:%H:%M}",
-                    n,
-                )
-            )
-    rects = format_html_join(
+    return minute_bar_chart(
+        counts,
+        end=now,
+        minutes=hours * 60,
+        title=f"Detections delivered per minute, last {hours} hours",
+        unit="detections",
+        zone=timezone.get_current_timezone(),
+    )
+
+
+def geometry_editor(display: Display) -> SafeString:
+    """The drawing board (cms/static/cms/geometry_editor.js): the camera's newest frame with
+    the display's crop, zones and lines on it, drawn with the mouse into the form's fields.
+
+    The snapshot URL holds ``{camera}``: the script fills in the camera the form has chosen.
+    The stored geometry rides along for pages without editable fields (view permission only).
+    """
+    camera_id = display.camera_id or ""
+    has_frame = bool(camera_id) and _current_frame(int(camera_id)) is not None
+    if not camera_id:
+        why = "Choose a camera to see its newest frame."
+    elif has_frame:
+        why = "Loading the newest frame..."
+    else:
+        why = "No frame yet: the camera is not streaming. The fields below still work."
+    geometry = json.dumps({"zones": display.zones, "lines": display.lines, "crop": display.crop})
+    buttons = format_html_join(
         "",
-        '<rect x="{}" y="{}" width="{}" height="{}"><title>{}: {}</title></rect>',
-        bars,
+        '<button type="button" class="button" data-mode="{}" aria-pressed="false">{}</button>',
+        [
+            ("select", "Select"),
+            ("zone", "Draw zone"),
+            ("line", "Draw line"),
+            ("crop", "Draw crop"),
+        ],
     )
     return format_html(
-        '<svg class="detections-chart" viewBox="0 0 {} {}" width="{}" height="{}" role="img" '
-        'aria-label="detections per minute">{}</svg>'
-        '<p class="help">Detections per minute, last {} hours (peak {}).</p>',
-        width,
-        height,
-        width,
-        height,
-        rects,
-        hours,
-        peak,
+        '<div class="geometry-editor" data-geometry-editor data-snapshot-url="{}" '
+        'data-camera="{}" data-geometry="{}">'
+        '<div class="geometry-toolbar" role="toolbar" aria-label="drawing tools">{}'
+        '<label>Name <input type="text" data-geometry-name maxlength="{}" '
+        'placeholder="lane" autocomplete="off"></label>'
+        '<button type="button" class="button" data-geometry-finish>Finish zone</button>'
+        '<button type="button" class="button" data-geometry-delete>Delete selected</button>'
+        "</div>"
+        '<div class="geometry-stage" data-geometry-stage hidden>'
+        '<img class="geometry-frame" data-geometry-frame alt="newest frame of the camera">'
+        '<svg class="geometry-overlay" data-geometry-overlay '
+        'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="none"></svg></div>'
+        '<div class="farm-placeholder geometry-placeholder" data-geometry-placeholder>{}</div>'
+        '<p class="help" data-geometry-status>{}</p></div>',
+        SNAPSHOT_URL,
+        camera_id,
+        geometry,
+        buttons,
+        NAME_MAX_LENGTH,
+        why,
+        HOW_TO_DRAW,
     )
+
+
+def zone_counts_panel(display: Display) -> SafeString:
+    """Objects per zone in the display's newest result, refreshed by zone_counts.js."""
+    url = reverse("admin:cms_display_zones", args=[display.pk])
+    rows = zone_count_rows(display)
+    return format_html(
+        '<div class="zone-counts" data-zone-counts-url="{}">'
+        '<table><thead><tr><th>zone</th><th class="num">objects</th><th>by class</th></tr>'
+        "</thead><tbody>{}</tbody></table>"
+        '<p class="help" data-zone-counts-status>From the newest result, refreshed every 2 s.'
+        "</p></div>",
+        url,
+        format_html_join(
+            "",
+            '<tr><td>{}</td><td class="num">{}</td><td>{}</td></tr>',
+            (
+                (
+                    row["zone"],
+                    row["count"],
+                    ", ".join(f"{k} {v}" for k, v in row["by_class"].items()) or "-",
+                )
+                for row in rows
+            ),
+        ),
+    )
+
+
+def zone_count_rows(display: Display) -> list[dict[str, Any]]:
+    """zone_counts of the display's newest result in Redis (raises redis.RedisError)."""
+    latest = live.read_latest(redis_connection.client(), display.pk) or {}
+    zones = display.zones if isinstance(display.zones, list) else []
+    names = [z["name"] for z in zones if isinstance(z, dict) and isinstance(z.get("name"), str)]
+    return zone_counts(latest.get("objects") or [], names)
