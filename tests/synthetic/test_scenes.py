@@ -10,11 +10,14 @@ import pytest
 
 from inference.synthetic import (
     CLASS_NAMES,
+    DEMO_LINE,
+    DEMO_ZONE,
     SHAPE_CLASSES,
     DatasetSpec,
     Scene,
     ShapePath,
     Waypoint,
+    demo_scene,
     linear_path,
     render_scene,
     scene_truth,
@@ -149,3 +152,26 @@ def test_bad_paths_are_refused_with_the_reason():
     path = linear_path(1, "square", start=(0, 0), end=(1, 1), t0=0, t1=1)
     with pytest.raises(ValueError, match="unique"):
         Scene(paths=(path, path), duration_s=1.0)
+
+
+def test_the_demo_scene_parks_a_shape_in_its_zone_and_moves_one_across_its_line():
+    truth = scene_truth(demo_scene())
+    zone = np.array(DEMO_ZONE, dtype=np.float32)
+
+    def anchors(object_id: int) -> list[tuple[float, float]]:
+        return [
+            ((o.box[0] + o.box[2]) / 2, o.box[3])  # the bottom-centre, as zones use
+            for f in truth
+            for o in f.objects
+            if o.object_id == object_id
+        ]
+
+    def inside(point: tuple[float, float]) -> bool:
+        return cv2.pointPolygonTest(zone, point, False) >= 0
+
+    assert all(inside(p) for p in anchors(3)), "the parked circle stays in the lane"
+    assert any(inside(p) for p in anchors(1)) and not inside(anchors(1)[-1])
+    line_y = DEMO_LINE[0][1]
+    triangle = anchors(2)
+    assert triangle[0][1] < line_y < triangle[-1][1], "the triangle crosses the door line"
+    assert DEMO_LINE[0][0] <= triangle[0][0] <= DEMO_LINE[1][0]
