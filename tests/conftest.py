@@ -19,6 +19,11 @@ from django.conf import settings
 
 from cms.embedded_redis import EmbeddedRedis
 from cms.environment import redis_broker_url
+from tests.support.trained import (
+    TRAINING_ALLOWANCE_S,
+    trained_detector_is_cached,
+    trained_detector_weights,
+)
 
 _session_dir = Path(tempfile.mkdtemp(prefix="sightline-tests-"))
 _embedded_redis: EmbeddedRedis | None = None
@@ -56,6 +61,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             getattr(item, "fixturenames", ())
         ):
             item.add_marker(pytest.mark.database)
+    allow_training_time(items)
+
+
+def allow_training_time(items: list[pytest.Item]) -> None:
+    """On a cold cache, the first test that asks for the trained detector trains it (minutes
+    on a CPU, in its fixture's setup, which pytest-timeout counts): give those tests time."""
+    wanting = [i for i in items if "trained_detector_path" in getattr(i, "fixturenames", ())]
+    # Checked only when needed: the cache key imports torch and ultralytics for their versions.
+    if not wanting or trained_detector_is_cached():
+        return
+    for item in wanting:
+        marker = item.get_closest_marker("timeout")
+        own = float(marker.args[0]) if marker and marker.args else 300.0
+        item.add_marker(pytest.mark.timeout(own + TRAINING_ALLOWANCE_S), append=False)
 
 
 @pytest.fixture
@@ -78,3 +97,10 @@ def embedded_redis() -> EmbeddedRedis:
     if _embedded_redis is None:
         pytest.skip("REDIS_URL points at an external Redis that this test cannot restart")
     return _embedded_redis
+
+
+@pytest.fixture(scope="session")
+def trained_detector_path() -> Path:
+    """A real YOLO detector of "square", "circle" and "triangle" (inference.synthetic), trained
+    by the suite and cached under SIGHTLINE_TEST_CACHE; minutes the first time on a machine."""
+    return trained_detector_weights()

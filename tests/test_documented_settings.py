@@ -61,7 +61,9 @@ def settings_reads() -> set[str]:
 
 def code_reads() -> set[str]:
     found: set[str] = set()
-    for package in ("cms", "tasks", "streams", "inference", "docker"):
+    # tests/support: settings of the test suite itself (SIGHTLINE_TEST_CACHE), documented in
+    # the README's development section.
+    for package in ("cms", "tasks", "streams", "inference", "docker", "tests/support"):
         for path in (ROOT / package).rglob("*.py"):
             text = path.read_text()
             for pattern in PYTHON_READS:

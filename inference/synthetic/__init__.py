@@ -8,6 +8,7 @@ the offline demo. Importing this package does not import ultralytics or torch.
 """
 
 from inference.synthetic.accuracy import Score, iou, score_image, score_images
+from inference.synthetic.demo import DEMO_LINE, DEMO_LOOP_S, DEMO_ZONE, demo_scene
 from inference.synthetic.images import (
     IMAGE_HEIGHT,
     IMAGE_WIDTH,
@@ -44,6 +45,9 @@ from inference.synthetic.video import (
 __all__ = [
     "CLASS_NAMES",
     "DEFAULT_SPEC",
+    "DEMO_LINE",
+    "DEMO_LOOP_S",
+    "DEMO_ZONE",
     "IMAGE_HEIGHT",
     "IMAGE_WIDTH",
     "SHAPE_CLASSES",
@@ -61,6 +65,7 @@ __all__ = [
     "cache_key_contents",
     "cached_detector_path",
     "class_id",
+    "demo_scene",
     "frame_truth",
     "iou",
     "linear_path",
