@@ -19,9 +19,10 @@ from pathlib import Path
 from django.core.files import File
 
 from cms.models import Camera, DetectionModel, Display
+from inference.synthetic.demo import DEMO_LINE, DEMO_ZONE, demo_scene
 from inference.synthetic.images import IMAGE_WIDTH
 from inference.synthetic.training import cached_detector_path, trained_detector
-from inference.synthetic.video import Scene, linear_path, stationary_path, write_video
+from inference.synthetic.video import write_video
 
 log = logging.getLogger(__name__)
 
@@ -29,23 +30,10 @@ DEMO_SIZE = (640, 480)
 DEMO_FPS = 10
 UNTRAINED_CONFIDENCE = 1e-4  # untrained weights score about 1.5e-4
 UNTRAINED_VERSION = "untrained"
-# The offline demo: a 320x240 scene (the shapes detector's own size), 30 s, looping. Its
-# zone "lane" is the lower half; its line "door" runs down the middle, top to bottom, so a
-# shape moving right to left crosses it "in" (docs/objects.md).
-DEMO_ZONES = [{"name": "lane", "polygon": [[0, 130], [320, 130], [320, 240], [0, 240]]}]
-DEMO_LINES = [{"name": "door", "points": [[160, 0], [160, 240]]}]
-DEMO_SCENE = Scene(
-    paths=(
-        linear_path(1, "square", start=(30, 90), end=(290, 200), t0=1.0, t1=9.0),
-        linear_path(2, "circle", start=(290, 180), end=(30, 180), t0=6.0, t1=14.0, size=36),
-        linear_path(3, "triangle", start=(60, 200), end=(260, 60), t0=13.0, t1=22.0),
-        linear_path(4, "square", start=(280, 60), end=(40, 210), t0=20.0, t1=28.0, size=34),
-        stationary_path(5, "circle", at=(250, 215), t0=0.0, t1=30.0, size=30),
-    ),
-    duration_s=30.0,
-    fps=DEMO_FPS,
-    seed=11,
-)
+# The offline demo (inference.synthetic.demo): a 320x240 scene, looping, whose shapes
+# cross the zone "lane" and the line "door" (its direction: docs/objects.md).
+DEMO_ZONES = [{"name": "lane", "polygon": [list(point) for point in DEMO_ZONE]}]
+DEMO_LINES = [{"name": "door", "points": [list(point) for point in DEMO_LINE]}]
 HOW_TO_ROTATE = (
     "shown once, when the display was created; for a new one run "
     "`python manage.py demo --rotate-token` (or Admin -> Displays -> Rotate client token)"
@@ -94,7 +82,7 @@ def ensure_demo(directory: Path) -> Demo:
 def write_shapes_clip(path: Path) -> Path:
     """The offline demo's scene: shapes crossing the lane and the door, one parked."""
     if not path.exists():
-        write_video(DEMO_SCENE, path)
+        write_video(demo_scene(), path)
     return path
 
 
