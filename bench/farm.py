@@ -16,6 +16,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,8 +31,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--imgsz", type=int, default=320)
     args = parser.parse_args()
+    with farm_environment("sightline-bench-farm-") as scratch:
+        run(args, scratch)
 
-    scratch = Path(tempfile.mkdtemp(prefix="sightline-bench-farm-"))
+
+@contextmanager
+def farm_environment(prefix: str) -> Iterator[Path]:
+    """A scratch data dir, file cameras decoded as fast as the worker goes, an embedded
+    Redis, Django set up and migrated; yields the scratch dir."""
+    scratch = Path(tempfile.mkdtemp(prefix=prefix))
     os.environ.update(
         SIGHTLINE_DATA_DIR=str(scratch),
         SIGHTLINE_ALLOW_FILE_SOURCES="1",
@@ -44,16 +53,35 @@ def main() -> None:
 
     with EmbeddedRedis(scratch / "redis") as redis_server:
         os.environ["REDIS_URL"] = redis_server.url
-        run(args, scratch)
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        yield scratch
+
+
+def start_ingest_worker(scratch: Path, concurrency: int) -> subprocess.Popen[bytes]:
+    """One ingest worker process on this environment's database and Redis."""
+    from django.conf import settings
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{settings.DATABASES['default']['NAME']}"}
+    log = (scratch / "ingest.log").open("wb")
+    return subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "tasks", "worker", "--ingest",
+            "--exclude-queues", "control", "--pool", "threads",
+            "--concurrency", str(concurrency), "--hostname", "bench@%h",
+            "--without-mingle", "--without-gossip", "--loglevel", "WARNING",
+        ],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
 
 
 def run(args: argparse.Namespace, scratch: Path) -> None:
-    import django
-
-    django.setup()
     from django.conf import settings
     from django.core.files import File
-    from django.core.management import call_command
 
     from cms import redis_connection
     from cms.demo import untrained_weights, write_demo_clip
@@ -61,7 +89,6 @@ def run(args: argparse.Namespace, scratch: Path) -> None:
     from cms.farm.reconcile import run_reconcile
     from cms.models import Camera, DetectionModel, Display
 
-    call_command("migrate", verbosity=0)
     clip = write_demo_clip(scratch / "clip.mp4")
     weights = untrained_weights(scratch / "yolov8n.pt")
     model = DetectionModel(name="yolov8n", confidence=CONFIDENCE, imgsz=args.imgsz)
@@ -73,17 +100,7 @@ def run(args: argparse.Namespace, scratch: Path) -> None:
         Display.objects.create(name=f"d{i}", identifier=f"d{i}", camera=camera, model=model)
 
     # --- the farm ---------------------------------------------------------------------
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{settings.DATABASES['default']['NAME']}"}
-    log = (scratch / "ingest.log").open("wb")
-    worker = subprocess.Popen(
-        [
-            sys.executable, "-m", "celery", "-A", "tasks", "worker", "--ingest",
-            "--exclude-queues", "control", "--pool", "threads",
-            "--concurrency", str(args.cameras), "--hostname", "bench@%h",
-            "--without-mingle", "--without-gossip", "--loglevel", "WARNING",
-        ],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    worker = start_ingest_worker(scratch, args.cameras)
     client = redis_connection.client()
     try:
         wait(lambda: farm_keys.read_workers(client), 60, "the ingest worker")

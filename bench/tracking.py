@@ -321,37 +321,18 @@ def farm_fps_on_vs_off(seconds: float, rounds: int, cameras: int) -> None:
     """Farm results/s with tracking on against off, alternating in one worker (target >= 0.97).
 
     One CPU ingest worker process, ``cameras`` video-file cameras decoded as fast as it goes
-    (the offline demo's scene: five shapes crossing a zone and a line), the suite's trained
+    (the offline demo's scene: shapes crossing a zone and a line), the suite's trained
     shapes detector (trained on first use, cached like the tests' copy), results on the Redis
     Stream. The displays' ``tracking`` is switched on and off round by round (a spec change
     applied in place, same worker, same warm model); each phase's rate is results per second
     after a settling second.
     """
     import os
-    import tempfile
 
-    from bench.farm import REPO, wait
+    from bench.farm import farm_environment, start_ingest_worker, wait
 
-    scratch = Path(tempfile.mkdtemp(prefix="sightline-bench-tracking-"))
-    os.environ.update(
-        SIGHTLINE_DATA_DIR=str(scratch),
-        SIGHTLINE_ALLOW_FILE_SOURCES="1",
-        SIGHTLINE_FILE_SOURCES_REALTIME="0",
-        DJANGO_SETTINGS_MODULE="cms.settings",
-        LOG_LEVEL="WARNING",
-    )
-    os.environ.pop("DATABASE_URL", None)
-    from cms.embedded_redis import EmbeddedRedis
-
-    with EmbeddedRedis(scratch / "redis") as redis_server:
-        os.environ["REDIS_URL"] = redis_server.url
-        import subprocess
-
-        import django
-
-        django.setup()
+    with farm_environment("sightline-bench-tracking-") as scratch:
         from django.conf import settings
-        from django.core.management import call_command
 
         from cms import redis_connection
         from cms.demo import DEMO_LINES, DEMO_ZONES, shapes_model, write_shapes_clip
@@ -360,7 +341,6 @@ def farm_fps_on_vs_off(seconds: float, rounds: int, cameras: int) -> None:
         from cms.models import Camera, Display
         from inference.synthetic.training import trained_detector
 
-        call_command("migrate", verbosity=0)
         cache = Path(os.environ.get("SIGHTLINE_TEST_CACHE", Path.home() / ".cache/sightline"))
         model = shapes_model(trained_detector(cache))
         clip = write_shapes_clip(scratch / "shapes.mp4")
@@ -370,17 +350,7 @@ def farm_fps_on_vs_off(seconds: float, rounds: int, cameras: int) -> None:
                 name=f"d{i}", identifier=f"d{i}", camera=camera, model=model,
                 zones=DEMO_ZONES, lines=DEMO_LINES,
             )  # fmt: skip
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{settings.DATABASES['default']['NAME']}"}
-        log = (scratch / "ingest.log").open("wb")
-        worker = subprocess.Popen(
-            [
-                sys.executable, "-m", "celery", "-A", "tasks", "worker", "--ingest",
-                "--exclude-queues", "control", "--pool", "threads",
-                "--concurrency", str(cameras), "--hostname", "bench@%h",
-                "--without-mingle", "--without-gossip", "--loglevel", "WARNING",
-            ],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        worker = start_ingest_worker(scratch, cameras)
         client = redis_connection.client()
         stream = settings.SIGHTLINE_RESULTS_STREAM
         rates: dict[bool, list[float]] = {True: [], False: []}
