@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from streams.errors import UnsafeURLError
 from streams.urls import validate_stream_url
 
-
 # --- camera URLs as a pattern: what the OpenAPI schema states and the API and admin enforce ---
 #
 # A subset of what streams.urls accepts, written so that every string it matches is accepted

@@ -3,9 +3,8 @@ and the event stream (a plain async Django view, invisible to DRF)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import copy
+from typing import Any
 
 from drf_spectacular.extensions import (
     OpenApiAuthenticationExtension,

@@ -8,7 +8,7 @@ a token appears only in the response that issued it.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -23,6 +23,7 @@ from rest_framework.fields import empty
 from cms import live
 from cms.api.errors import model_errors
 from cms.api.fields import (
+    SchemaExtra,
     StrictBooleanField,
     StrictCharField,
     StrictFloatField,
@@ -151,8 +152,12 @@ class CameraSerializer(CleanedModelSerializer):
         # What Camera.clean() checks, stated in the schema (cms.validators; the allowed and
         # denied camera networks are the part no pattern can state).
         allow_files = settings.SIGHTLINE_ALLOW_FILE_SOURCES
-        fields["url"].schema_extra = {"pattern": camera_url_pattern(allow_files=allow_files)}
-        fields["snapshot_url"].schema_extra = {"pattern": snapshot_url_pattern()}
+        url, snapshot_url = (
+            cast(SchemaExtra, fields["url"]),
+            cast(SchemaExtra, fields["snapshot_url"]),
+        )
+        url.schema_extra = {"pattern": camera_url_pattern(allow_files=allow_files)}
+        snapshot_url.schema_extra = {"pattern": snapshot_url_pattern()}
         return fields
 
     def validate_url(self, value: str) -> str:

@@ -26,7 +26,6 @@ from django.core.signals import request_finished, request_started  # noqa: E402
 from django.db import close_old_connections  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.core.mutations import OperatorKind  # noqa: E402
-from schemathesis.transport.wsgi import WSGI_TRANSPORT  # noqa: E402
 from schemathesis.specs.openapi.checks import (  # noqa: E402
     content_type_conformance,
     negative_data_rejection,
@@ -35,6 +34,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.transport.wsgi import WSGI_TRANSPORT  # noqa: E402
 
 from cms.models import Camera, DetectionModel, Display  # noqa: E402
 from cms.wsgi import application  # noqa: E402
@@ -219,9 +219,12 @@ def unstatable_rule(case: Any, kind: str) -> str | None:
     if own is not None and not (isinstance(own, int) and table.objects.filter(pk=own).exists()):
         return None  # a 404 comes first, and positive data may get one
     identifier = body.get("identifier")
-    if kind in UNIQUE_IDENTIFIER and isinstance(identifier, str):
-        if table.objects.filter(identifier=identifier).exclude(pk=own).exists():
-            return "identifier"
+    if (
+        kind in UNIQUE_IDENTIFIER
+        and isinstance(identifier, str)
+        and table.objects.filter(identifier=identifier).exclude(pk=own).exists()
+    ):
+        return "identifier"
     for field, model in (("camera", Camera), ("model", DetectionModel)):
         value = body.get(field)
         if value is not None and not model.objects.filter(pk=value).exists():
