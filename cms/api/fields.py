@@ -89,14 +89,19 @@ class StrictSlugField(SchemaExtra, serializers.SlugField):
         return super().to_internal_value(data)
 
 
-class StrictIntegerField(SchemaExtra, serializers.IntegerField):
-    """An integer: a JSON number without a fraction (not a boolean, not a string), or its text in
-    form data. An empty form or query value is not an integer either (DRF would skip it)."""
+class EmptyFormValue:
+    """An empty form or query value is a value, not a number or boolean (DRF would skip it)."""
 
     def get_value(self, dictionary: Any) -> Any:
-        if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
+        name = getattr(self, "field_name", None)
+        if html.is_html_input(dictionary) and name is not None and dictionary.get(name) == "":
             return ""
-        return super().get_value(dictionary)
+        return super().get_value(dictionary)  # type: ignore[misc]  # a mixin for DRF fields
+
+
+class StrictIntegerField(EmptyFormValue, SchemaExtra, serializers.IntegerField):
+    """An integer: a JSON number without a fraction (not a boolean, not a string), or its text in
+    form data."""
 
     def to_internal_value(self, data: Any) -> int:
         if not (isinstance(data, str) and is_form_input(self)) and not _is_json_number(data):
@@ -104,7 +109,7 @@ class StrictIntegerField(SchemaExtra, serializers.IntegerField):
         return super().to_internal_value(data)
 
 
-class StrictFloatField(SchemaExtra, serializers.FloatField):
+class StrictFloatField(EmptyFormValue, SchemaExtra, serializers.FloatField):
     """A finite number: a JSON number (not a boolean, not a string), or its text in form data.
 
     Infinity and NaN cannot be stored or sent as JSON, so they are refused too.
@@ -119,7 +124,7 @@ class StrictFloatField(SchemaExtra, serializers.FloatField):
         return value
 
 
-class StrictBooleanField(SchemaExtra, serializers.BooleanField):
+class StrictBooleanField(EmptyFormValue, SchemaExtra, serializers.BooleanField):
     """``true`` or ``false``: JSON booleans, or those two words in form data (in any case, as
     Python clients write ``True``); not ``1``, ``on`` or ``yes``."""
 
