@@ -59,7 +59,18 @@ class WeightsField(SchemaExtra, serializers.FileField):
     """An uploaded file; ``null`` in a response where a model has none (a hub model)."""
 
 
-class StrictCharField(SchemaExtra, serializers.CharField):
+class EmptyFormValue:
+    """An empty form or query value is a value: not a number or a boolean, and for a string
+    that may not be blank, a blank one (DRF would skip it and take the default)."""
+
+    def get_value(self, dictionary: Any) -> Any:
+        name = getattr(self, "field_name", None)
+        if html.is_html_input(dictionary) and name is not None and dictionary.get(name) == "":
+            return ""
+        return super().get_value(dictionary)  # type: ignore[misc]  # a mixin for DRF fields
+
+
+class StrictCharField(EmptyFormValue, SchemaExtra, serializers.CharField):
     """A string, as sent: no number taken as its text, no trimming before the length check."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -76,7 +87,7 @@ class StrictCharField(SchemaExtra, serializers.CharField):
         return super().to_internal_value(data)
 
 
-class StrictSlugField(SchemaExtra, serializers.SlugField):
+class StrictSlugField(EmptyFormValue, SchemaExtra, serializers.SlugField):
     """A slug, as sent (a number is not one)."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -87,16 +98,6 @@ class StrictSlugField(SchemaExtra, serializers.SlugField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
-
-
-class EmptyFormValue:
-    """An empty form or query value is a value, not a number or boolean (DRF would skip it)."""
-
-    def get_value(self, dictionary: Any) -> Any:
-        name = getattr(self, "field_name", None)
-        if html.is_html_input(dictionary) and name is not None and dictionary.get(name) == "":
-            return ""
-        return super().get_value(dictionary)  # type: ignore[misc]  # a mixin for DRF fields
 
 
 class StrictIntegerField(EmptyFormValue, SchemaExtra, serializers.IntegerField):

@@ -31,6 +31,11 @@ _ERRORS = {
     403: ("Authenticated, but not allowed.", DetailSerializer),
     404: ("Not found (another display's data is not found either).", DetailSerializer),
     409: ("Conflicts with the current state (a model still in use).", DetailSerializer),
+    415: (
+        "The body's Content-Type is none of application/json, multipart/form-data and "
+        "application/x-www-form-urlencoded (or names none of them clearly).",
+        DetailSerializer,
+    ),
     429: (
         "Too many requests from this display token, or too many failed tokens from this "
         "address (a lockout); see Retry-After.",
