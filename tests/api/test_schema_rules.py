@@ -7,6 +7,7 @@ the whole schema is tests/api/test_schemathesis.py.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 import pytest
 import yaml
@@ -423,3 +424,22 @@ def test_the_admin_forms_apply_the_same_bounds():
 
     assert not camera.is_valid() and "snapshot_interval" in camera.errors
     assert not model.is_valid() and "imgsz" in model.errors
+
+
+@pytest.mark.parametrize("field", ["version", "name"])
+def test_a_blank_form_value_where_blank_is_not_allowed_is_refused(operator, field):
+    data = {"name": "m", "version": "2", "hub_name": "y.pt", field: ""}
+
+    response = operator.generic(
+        "POST", "/api/v1/models/", urlencode(data), "application/x-www-form-urlencoded"
+    )
+
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_an_unsupported_body_type_is_a_documented_415(schema, operator):
+    response = operator.generic("POST", "/api/v1/cameras/", b"x", "text/plain")
+
+    assert response.status_code == 415
+    assert "415" in schema["paths"]["/api/v1/cameras/"]["post"]["responses"]
