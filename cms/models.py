@@ -25,6 +25,8 @@ from cms.validators import (
     SecondsValidator,
     validate_camera_url,
     validate_class_filter,
+    validate_multiple_of_32,
+    validate_snapshot_url,
     validate_unit_interval,
     validate_weights_file,
 )
@@ -42,6 +44,8 @@ LINES_HELP = (
     'Lines to count crossings of, in source pixels, as JSON: [{"name": "door", "points": '
     "[[x1, y1], [x2, y2]]}]. Two distinct points each; names unique."
 )
+# A snapshot camera polled less than once a day is not a camera: a day is the upper bound.
+MAX_SNAPSHOT_INTERVAL_S = 86_400
 
 
 def hash_token(token: str) -> str:
@@ -77,8 +81,8 @@ class Camera(models.Model):
     )
     snapshot_interval = models.FloatField(
         default=1.0,
-        validators=[MinValueValidator(0.05)],
-        help_text="Seconds between snapshot fetches.",
+        validators=[MinValueValidator(0.05), MaxValueValidator(MAX_SNAPSHOT_INTERVAL_S)],
+        help_text="Seconds between snapshot fetches (at most a day).",
     )
     fps = models.FloatField(
         "target fps",
@@ -111,16 +115,17 @@ class Camera(models.Model):
         errors: dict[str, list[str]] = {}
         self.url = self.url.strip()
         self._move_url_credentials()
-        for field in ("url", "snapshot_url"):
+        for field, validate in (
+            ("url", validate_camera_url),
+            ("snapshot_url", validate_snapshot_url),
+        ):
             value = getattr(self, field)
             if not value:
                 continue
             try:
-                validate_camera_url(value)
+                validate(value)
             except ValidationError as exc:
                 errors.setdefault(field, []).extend(exc.messages)
-        if self.snapshot_url and not self.snapshot_url.lower().startswith(("http://", "https://")):
-            errors.setdefault("snapshot_url", []).append("A snapshot URL is http:// or https://.")
         if self.fps is not None and not (math.isfinite(self.fps) and self.fps > 0):
             errors.setdefault("fps", []).append("Target fps must be a number greater than 0.")
         if self.snapshot_interval is not None and not math.isfinite(self.snapshot_interval):
@@ -184,7 +189,10 @@ class DetectionModel(models.Model):
     confidence = models.FloatField(default=0.25, validators=[validate_unit_interval])
     iou = models.FloatField("IoU threshold", default=0.7, validators=[validate_unit_interval])
     imgsz = models.PositiveIntegerField(
-        "image size", default=640, validators=[MinValueValidator(32), MaxValueValidator(4096)]
+        "image size",
+        default=640,
+        validators=[MinValueValidator(32), MaxValueValidator(4096), validate_multiple_of_32],
+        help_text="A multiple of 32 (the stride of YOLO models; ultralytics would round it).",
     )
     classes = models.JSONField(
         "class filter",

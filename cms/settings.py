@@ -417,5 +417,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "cms.api.schema.add_event_stream",
+        "cms.api.schema.state_model_sources",
+        "cms.api.schema.state_form_bodies",
     ],
 }

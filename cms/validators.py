@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -10,6 +11,58 @@ from django.utils.deconstruct import deconstructible
 
 from streams.errors import UnsafeURLError
 from streams.urls import validate_stream_url
+
+# --- camera URLs as a pattern: what the OpenAPI schema states and the API and admin enforce ---
+#
+# A subset of what streams.urls accepts, written so that every string it matches is accepted
+# (tests/cms/test_url_patterns.py generates strings from it to hold that): ASCII only (other
+# characters are percent-encoded), a host name or an IPv4/IPv6 address (no zone id), a port of
+# 0-65535, credentials short enough for the username and password fields they move to. What
+# a pattern cannot say: the allowed and denied camera networks (a host is resolved for them).
+
+_SEGMENT = r"[A-Za-z0-9._~!$&'()*+,;=:@%\[\]/?#-]"  # RFC 3986 path, query and fragment characters
+_H16 = "[0-9A-Fa-f]{1,4}"
+_IPV6 = "|".join(
+    [
+        rf"(?:{_H16}:){{7}}{_H16}",
+        rf"(?:{_H16}:){{1,7}}:",
+        rf"(?:{_H16}:){{1,6}}:{_H16}",
+        *(rf"(?:{_H16}:){{1,{5 - n}}}(?::{_H16}){{1,{n + 2}}}" for n in range(5)),
+        rf"{_H16}:(?::{_H16}){{1,6}}",
+        rf":(?:(?::{_H16}){{1,7}}|:)",
+    ]
+)
+_HOST = rf"(?:[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?|\[(?:{_IPV6})\])"
+_PORT = r"(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?"
+# Percent escapes decode into the username/password fields: %00 would be a NUL there.
+_USERINFO_CHAR = r"(?:[A-Za-z0-9._~!$&'()*+,;=-]|%(?:0[1-9A-Fa-f]|[1-9A-Fa-f][0-9A-Fa-f]))"
+_USERINFO = rf"(?:{_USERINFO_CHAR}{{0,60}}(?::(?:{_USERINFO_CHAR}|:){{0,60}})?@)?"
+_AUTHORITY = rf"//{_USERINFO}{_HOST}{_PORT}(?:[/?#]{_SEGMENT}*)?"
+_STREAM_SCHEMES = "(?:[Rr][Tt][Ss][Pp][Ss]?|[Hh][Tt][Tt][Pp][Ss]?)"
+_HTTP_SCHEMES = "[Hh][Tt][Tt][Pp][Ss]?"
+# An absolute path whose segments are printable ASCII and never "..".
+_FILE_CHAR = "[!-.0-~]"
+_NOT_DOT = "[!-\\-0-~]"
+_FILE_NAME = rf"(?:{_NOT_DOT}{_FILE_CHAR}*|\.(?:{_NOT_DOT}{_FILE_CHAR}*)?|\.\.{_FILE_CHAR}+)"
+# Not "//...": urlsplit reads that as a network location.
+_LOCAL_PATH = rf"/(?:{_FILE_NAME}(?:/{_FILE_NAME}?)*)?"
+
+
+def camera_url_pattern(*, allow_files: bool) -> str:
+    """The stream URLs a camera takes, as a regular expression (ECMA and Python alike)."""
+    url = f"{_STREAM_SCHEMES}:{_AUTHORITY}"
+    if allow_files:
+        url = f"(?:{url}|{_LOCAL_PATH})"
+    return rf"^{url}$"
+
+
+def snapshot_url_pattern() -> str:
+    """A camera's snapshot URL: http(s) only (empty, meaning none, is not part of it)."""
+    return rf"^{_HTTP_SCHEMES}:{_AUTHORITY}$"
+
+
+def _fullmatch(pattern: str, value: str) -> bool:
+    return re.fullmatch(pattern.removeprefix("^").removesuffix("$"), value) is not None
 
 
 def validate_camera_url(url: str) -> None:
@@ -25,6 +78,23 @@ def validate_camera_url(url: str) -> None:
         raise ValidationError(str(exc)) from None
     except ValueError as exc:  # urllib's own parse errors (a broken IPv6 literal, a bad port)
         raise ValidationError(f"Not a valid URL: {exc}.") from None
+    if not _fullmatch(camera_url_pattern(allow_files=settings.SIGHTLINE_ALLOW_FILE_SOURCES), url):
+        raise ValidationError(URL_SHAPE_MESSAGE)
+
+
+URL_SHAPE_MESSAGE = (
+    "Not a URL this installation takes: ASCII only (percent-encode other characters), a host "
+    "name or IP address (IPv6 in brackets, without a zone), a port up to 65535, and a user name "
+    "and password of at most 60 characters each."
+)
+
+
+def validate_snapshot_url(url: str) -> None:
+    """A snapshot URL: an http(s) camera URL (empty means none)."""
+    if url and not url.lower().startswith(("http://", "https://")):
+        raise ValidationError("A snapshot URL is http:// or https://.")
+    if url:
+        validate_camera_url(url)
 
 
 def validate_unit_interval(value: float | None) -> None:
@@ -49,6 +119,15 @@ class SecondsValidator:
 
     def __hash__(self) -> int:
         return hash(self.limit_s)
+
+
+IMGSZ_STEP = 32
+
+
+def validate_multiple_of_32(value: int | None) -> None:
+    """An inference image size: YOLO's stride is 32, and ultralytics would round it silently."""
+    if value is not None and value % IMGSZ_STEP:
+        raise ValidationError(f"Must be a multiple of {IMGSZ_STEP}, e.g. 320, 640 or 1280.")
 
 
 def validate_class_filter(value: Any) -> None:

@@ -8,10 +8,10 @@ a token appears only in the response that issued it.
 
 from __future__ import annotations
 
-import math
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.utils import timezone
@@ -22,6 +22,16 @@ from rest_framework.fields import empty
 
 from cms import live
 from cms.api.errors import model_errors
+from cms.api.fields import (
+    SchemaExtra,
+    StrictBooleanField,
+    StrictCharField,
+    StrictFloatField,
+    StrictIntegerField,
+    StrictPrimaryKeyRelatedField,
+    StrictSlugField,
+    WeightsField,
+)
 from cms.api.geometry_fields import LinesField, SecondsField, ZonesField
 from cms.models import (
     LINES_HELP,
@@ -34,22 +44,13 @@ from cms.models import (
     Display,
     ObjectEvent,
 )
+from cms.validators import IMGSZ_STEP, camera_url_pattern, snapshot_url_pattern
 from streams.redaction import redact_url
 
 CROP_FIELDS = ("crop_x1", "crop_y1", "crop_x2", "crop_y2")
 # PositiveIntegerField's range on every supported database.
 MAX_INT = 2_147_483_647
 MAX_BIGINT = 9_223_372_036_854_775_807
-
-
-class FiniteFloatField(serializers.FloatField):
-    """A float that is neither infinite nor NaN (they cannot be stored or sent as JSON)."""
-
-    def to_internal_value(self, data: Any) -> float:
-        value = super().to_internal_value(data)
-        if not math.isfinite(value):
-            self.fail("invalid")
-        return value
 
 
 class CleanedModelSerializer(serializers.ModelSerializer):
@@ -60,10 +61,19 @@ class CleanedModelSerializer(serializers.ModelSerializer):
     field messages, model field names mapped to API names by ``api_field_names``.
     """
 
+    # Input exactly as the schema states it (cms.api.fields): no coercion between types.
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
-        models.FloatField: FiniteFloatField,
+        models.CharField: StrictCharField,
+        models.SlugField: StrictSlugField,
+        models.TextField: StrictCharField,
+        models.IntegerField: StrictIntegerField,
+        models.PositiveIntegerField: StrictIntegerField,
+        models.BigIntegerField: StrictIntegerField,
+        models.FloatField: StrictFloatField,
+        models.BooleanField: StrictBooleanField,
     }
+    serializer_related_field = StrictPrimaryKeyRelatedField
     api_field_names: ClassVar[dict[str, str]] = {}
 
     def get_fields(self) -> dict[str, serializers.Field]:
@@ -107,12 +117,11 @@ class CleanedModelSerializer(serializers.ModelSerializer):
 class CameraSerializer(CleanedModelSerializer):
     """A camera. The password is write-only; URLs are returned with any password masked."""
 
-    password = serializers.CharField(
+    password = StrictCharField(
         write_only=True,
         required=False,
         allow_blank=True,
         max_length=200,
-        trim_whitespace=False,
         style={"input_type": "password"},
         help_text="Write-only. Omit to keep the stored password; an empty string removes it.",
     )
@@ -141,11 +150,30 @@ class CameraSerializer(CleanedModelSerializer):
             "frame_width": {"help_text": "Width of the frames the stream last delivered."},
             "frame_height": {"help_text": "Height of the frames the stream last delivered."},
             "url": {
-                "help_text": "rtsp://, rtsps://, http:// or https://. Returned with any "
-                "password masked; credentials given in the URL move to username/password."
+                "help_text": "rtsp://, rtsps://, http:// or https://, in ASCII (an absolute "
+                "file path too where SIGHTLINE_ALLOW_FILE_SOURCES is on). Returned with any "
+                "password masked; credentials given in the URL move to username/password. "
+                "The pattern cannot state the allowed and denied camera networks "
+                "(SIGHTLINE_CAMERA_ALLOWED_NETWORKS / _DENIED_NETWORKS): a URL whose host is "
+                "outside them is a 400."
             },
-            "snapshot_url": {"help_text": "Optional JPEG snapshot URL, returned masked."},
+            "snapshot_url": {
+                "help_text": "Optional JPEG snapshot URL (http:// or https://), returned masked."
+            },
         }
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        # What Camera.clean() checks, stated in the schema (cms.validators; the allowed and
+        # denied camera networks are the part no pattern can state).
+        allow_files = settings.SIGHTLINE_ALLOW_FILE_SOURCES
+        url, snapshot_url = (
+            cast(SchemaExtra, fields["url"]),
+            cast(SchemaExtra, fields["snapshot_url"]),
+        )
+        url.schema_extra = {"pattern": camera_url_pattern(allow_files=allow_files)}
+        snapshot_url.schema_extra = {"pattern": snapshot_url_pattern()}
+        return fields
 
     def validate_url(self, value: str) -> str:
         return parseable_url(value)
@@ -184,19 +212,24 @@ def parseable_url(value: str) -> str:
     return value
 
 
+# (0, 1]: what cms.validators.validate_unit_interval checks (OpenAPI 3.0 spelling).
+UNIT_INTERVAL = {"minimum": 0, "exclusiveMinimum": True, "maximum": 1}
+
+
 class DetectionModelSerializer(CleanedModelSerializer):
     """An AI model: an uploaded weights file or an ultralytics model name, and its settings."""
 
-    weights = serializers.FileField(
+    weights = WeightsField(
         use_url=False,
         required=False,
-        allow_null=True,
         allow_empty_file=False,
+        response_extra={"nullable": True},
         help_text="A YOLO weights file (.pt, .onnx, .torchscript), uploaded as "
-        "multipart/form-data. Returned as the stored file name.",
+        "multipart/form-data. Returned as the stored file name. Exactly one of weights "
+        "and hub_name: uploading weights replaces a hub_name.",
     )
     classes = serializers.ListField(
-        child=serializers.IntegerField(min_value=0, max_value=MAX_INT),
+        child=StrictIntegerField(min_value=0, max_value=MAX_INT),
         allow_null=True,
         required=False,
         max_length=10_000,
@@ -245,19 +278,48 @@ class DetectionModelSerializer(CleanedModelSerializer):
                 "do not (invalid_reason says why) and no display runs on them."
             },
             "invalid_reason": {"help_text": "Why the weights do not load."},
+            "hub_name": {
+                "help_text": "Instead of a file: a name such as yolo11n.pt that ultralytics "
+                "downloads where the internet is reachable (not a path). Exactly one of "
+                "weights and hub_name: giving a hub_name replaces uploaded weights.",
+                "schema_extra": {"pattern": r"^[^/\u0000]+$"},
+            },
+            "confidence": {"schema_extra": UNIT_INTERVAL},
+            "iou": {"schema_extra": UNIT_INTERVAL},
+            "imgsz": {"schema_extra": {"multipleOf": IMGSZ_STEP}},
         }
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Exactly one source. On an update, the source given replaces the stored one."""
+        hub_name, weights = attrs.get("hub_name"), attrs.get("weights")
+        if hub_name and weights:
+            raise serializers.ValidationError(
+                {"hub_name": ["Give either a weights file or a hub_name, not both."]}
+            )
+        if "hub_name" in attrs and not hub_name and not weights:
+            # Stated without state: the stored row does not decide whether this is valid.
+            raise serializers.ValidationError(
+                {"hub_name": ["An empty hub_name goes only with an uploaded weights file."]}
+            )
+        if self.instance is not None:
+            if hub_name:
+                attrs["weights"] = ""
+            elif weights:
+                attrs["hub_name"] = ""
+        return super().validate(attrs)
 
 
 class DisplaySerializer(CleanedModelSerializer):
     """A display: a camera watched through a model, optionally cropped, and its client."""
 
     crop = serializers.ListField(
-        child=serializers.IntegerField(min_value=0, max_value=MAX_INT),
+        child=StrictIntegerField(min_value=0, max_value=MAX_INT),
         min_length=4,
         max_length=4,
         allow_null=True,
         required=False,
-        help_text="[x1, y1, x2, y2] in source pixels, or null for the whole picture.",
+        help_text="[x1, y1, x2, y2] in source pixels with x1 < x2 and y1 < y2 (a rule the "
+        "schema cannot state: else a 400 naming crop), or null for the whole picture.",
     )
     zones = ZonesField(required=False, help_text=ZONES_HELP)
     lines = LinesField(required=False, help_text=LINES_HELP)
@@ -470,14 +532,14 @@ class DetectionPageSerializer(serializers.Serializer):
 
 
 class DetectionQuerySerializer(serializers.Serializer):
-    after = serializers.IntegerField(
+    after = StrictIntegerField(
         required=False,
         min_value=0,
         max_value=MAX_BIGINT,
         help_text="Cursor: only detections with an id greater than this, oldest first. "
         "Without it, the newest `limit` detections.",
     )
-    limit = serializers.IntegerField(required=False, min_value=1, max_value=1000, default=100)
+    limit = StrictIntegerField(required=False, min_value=1, max_value=1000, default=100)
 
 
 class ObjectEventSerializer(serializers.ModelSerializer):
@@ -544,10 +606,10 @@ class ObjectEventQuerySerializer(serializers.Serializer):
 
 
 class HeartbeatSerializer(serializers.Serializer):
-    version = serializers.CharField(
+    version = StrictCharField(
         required=False, allow_blank=True, max_length=100, help_text="The client's version."
     )
-    showing = serializers.CharField(
+    showing = StrictCharField(
         required=False, allow_blank=True, max_length=200, help_text="What the client shows now."
     )
 

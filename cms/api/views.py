@@ -216,7 +216,7 @@ class DisplayHeartbeatView(DisplayClientView):
         summary="The display's client says it is alive",
         tags=[DISPLAY_TAG],
         request=HeartbeatSerializer,
-        responses={200: HeartbeatResponseSerializer, **errors(400, 401, 429)},
+        responses={200: HeartbeatResponseSerializer, **errors(400, 401, 415, 429)},
     )
     def post(self, request: Request) -> Response:
         heartbeat = HeartbeatSerializer(data=request.data)
@@ -230,10 +230,10 @@ class DisplayHeartbeatView(DisplayClientView):
 
 _CRUD_ERRORS = {
     "list": errors(401, 403),
-    "create": errors(400, 401, 403),
+    "create": errors(400, 401, 403, 415),
     "retrieve": errors(401, 403, 404),
-    "update": errors(400, 401, 403, 404),
-    "partial_update": errors(400, 401, 403, 404),
+    "update": errors(400, 401, 403, 404, 415),
+    "partial_update": errors(400, 401, 403, 404, 415),
     "destroy": errors(401, 403, 404),
 }
 
