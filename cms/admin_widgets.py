@@ -256,7 +256,9 @@ def zone_history(
         title=f"Objects per zone (most at once in each minute), last {hours} hours",
         unit="objects",
         zone=timezone.get_current_timezone(),
+        kind="lines",  # 180 minutes of several zones: bars side by side would be slivers
         totals=False,  # a sum of "most at once" counts nothing
+        count_label="objects at once",
     )
     moves = {
         zone: (entered or 0, left or 0)

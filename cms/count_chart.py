@@ -1,7 +1,8 @@
 """Per-minute charts of counts as SVG, with labelled axes, a title and a legend.
 
-Pure: counts in, markup out (the admin's charts on a display's page). One series draws as
-bars; several draw as lines, one per series, with a dot per minute that has a count. Colours
+Pure: counts in, markup out (the admin's charts on a display's page). Series draw as bars
+(side by side in a minute) or as lines, one per series, with a dot per minute that has a
+count. Colours
 come from classes that cms/static/cms/farm.css maps to the admin's theme variables (or to
 colours that read on both backgrounds), so a chart reads in the light and the dark admin
 theme alike.
@@ -13,6 +14,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import Literal
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -64,7 +66,13 @@ def minute_bar_chart(
     legend gives the peak and the total.
     """
     return minute_chart(
-        [Series(unit, counts)], end=end, minutes=minutes, title=title, unit=unit, zone=zone
+        [Series(unit, counts)],
+        end=end,
+        minutes=minutes,
+        title=title,
+        unit=unit,
+        zone=zone,
+        kind="bars",
     )
 
 
@@ -76,12 +84,15 @@ def minute_chart(
     title: str,
     unit: str,
     zone: tzinfo,
+    kind: Literal["bars", "lines"] = "lines",
     totals: bool = True,
+    count_label: str = "",
 ) -> SafeString:
-    """A chart of the ``minutes`` minutes up to and including ``end``'s minute: bars for one
-    series, lines for several (or none), on one count axis. A minute missing from a series'
-    counts is 0. The legend names each series with its peak (and its total with ``totals``:
-    leave it off where a sum over minutes means nothing, e.g. for "most at once").
+    """A chart of the ``minutes`` minutes up to and including ``end``'s minute, on one count
+    axis: a line per series, or bars (side by side in each minute for several series). A
+    minute missing from a series' counts is 0. The legend names each series with its peak
+    (and its total with ``totals``: leave it off where a sum over minutes means nothing, e.g.
+    for "most at once"). ``count_label`` names the count axis (default "<unit> per minute").
     """
     end = end.replace(second=0, microsecond=0)
     first = end - timedelta(minutes=minutes - 1)
@@ -94,7 +105,7 @@ def minute_chart(
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot_w = plot_w / minutes
     base = TOP + plot_h
-    as_bars = len(series) == 1
+    as_bars = kind == "bars"
 
     def y_of(value: float) -> float:
         return base - plot_h * value / top
@@ -103,24 +114,7 @@ def minute_chart(
         return f"{(first + timedelta(minutes=i)).astimezone(zone):%H:%M}"
 
     if as_bars:
-        marks = format_html_join(
-            "",
-            '<rect class="chart-bar" x="{}" y="{}" width="{}" height="{}"><title>{}: {} {}</title>'
-            "</rect>",
-            (
-                (
-                    f"{LEFT + i * slot_w:.1f}",
-                    f"{y_of(n):.1f}",
-                    f"{max(slot_w - 0.5, 0.5):.1f}",
-                    f"{base - y_of(n):.1f}",
-                    label(i),
-                    n,
-                    unit,
-                )
-                for i, n in enumerate(values[0])
-                if n
-            ),
-        )
+        marks = _bars(series, values, slot_w, y_of, label, unit)
     else:
         marks = format_html_join(
             "",
@@ -150,7 +144,7 @@ def minute_chart(
         f"{s.name} (peak {max(v, default=0)}" + (f", total {sum(v)})" if totals else ")")
         for s, v in zip(series, values, strict=True)
     ]
-    legend, rows = _legend(entries, swatch="chart-bar" if as_bars else None)
+    legend, rows = _legend(entries, swatch="chart-bar" if as_bars and len(series) == 1 else None)
     height = HEIGHT + rows * LEGEND_ROW
     return format_html(
         '<svg class="count-chart" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" '
@@ -163,7 +157,7 @@ def minute_chart(
         '<text class="chart-label" x="{mid_x}" y="{x_label_y}" text-anchor="middle">'
         "time ({zone_name})</text>"
         '<text class="chart-label" transform="translate(12 {mid_y}) rotate(-90)" '
-        'text-anchor="middle">{unit} per minute</text>{legend}</svg>',
+        'text-anchor="middle">{count_label}</text>{legend}</svg>',
         w=WIDTH,
         h=height,
         title=title,
@@ -171,7 +165,7 @@ def minute_chart(
         right=WIDTH - RIGHT,
         top=TOP,
         base=base,
-        unit=unit,
+        count_label=count_label or f"{unit} per minute",
         y_ticks=y_ticks,
         marks=marks,
         x_ticks=x_ticks,
@@ -180,6 +174,46 @@ def minute_chart(
         mid_y=TOP + plot_h // 2,
         zone_name=str(zone),
         legend=legend,
+    )
+
+
+def _bars(
+    series: Sequence[Series],
+    values: list[list[int]],
+    slot_w: float,
+    y_of: Callable[[float], float],
+    label: Callable[[int], str],
+    unit: str,
+) -> SafeString:
+    """A bar per minute with a count; several series share each minute's slot side by side,
+    each in its colour (one series keeps the theme's bar colour)."""
+    width = slot_w / max(len(values), 1)
+    base = y_of(0)
+
+    single = len(values) == 1
+
+    def cls(k: int) -> str:
+        return "chart-bar" if single else f"chart-bar chart-series-{k % PALETTE_SIZE}"
+
+    return format_html_join(
+        "",
+        '<rect class="{}" x="{}" y="{}" width="{}" height="{}"><title>{}{}: {} {}</title></rect>',
+        (
+            (
+                cls(k),
+                f"{LEFT + i * slot_w + k * width:.1f}",
+                f"{y_of(n):.1f}",
+                f"{max(width - 0.5, 0.5):.1f}",
+                f"{base - y_of(n):.1f}",
+                label(i),
+                "" if single else f" {series[k].name}",
+                n,
+                unit,
+            )
+            for k, series_values in enumerate(values)
+            for i, n in enumerate(series_values)
+            if n
+        ),
     )
 
 

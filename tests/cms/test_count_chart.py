@@ -15,7 +15,9 @@ from cms.count_chart import (
     HEIGHT,
     LEGEND_ROW,
     PALETTE_SIZE,
+    RIGHT,
     TOP,
+    WIDTH,
     Series,
     minute_bar_chart,
     minute_chart,
@@ -218,3 +220,36 @@ def test_series_names_are_escaped():
 
     assert "<b>" not in markup and "&lt;b&gt;a&lt;/b&gt;" in markup
     parse(markup)  # still well formed
+
+
+def test_several_series_as_bars_share_each_minute_side_by_side():
+    minute = END.replace(second=0)
+    markup = minute_chart(
+        [Series("view", {minute: 4}), Series("lane", {minute: 2})],
+        end=END, minutes=10, title="t", unit="objects", zone=UTC, kind="bars", totals=False,
+    )  # fmt: skip
+    root = parse(markup)
+
+    bars = [r for r in root.iterfind(".//svg:rect", NS) if r.find("svg:title", NS) is not None]
+    assert [(r.get("class"), r.find("svg:title", NS).text) for r in bars] == [
+        ("chart-bar chart-series-0", "12:00 view: 4 objects"),
+        ("chart-bar chart-series-1", "12:00 lane: 2 objects"),
+    ]
+    view, lane = bars
+    assert float(lane.get("x")) == pytest.approx(
+        float(view.get("x")) + float(view.get("width")) + 0.5, abs=0.2
+    )
+    assert float(view.get("height")) == pytest.approx(2 * float(lane.get("height")), abs=0.2)
+    assert float(lane.get("x")) + float(lane.get("width")) <= WIDTH - RIGHT
+    assert texts(root, "chart-legend") == ["view (peak 4)", "lane (peak 2)"]
+
+
+def test_the_count_axis_can_be_named():
+    root = parse(
+        minute_chart(
+            [Series("view", {})], end=END, minutes=5, title="t", unit="objects", zone=UTC,
+            count_label="objects at once",
+        )
+    )  # fmt: skip
+
+    assert texts(root, "chart-label") == ["time (UTC)", "objects at once"]
