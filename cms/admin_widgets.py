@@ -262,7 +262,8 @@ def zone_history(
     )
     moves = {
         zone: (entered or 0, left or 0)
-        for zone, entered, left in rows.values_list("zone")
+        for zone, entered, left in rows.order_by()  # group by zone alone
+        .values_list("zone")
         .annotate(entered=Sum("entered"), left=Sum("left"))
         .values_list("zone", "entered", "left")
     }
