@@ -16,6 +16,7 @@ from django.forms.fields import InvalidJSONInput
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path
+from django.utils import timezone
 from django.utils.html import format_html
 
 from cms import display_geometry, live, redis_connection
@@ -34,6 +35,8 @@ from cms.admin_widgets import (
     status_badge,
     zone_count_rows,
     zone_counts_panel,
+    zone_history,
+    zone_names,
 )
 from cms.api.serializers import MAX_BIGINT
 from cms.api.services import display_pending_reason, rotate_display_token
@@ -41,7 +44,7 @@ from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo
 from cms.farm.reconcile import restart_camera
 from cms.farm_status import CameraStatus, FarmState, camera_statuses
-from cms.models import Camera, Detection, DetectionModel, Display, ObjectEvent
+from cms.models import Camera, Detection, DetectionModel, Display, ObjectEvent, ZoneMinute
 from streams.redaction import redact_url
 
 # Each row's CameraStatus is attached to the row object under this name (not a model field).
@@ -325,6 +328,7 @@ class DisplayAdmin(admin.ModelAdmin):
         "status",
         "drawing",
         "live_counts",
+        "zone_chart",
         "latest_detections",
         "activity",
         "client",
@@ -347,7 +351,10 @@ class DisplayAdmin(admin.ModelAdmin):
             "Objects (zones and lines in source pixels)",
             {"fields": ["tracking", ("min_seen_s", "max_lost_s"), "zones", "lines"]},
         ),
-        ("Detections", {"fields": ["live_counts", "latest_detections", "activity"]}),
+        (
+            "Detections",
+            {"fields": ["live_counts", "zone_chart", "latest_detections", "activity"]},
+        ),
         (
             "Client",
             {
@@ -390,7 +397,14 @@ class DisplayAdmin(admin.ModelAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Display | None = None) -> list[Any]:
         fieldsets = list(super().get_fieldsets(request, obj))
-        return fieldsets if obj else [f for f in fieldsets if f[0] != "Detections"]
+        if not obj:
+            return [f for f in fieldsets if f[0] != "Detections"]
+        if not obj.tracking:  # no tracker, no zone counts over time (ZoneMinute stays empty)
+            return [
+                (name, {**options, "fields": [f for f in options["fields"] if f != "zone_chart"]})
+                for name, options in fieldsets
+            ]
+        return fieldsets
 
     @admin.display(description="camera status")
     def status(self, display: Display) -> str:
@@ -406,6 +420,10 @@ class DisplayAdmin(admin.ModelAdmin):
             return zone_counts_panel(display) if display.pk else "-"
         except redis.RedisError:
             return "Redis is not answering."
+
+    @admin.display(description="objects per zone over time")
+    def zone_chart(self, display: Display) -> str:
+        return zone_history(display.pk, zone_names(display)) if display.pk else "-"
 
     @admin.display(description="latest")
     def latest_detections(self, display: Display) -> str:
@@ -596,3 +614,49 @@ class ObjectEventAdmin(admin.ModelAdmin):
     @admin.display(description="received")
     def received(self, event: ObjectEvent) -> str:
         return seconds(event.created)
+
+
+@admin.register(ZoneMinute)
+class ZoneMinuteAdmin(admin.ModelAdmin):
+    """Per-minute counts per zone: read only, as the results path adds them up."""
+
+    list_display = [
+        "minute_s",
+        "display",
+        "zone",
+        "max_count",
+        "entered",
+        "left",
+        "dwell_mean_s",
+        "dwell_max_s",
+    ]
+    list_filter = ["display", "zone"]
+    list_select_related = ["display"]
+    date_hierarchy = "minute"
+    ordering = ["-minute", "zone"]
+    show_full_result_count = False  # a row per display, zone and minute adds up
+    readonly_fields = ["minute_s"]
+    fields = [
+        "display",
+        "zone",
+        "minute_s",
+        "max_count",
+        "entered",
+        "left",
+        "dwell_sum_s",
+        "dwell_max_s",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ZoneMinute | None = None) -> bool:
+        return False
+
+    @admin.display(description="minute", ordering="minute")
+    def minute_s(self, row: ZoneMinute) -> str:
+        return f"{timezone.localtime(row.minute):%Y-%m-%d %H:%M}"
+
+    @admin.display(description="mean dwell (s)")
+    def dwell_mean_s(self, row: ZoneMinute) -> str:
+        return f"{row.dwell_sum_s / row.left:.1f}" if row.left else "-"

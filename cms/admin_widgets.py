@@ -12,7 +12,7 @@ import numpy as np
 import redis
 from django.conf import settings
 from django.contrib import admin
-from django.db.models import Count, QuerySet
+from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncMinute
 from django.http import HttpRequest
 from django.urls import reverse
@@ -22,11 +22,11 @@ from django.utils.safestring import SafeString, mark_safe
 
 from cms import live, redis_connection
 from cms.api.drawing import draw_detections
-from cms.count_chart import minute_bar_chart
-from cms.display_geometry import NAME_MAX_LENGTH
+from cms.count_chart import Series, minute_bar_chart, minute_chart
+from cms.display_geometry import NAME_MAX_LENGTH, RESERVED_ZONE
 from cms.farm import farm_keys
 from cms.farm_status import CameraStatus, FarmState, camera_statuses
-from cms.models import Camera, Detection, Display, StreamAssignment
+from cms.models import Camera, Detection, Display, StreamAssignment, ZoneMinute
 from cms.zone_counts import zone_counts
 
 BLANK_FRAME_MAX = 4096  # pixels: a malformed box must not make a huge picture
@@ -229,6 +229,59 @@ def detections_chart(display_id: int, *, hours: int = 3, now: datetime | None = 
     )
 
 
+def zone_history(
+    display_id: int, zone_names: list[str], *, hours: int = 3, now: datetime | None = None
+) -> SafeString:
+    """Objects per zone over the last ``hours`` (ZoneMinute's most at once in each minute, 0
+    for a minute without a row) as a line chart, one line per zone, with each zone's enters
+    and leaves over the same hours in a small table under it.
+
+    Zones: ``view``, then ``zone_names`` in order, then zones only the rows name (renamed or
+    removed since), sorted.
+    """
+    now = now or timezone.now()
+    since = now.replace(second=0, microsecond=0) - timedelta(minutes=hours * 60 - 1)
+    rows = ZoneMinute.objects.filter(display_id=display_id, minute__gte=since)
+    counts: dict[str, dict[datetime, int]] = {RESERVED_ZONE: {}}
+    for name in zone_names:
+        counts.setdefault(name, {})
+    others: dict[str, dict[datetime, int]] = {}
+    for zone, minute, max_count in rows.values_list("zone", "minute", "max_count"):
+        (counts[zone] if zone in counts else others.setdefault(zone, {}))[minute] = max_count
+    counts.update(sorted(others.items()))
+    chart = minute_chart(
+        [Series(zone, by_minute) for zone, by_minute in counts.items()],
+        end=now,
+        minutes=hours * 60,
+        title=f"Objects per zone (most at once in each minute), last {hours} hours",
+        unit="objects",
+        zone=timezone.get_current_timezone(),
+        kind="lines",  # 180 minutes of several zones: bars side by side would be slivers
+        totals=False,  # a sum of "most at once" counts nothing
+        count_label="objects at once",
+    )
+    moves = {
+        zone: (entered or 0, left or 0)
+        for zone, entered, left in rows.order_by()  # group by zone alone
+        .values_list("zone")
+        .annotate(entered=Sum("entered"), left=Sum("left"))
+        .values_list("zone", "entered", "left")
+    }
+    table = format_html_join(
+        "",
+        '<tr><td>{}</td><td class="num">{}</td><td class="num">{}</td></tr>',
+        ((zone, *moves.get(zone, (0, 0))) for zone in counts),
+    )
+    return format_html(
+        '<div class="zone-history">{}<table class="zone-moves"><caption>Enters and leaves, '
+        'last {} hours</caption><thead><tr><th>zone</th><th class="num">entered</th>'
+        '<th class="num">left</th></tr></thead><tbody>{}</tbody></table></div>',
+        chart,
+        hours,
+        table,
+    )
+
+
 def geometry_editor(display: Display) -> SafeString:
     """The drawing board (cms/static/cms/geometry_editor.js): the camera's newest frame with
     the display's crop, zones and lines on it, drawn with the mouse into the form's fields.
@@ -309,6 +362,10 @@ def zone_counts_panel(display: Display) -> SafeString:
 def zone_count_rows(display: Display) -> list[dict[str, Any]]:
     """zone_counts of the display's newest result in Redis (raises redis.RedisError)."""
     latest = live.read_latest(redis_connection.client(), display.pk) or {}
+    return zone_counts(latest.get("objects") or [], zone_names(display))
+
+
+def zone_names(display: Display) -> list[str]:
+    """The names of the display's drawn zones, in order (``view`` is implicit, not among them)."""
     zones = display.zones if isinstance(display.zones, list) else []
-    names = [z["name"] for z in zones if isinstance(z, dict) and isinstance(z.get("name"), str)]
-    return zone_counts(latest.get("objects") or [], names)
+    return [z["name"] for z in zones if isinstance(z, dict) and isinstance(z.get("name"), str)]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import xml.etree.ElementTree as ET
 from datetime import timedelta
 
 import cv2
@@ -16,13 +18,14 @@ from cms import redis_connection
 from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo
 from cms.frame_size import record_frame_size
-from cms.models import Camera, Detection, Display, ObjectEvent, hash_token
+from cms.models import Camera, Detection, Display, ObjectEvent, ZoneMinute, hash_token
 from streams import StreamState
 from tests.factories import make_camera, make_display, make_model
 
 pytestmark = pytest.mark.django_db
 
-MODELS = ["camera", "detectionmodel", "display", "detection", "objectevent"]
+MODELS = ["camera", "detectionmodel", "display", "detection", "objectevent", "zoneminute"]
+SVG = "http://www.w3.org/2000/svg"
 
 
 @pytest.fixture
@@ -492,3 +495,106 @@ def test_object_events_are_listed_read_only_filtered_and_searched_by_track(staff
     page = staff_client.get(reverse("admin:cms_objectevent_change", args=[event.pk]))
     assert page.status_code == 200 and b"Save" not in page.content
     assert staff_client.get(reverse("admin:cms_objectevent_add")).status_code == 403
+
+
+# --- objects per zone over time --------------------------------------------------------------
+
+DOOR = {"name": "door", "polygon": [[20, 20], [40, 20], [40, 40]]}
+
+
+def zone_chart_of(page: str) -> ET.Element:
+    """The display page's objects-per-zone chart, parsed (its markup is HTML-embedded SVG)."""
+    found = re.search(
+        r'<svg class="count-chart"[^>]*aria-label="Objects per zone.*?</svg>', page, re.S
+    )
+    assert found, "no objects-per-zone chart on the page"
+    return ET.fromstring(found.group(0).replace("<svg ", f'<svg xmlns="{SVG}" ', 1))
+
+
+def svg_texts(root: ET.Element, cls: str) -> list[str]:
+    return [t.text or "" for t in root.iter(f"{{{SVG}}}text") if cls in t.get("class", "")]
+
+
+def test_tracking_display_page_charts_objects_per_zone_over_time(staff_client, settings):
+    settings.TIME_ZONE = "Europe/Berlin"  # ticks and tooltips in the site's time zone
+    display = make_display(tracking=True, zones=[LANE, DOOR])
+    now = timezone.now().replace(second=0, microsecond=0)
+    rows = [
+        ("view", 2, 5, 3, 2),  # (zone, minutes ago, max_count, entered, left)
+        ("view", 1, 3, 0, 2),
+        ("lane", 2, 4, 2, 0),
+        ("lane", 1, 2, 1, 2),
+        ("gone", 30, 1, 1, 1),  # a zone since removed from the display
+        ("lane", 200, 9, 7, 7),  # before the chart's 3 hours
+    ]
+    for zone, ago, count, entered, left in rows:
+        ZoneMinute.objects.create(
+            display=display, zone=zone, minute=now - timedelta(minutes=ago),
+            max_count=count, entered=entered, left=left,
+        )  # fmt: skip
+    make_display(tracking=True)  # another display's rows stay off this chart
+    ZoneMinute.objects.create(display=Display.objects.last(), zone="view", minute=now, max_count=50)
+
+    page = staff_client.get(reverse("admin:cms_display_change", args=[display.pk])).content.decode()
+
+    root = zone_chart_of(page)
+    series = [g.get("data-series") for g in root.iter(f"{{{SVG}}}g")]
+    assert series == ["view", "lane", "door", "gone"]  # view, the drawn zones, then the rest
+    assert svg_texts(root, "chart-legend") == [
+        "view (peak 5)", "lane (peak 4)", "door (peak 0)", "gone (peak 1)",
+    ]  # fmt: skip
+    local = {ago: f"{timezone.localtime(now - timedelta(minutes=ago)):%H:%M}" for ago in (1, 2, 30)}
+    tooltips = [c.find(f"{{{SVG}}}title").text for c in root.iter(f"{{{SVG}}}circle")]
+    assert tooltips == [
+        f"{local[2]} view: 5 objects",
+        f"{local[1]} view: 3 objects",
+        f"{local[2]} lane: 4 objects",
+        f"{local[1]} lane: 2 objects",
+        f"{local[30]} gone: 1 objects",
+    ]
+    assert svg_texts(root, "chart-y-tick") == ["0", "1", "2", "3", "4", "5"]
+    assert svg_texts(root, "chart-label") == ["time (Europe/Berlin)", "objects at once"]
+    assert svg_texts(root, "chart-x-tick")  # HH:MM ticks along the time axis
+    assert all(re.fullmatch(r"\d\d:\d\d", t) for t in svg_texts(root, "chart-x-tick"))
+    # enters and leaves per zone over the same 3 hours, under the chart
+    moves = re.findall(
+        r'<tr><td>([^<]*)</td><td class="num">(\d+)</td><td class="num">(\d+)</td></tr>',
+        page.split("Enters and leaves", 1)[1].split("</table>", 1)[0],
+    )
+    assert moves == [("view", "3", "4"), ("lane", "3", "2"), ("door", "0", "0"), ("gone", "1", "1")]
+    # the detections chart stays
+    assert 'aria-label="Detections delivered per minute, last 3 hours"' in page
+
+
+def test_display_without_tracking_has_no_zone_chart(staff_client):
+    display = make_display(tracking=False, zones=[LANE])
+
+    page = staff_client.get(reverse("admin:cms_display_change", args=[display.pk])).content.decode()
+
+    assert 'aria-label="Objects per zone' not in page and "Enters and leaves" not in page
+    assert 'aria-label="Detections delivered per minute, last 3 hours"' in page
+
+
+def test_zone_minutes_are_listed_read_only_filtered_by_display_zone_and_date(staff_client):
+    display, other = make_display(tracking=True), make_display(tracking=True)
+    minute = timezone.now().replace(second=0, microsecond=0)
+    for d, zone, count in [(display, "view", 2), (display, "lane", 1), (other, "view", 7)]:
+        ZoneMinute.objects.create(display=d, zone=zone, minute=minute, max_count=count)
+    url = reverse("admin:cms_zoneminute_changelist")
+
+    def listed(**query):
+        response = staff_client.get(url, query)
+        assert response.status_code == 200
+        return sorted(row.max_count for row in response.context["cl"].result_list)
+
+    assert listed() == [1, 2, 7]
+    assert listed(display__id__exact=display.pk) == [1, 2]
+    assert listed(zone__exact="view") == [2, 7]
+    today = timezone.localdate(minute)
+    assert listed(minute__year=today.year, minute__month=today.month, minute__day=today.day) == [
+        1, 2, 7,
+    ]  # fmt: skip
+    row = ZoneMinute.objects.get(max_count=2)
+    page = staff_client.get(reverse("admin:cms_zoneminute_change", args=[row.pk]))
+    assert page.status_code == 200 and b"Save" not in page.content
+    assert staff_client.get(reverse("admin:cms_zoneminute_add")).status_code == 403
