@@ -72,6 +72,8 @@ def cache_key_contents(spec: TrainSpec = DEFAULT_SPEC) -> dict[str, Any]:
     import cv2
     import numpy
     import torch
+
+    configure_ultralytics()  # before its first import, which reads where its settings live
     import ultralytics
 
     here = Path(__file__).parent
