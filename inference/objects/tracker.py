@@ -254,6 +254,11 @@ def _byte_tracker_class() -> Any:
         removed tracks per frame, and the duplicate check is skipped when a pool is empty.
         """
 
+        tracked_stracks: list[Any]
+        lost_stracks: list[Any]
+        removed_stracks: list[Any]
+        removed_stracks_frame: list[Any]
+
         def __init__(self, args: Any) -> None:
             super().__init__(args)
             # track_id -> how many times it is in removed_stracks (a track found again after
