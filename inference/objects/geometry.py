@@ -117,20 +117,39 @@ class Zone:
     name: str
     polygon: tuple[Point, ...]
     _bounds: tuple[float, float, float, float] = field(init=False, repr=False, compare=False)
+    _is_box: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.polygon) < MIN_POLYGON_POINTS:
             raise ValueError(f"zone {self.name!r} needs at least {MIN_POLYGON_POINTS} points")
         xs = [p[0] for p in self.polygon]
         ys = [p[1] for p in self.polygon]
-        object.__setattr__(self, "_bounds", (min(xs), min(ys), max(xs), max(ys)))
+        bounds = (min(xs), min(ys), max(xs), max(ys))
+        object.__setattr__(self, "_bounds", bounds)
+        object.__setattr__(self, "_is_box", _is_box(self.polygon, bounds))
 
     def contains(self, point: Point) -> bool:
         """True when ``point`` is inside the polygon or on its edge."""
         x0, y0, x1, y1 = self._bounds
         if not (x0 <= point[0] <= x1 and y0 <= point[1] <= y1):
             return False
-        return point_in_polygon(point, self.polygon)
+        # An axis-aligned rectangle (the view zone, most drawn zones) is its bounds, edges
+        # included: every point that passed the test above is in it.
+        return self._is_box or point_in_polygon(point, self.polygon)
+
+
+def _is_box(polygon: Sequence[Point], bounds: tuple[float, float, float, float]) -> bool:
+    """True when ``polygon`` goes once around the axis-aligned rectangle ``bounds``."""
+    x0, y0, x1, y1 = bounds
+    corners = {(x0, y0), (x1, y0), (x1, y1), (x0, y1)}
+    if len(polygon) != 4 or not (x0 < x1 and y0 < y1) or {(p[0], p[1]) for p in polygon} != corners:
+        return False
+    # Each edge along one axis: four distinct corners in that order are the rectangle's outline
+    # (a diagonal edge would make a bow tie).
+    return all(
+        (a[0] == b[0]) != (a[1] == b[1])
+        for a, b in zip(polygon, (*polygon[1:], polygon[0]), strict=True)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +165,10 @@ class Line:
 
     def side(self, point: Point) -> int:
         """-1 left, +1 right, 0 on the line (see the module doc)."""
-        return side_of_line(point, self.points[0], self.points[1])
+        # side_of_line, inlined: it runs for every track and line in every frame.
+        (ax, ay), (bx, by) = self.points
+        c = (bx - ax) * (point[1] - ay) - (by - ay) * (point[0] - ax)
+        return 1 if c > 0 else -1 if c < 0 else 0
 
     def crossed_by(self, a: Point, b: Point) -> bool:
         """True when the movement ``a -> b`` crosses this segment."""

@@ -115,12 +115,16 @@ class Detections:
 
     __slots__ = ("cls", "conf", "xywh", "xyxy")
 
-    def __init__(self, xyxy: np.ndarray, conf: np.ndarray, cls: np.ndarray) -> None:
+    def __init__(
+        self, xyxy: np.ndarray, conf: np.ndarray, cls: np.ndarray, xywh: np.ndarray | None = None
+    ) -> None:
         self.xyxy = xyxy
         self.conf = conf
         self.cls = cls
-        wh = xyxy[:, 2:4] - xyxy[:, 0:2]
-        self.xywh = np.concatenate([xyxy[:, 0:2] + wh / 2, wh], axis=1)
+        if xywh is None:
+            wh = xyxy[:, 2:4] - xyxy[:, 0:2]
+            xywh = np.concatenate([xyxy[:, 0:2] + wh / 2, wh], axis=1)
+        self.xywh = xywh
 
     @classmethod
     def of(cls, detections: Sequence[DetectedObject]) -> Detections:
@@ -135,7 +139,8 @@ class Detections:
         return len(self.conf)
 
     def __getitem__(self, index: Any) -> Detections:
-        return Detections(self.xyxy[index], self.conf[index], self.cls[index])
+        # xywh is elementwise in xyxy: indexing it gives what recomputing it would.
+        return Detections(self.xyxy[index], self.conf[index], self.cls[index], self.xywh[index])
 
 
 def kalman_update_many(kf: Any, means: np.ndarray, covs: np.ndarray, xyah: np.ndarray) -> Any:
@@ -157,6 +162,14 @@ def kalman_update_many(kf: Any, means: np.ndarray, covs: np.ndarray, xyah: np.nd
     return new_means, new_covs
 
 
+def tlwh_to_xyah_many(tlwh: np.ndarray) -> np.ndarray:
+    """``STrack.tlwh_to_xyah`` of (n, 4) boxes at once, in the same arithmetic (and dtype)."""
+    xyah = tlwh.copy()
+    xyah[:, :2] += xyah[:, 2:] / 2
+    xyah[:, 2] /= xyah[:, 3]
+    return xyah
+
+
 def boxes_xyxy(stracks: Sequence[Any]) -> np.ndarray:
     """``STrack.xyxy`` of many tracks at once, in the same arithmetic.
 
@@ -174,6 +187,41 @@ def boxes_xyxy(stracks: Sequence[Any]) -> np.ndarray:
     return np.array([s.xyxy for s in stracks])
 
 
+def iou_cost(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """ultralytics' ``matching.iou_distance`` (1 - IoU, float32) of two (n, 4) xyxy arrays.
+
+    The same arithmetic as its ``bbox_ioa(..., iou=True)``, without the list round trip.
+    """
+    a = np.ascontiguousarray(a, dtype=np.float32)
+    b = np.ascontiguousarray(b, dtype=np.float32)
+    if not len(a) or not len(b):
+        return np.ones((len(a), len(b)), dtype=np.float32)
+    a_x1, a_y1, a_x2, a_y2 = a.T
+    b_x1, b_y1, b_x2, b_y2 = b.T
+    inter = (np.minimum(a_x2[:, None], b_x2) - np.maximum(a_x1[:, None], b_x1)).clip(0) * (
+        np.minimum(a_y2[:, None], b_y2) - np.maximum(a_y1[:, None], b_y1)
+    ).clip(0)
+    area = (b_x2 - b_x1) * (b_y2 - b_y1)
+    area = area + ((a_x2 - a_x1) * (a_y2 - a_y1))[:, None] - inter
+    return np.asarray(1 - inter / (area + 1e-7))
+
+
+def remove_duplicates(a: list[Any], b: list[Any]) -> tuple[list[Any], list[Any]]:
+    """ultralytics' ``remove_duplicate_stracks`` (IoU above 0.85: the younger track goes), its
+    boxes computed at once."""
+    pairs = np.nonzero(iou_cost(boxes_xyxy(a), boxes_xyxy(b)) < 0.15)
+    drop_a, drop_b = set(), set()
+    for p, q in zip(*pairs, strict=True):
+        if a[p].frame_id - a[p].start_frame > b[q].frame_id - b[q].start_frame:
+            drop_b.add(q)
+        else:
+            drop_a.add(p)
+    return (
+        [t for i, t in enumerate(a) if i not in drop_a],
+        [t for i, t in enumerate(b) if i not in drop_b],
+    )
+
+
 def _byte_tracker_class() -> Any:
     """ultralytics' BYTETracker with batched Kalman updates, imported without letting it
     pip-install ``lap`` at run time."""
@@ -185,6 +233,10 @@ def _byte_tracker_class() -> Any:
     from ultralytics.trackers.basetrack import TrackState
     from ultralytics.trackers.byte_tracker import BYTETracker, STrack
     from ultralytics.trackers.utils import matching
+    from ultralytics.trackers.utils.stracks import joint_stracks, sub_stracks
+
+    tracked_state, new_state = TrackState.Tracked, TrackState.New
+    predict_diagonal = np.arange(8)
 
     class BatchedBYTETracker(BYTETracker):  # type: ignore[misc]  # ultralytics is untyped here
         """BYTETracker whose matched tracks take their Kalman update in one batch.
@@ -194,7 +246,173 @@ def _byte_tracker_class() -> Any:
         states and ids are ultralytics' own (tests/inference/objects/test_tracker.py holds the
         tracks equal to the stock tracker's). ``update`` returns no rows: CameraTracker reads
         the track objects.
+
+        ``update`` is BYTETracker's own, step for step, with the per-frame Python around the
+        steps cut: detections become tracks in one array pass (``init_track``), the Kalman
+        predict builds its noise without ``np.r_`` (``multi_predict``), the end-of-frame pool
+        bookkeeping keeps the removed tracks' ids counted instead of re-reading up to 1000
+        removed tracks per frame, and the duplicate check is skipped when a pool is empty.
         """
+
+        tracked_stracks: list[Any]
+        lost_stracks: list[Any]
+        removed_stracks: list[Any]
+        removed_stracks_frame: list[Any]
+
+        def __init__(self, args: Any) -> None:
+            super().__init__(args)
+            # track_id -> how many times it is in removed_stracks (a track found again after
+            # being removed can be removed twice); sub_stracks(lost, removed) reads only ids.
+            self._removed_ids: dict[int, int] = {}
+
+        def reset(self) -> None:
+            super().reset()
+            self._removed_ids = {}
+
+        def update(self, results: Any, img: Any = None, feats: Any = None, **kwargs: Any) -> Any:
+            # BYTETracker.update (ultralytics 8.4), without GMC, ReID or oriented boxes, which a
+            # BYTETracker on boxes never uses; the hooks it calls are the same, in the same order.
+            self.frame_id += 1
+            activated: list[Any] = []
+            refind: list[Any] = []
+            lost: list[Any] = []
+            removed: list[Any] = []
+
+            results_high, results_low, mask_high, mask_low = self._split_detections(results)
+            detections = self._new_tracks(results_high, np.flatnonzero(mask_high))
+            detections_second = self._new_tracks(results_low, np.flatnonzero(mask_low))
+
+            unconfirmed, tracked = self._split_tracked()
+            pool = joint_stracks(tracked, self.lost_stracks)
+            self.multi_predict(pool)
+
+            u_track, u_detection = self._first_association(pool, detections, activated, refind)
+            self._second_association(pool, u_track, detections_second, activated, refind, lost)
+            u_detection, detections = self._unconfirmed_association(
+                unconfirmed, u_detection, detections, activated, removed
+            )
+            self._init_new_tracks(u_detection, detections, activated, refind)
+            self._remove_stale_lost(removed)
+            self._merge_pools(activated, refind, lost, removed)
+            return self._format_output()
+
+        def _new_tracks(self, results: Any, indices: np.ndarray) -> list[Any]:
+            # init_track plus the idx / next_id that update sets, for all detections at once:
+            # STrack.__init__'s attributes with its arithmetic (parse_bboxes' float64 xywh,
+            # xywh2ltwh, then float32), without a numpy call per detection.
+            n = len(indices)
+            if n == 0:
+                return []
+            xywh = results.xywh.astype(np.float64)
+            ltwh = xywh.copy()
+            ltwh[:, 0] = xywh[:, 0] - xywh[:, 2] / 2
+            ltwh[:, 1] = xywh[:, 1] - xywh[:, 3] / 2
+            ltwhs = ltwh.astype(np.float32)
+            next_id = self._ids.__next__
+            out = []
+            new = STrack.__new__
+            for tlwh, score, cls, idx in zip(
+                ltwhs, results.conf, results.cls, indices, strict=True
+            ):
+                track = new(STrack)
+                track.__dict__.update(
+                    track_id=0,
+                    is_activated=False,
+                    state=new_state,
+                    score=score,
+                    start_frame=0,
+                    frame_id=0,
+                    _tlwh=tlwh,
+                    kalman_filter=None,
+                    mean=None,
+                    covariance=None,
+                    tracklet_len=0,
+                    cls=cls,
+                    idx=idx,
+                    angle=None,
+                    next_id=next_id,
+                )
+                out.append(track)
+            return out
+
+        def multi_predict(self, tracks: list[Any]) -> None:
+            # STrack.multi_predict and KalmanFilterXYAH.multi_predict in the same arithmetic,
+            # the process noise built without np.r_.
+            if not tracks:
+                return
+            kf = STrack.shared_kalman
+            mean = np.array([t.mean for t in tracks])
+            covariance = np.array([t.covariance for t in tracks])
+            for i, t in enumerate(tracks):
+                if t.state != tracked_state:
+                    mean[i, 7] = 0
+            height = mean[:, 3]
+            position = np.square(kf._std_weight_position * height)
+            velocity = np.square(kf._std_weight_velocity * height)
+            sqr = np.empty((len(tracks), 8))
+            sqr[:, 0] = sqr[:, 1] = sqr[:, 3] = position
+            sqr[:, 4] = sqr[:, 5] = sqr[:, 7] = velocity
+            sqr[:, 2] = np.square(1e-2)
+            sqr[:, 6] = np.square(1e-5)
+            motion_cov = np.zeros((len(tracks), 8, 8))
+            motion_cov[:, predict_diagonal, predict_diagonal] = sqr
+            # F P F^T as batched matmuls rather than np.dot on a 3-d array (5x faster at 20
+            # tracks). F's entries are 0 and 1 (unit time step), so every product is exact and
+            # each sum has at most two non-zero terms: any summation order gives the same bits.
+            motion = kf._motion_mat
+            mean = mean @ motion.T
+            covariance = motion @ covariance @ motion.T + motion_cov
+            for t, m, c in zip(tracks, mean, covariance, strict=True):
+                t.mean, t.covariance = m, c
+
+        def _second_association(
+            self,
+            pool: list[Any],
+            u_track: Any,
+            detections_second: list[Any],
+            activated: list[Any],
+            refind: list[Any],
+            lost: list[Any],
+        ) -> None:
+            # BYTETracker's, its IoU cost on boxes computed at once.
+            remaining = [pool[i] for i in u_track if pool[i].state == tracked_state]
+            if remaining and detections_second:
+                dists = iou_cost(boxes_xyxy(remaining), boxes_xyxy(detections_second))
+                matches, u_track, _ = matching.linear_assignment(dists, thresh=0.5)
+                self._apply_matches(matches, remaining, detections_second, activated, refind)
+            else:
+                u_track = range(len(remaining))
+            for i in u_track:
+                track = remaining[i]
+                track.mark_lost()
+                lost.append(track)
+
+        def _merge_pools(
+            self, activated: list[Any], refind: list[Any], lost: list[Any], removed: list[Any]
+        ) -> None:
+            # ultralytics' merge_track_pools, the same lists in the same order.
+            tracked = [t for t in self.tracked_stracks if t.state == tracked_state]
+            tracked = joint_stracks(joint_stracks(tracked, activated), refind)
+            lost_pool = sub_stracks(self.lost_stracks, tracked)
+            lost_pool.extend(lost)
+            gone = self._removed_ids
+            if gone:
+                lost_pool = [t for t in lost_pool if t.track_id not in gone]
+            if tracked and lost_pool:
+                tracked, lost_pool = remove_duplicates(tracked, lost_pool)
+            self.tracked_stracks, self.lost_stracks = tracked, lost_pool
+            self.removed_stracks_frame = removed
+            if removed:
+                self.removed_stracks.extend(removed)
+                for t in removed:
+                    gone[t.track_id] = gone.get(t.track_id, 0) + 1
+                if len(self.removed_stracks) > 1000:
+                    for t in self.removed_stracks[:-1000]:
+                        if gone[t.track_id] == 1:
+                            del gone[t.track_id]
+                        else:
+                            gone[t.track_id] -= 1
+                    self.removed_stracks = self.removed_stracks[-1000:]
 
         def _apply_matches(
             self,
@@ -212,7 +430,7 @@ def _byte_tracker_class() -> Any:
                     self.kalman_filter,
                     np.array([t.mean for t, _ in tracked]),
                     np.array([t.covariance for t, _ in tracked]),
-                    np.array([STrack.tlwh_to_xyah(d._tlwh) for _, d in tracked]),
+                    tlwh_to_xyah_many(np.array([d._tlwh for _, d in tracked])),
                 )
                 for (track, det), mean, cov in zip(tracked, means, covs, strict=True):
                     # What STrack.update does besides the Kalman step (no angles: boxes only).
@@ -232,7 +450,7 @@ def _byte_tracker_class() -> Any:
             # computed for all tracks at once rather than by a property call per track.
             if not tracks or not detections:
                 return np.asarray(super().get_dists(tracks, detections))
-            dists = matching.iou_distance(list(boxes_xyxy(tracks)), list(boxes_xyxy(detections)))
+            dists = iou_cost(boxes_xyxy(tracks), boxes_xyxy(detections))
             if self.args.fuse_score:
                 dists = matching.fuse_score(dists, detections)
             return np.asarray(dists)

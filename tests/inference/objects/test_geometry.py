@@ -47,6 +47,33 @@ def test_a_point_is_in_a_polygon_inside_or_on_its_edge(
     assert Zone("z", SQUARE).contains(point) is inside
 
 
+def test_a_rectangle_zone_s_bounds_test_agrees_with_the_polygon_test() -> None:
+    # Axis-aligned rectangles skip the polygon test; in any corner order and orientation they
+    # must contain exactly the points point_in_polygon does, edges and near misses included.
+    coords = [99.0, 99.9999999, 100.0, 100.0000001, 150.0, 199.9999999, 200.0, 200.0000001, 201.0]
+    points = [(x, y) for x in coords for y in coords]
+    x0, y0, x1, y1 = 100.0, 100.0, 200.0, 200.0
+    outlines = [
+        SQUARE,
+        SQUARE[::-1],
+        SQUARE[2:] + SQUARE[:2],
+        ((x0, y0), (x0, y1), (x1, y1), (x1, y0)),
+        ([x0, y0], [x1, y0], [x1, y1], [x0, y1]),  # lists, as read from JSON
+    ]
+    for outline in outlines:
+        zone = Zone("r", outline)  # type: ignore[arg-type]
+        assert zone._is_box
+        for p in points:
+            assert zone.contains(p) is point_in_polygon(p, outline), (outline, p)
+    # The same corners as a bow tie, and a 4-gon that is not a rectangle, take the polygon test.
+    bow_tie = Zone("b", ((x0, y0), (x1, y1), (x1, y0), (x0, y1)))
+    kite = Zone("k", ((x0, y0), (x1, y0), (x1, y1), (x0 + 10, y1)))
+    for zone in (bow_tie, kite):
+        assert not zone._is_box
+        for p in points:
+            assert zone.contains(p) is point_in_polygon(p, zone.polygon), (zone.name, p)
+
+
 def test_a_concave_polygon_leaves_its_notch_outside() -> None:
     # A U shape: the notch between the arms is outside.
     u = Zone("u", ((0, 0), (30, 0), (30, 30), (20, 30), (20, 10), (10, 10), (10, 30), (0, 30)))

@@ -273,3 +273,54 @@ def test_batched_kalman_updates_keep_ultralytics_own_tracks() -> None:
             assert a.mean == pytest.approx(b.mean, rel=1e-9, abs=1e-6)
             assert a.covariance == pytest.approx(b.covariance, rel=1e-9, abs=1e-6)
     assert len(mine) == 12
+
+
+def test_every_pool_matches_the_stock_tracker_through_losses_low_scores_and_removals() -> None:
+    # CameraTracker replaces BYTETracker.update's steps (track creation, Kalman predict, pool
+    # bookkeeping) with batched ones; with detections dropped, low-confidence ones (the second
+    # association), crossing paths and tracks running out of their buffer, its tracked, lost
+    # and removed pools must stay the stock tracker's, track for track.
+    import dataclasses
+    import random
+    from typing import Any
+
+    from ultralytics.trackers.byte_tracker import BYTETracker
+
+    from inference.objects.tracker import Detections
+
+    paths = [
+        Path(a=(40 + 45 * k, 80 + 30 * k), b=(600 - 40 * k, 470 - 25 * k), start=0.2 * k, end=4)
+        for k in range(14)
+    ]
+    rng = random.Random(7)
+    ours = CameraTracker(TrackIds(1))
+    stock = BYTETracker(ours._args)
+    scores = (0.05, 0.15, 0.2, 0.3, 0.6, 0.9)
+
+    def pool(tracks: list[Any]) -> list[tuple[Any, ...]]:
+        return [
+            (s.track_id, int(s.idx), s.is_activated, s.state, s.frame_id, s.start_frame)
+            for s in tracks
+        ]
+
+    removed = 0
+    for t, detections in frames(paths, fps=15, duration=6.0, noise=2.0):
+        kept = [
+            dataclasses.replace(d, confidence=rng.choice(scores))
+            for d in detections
+            if rng.random() > 0.15
+        ]
+        ours.update(kept, t)
+        stock.max_frames_lost = ours._tracker.max_frames_lost
+        stock.update(Detections.of(kept))
+        for mine, theirs in (
+            (ours._tracker.tracked_stracks, stock.tracked_stracks),
+            (ours._tracker.lost_stracks, stock.lost_stracks),
+            (ours._tracker.removed_stracks, stock.removed_stracks),
+        ):
+            assert pool(mine) == pool(theirs), t
+            for a, b in zip(mine, theirs, strict=True):
+                assert a.mean == pytest.approx(b.mean, rel=1e-9, abs=1e-6)
+                assert a.covariance == pytest.approx(b.covariance, rel=1e-9, abs=1e-6)
+        removed = len(stock.removed_stracks)
+    assert removed > 10  # the removal bookkeeping was exercised
