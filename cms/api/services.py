@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -124,34 +125,30 @@ MAX_STATS_BUCKETS = 1440  # a day of minutes, 60 days of hours
 _BUCKET_SECONDS = {"minute": 60, "hour": 3600}
 
 
+EARLIEST_BUCKET = datetime(1, 1, 2, tzinfo=UTC)
+
+
 def stats_range(
     *, start: datetime | None, end: datetime | None, bucket: str, now: datetime | None = None
 ) -> tuple[datetime, datetime]:
-    """The (from, to) of a stats query, ``from`` down to its bucket's start: defaults the
-    hour before ``to``, ``to`` defaults now. ValueError (naming the field) when ``to`` is
-    not after ``from`` or the range spans more than MAX_STATS_BUCKETS buckets."""
+    """The (from, to) a stats answer covers: ``from`` down to its bucket's start (default
+    the hour before ``to``, ``to`` default now), and at most MAX_STATS_BUCKETS buckets, so a
+    longer range is cut at its end. ``to`` not after ``from`` covers nothing (from, from).
+
+    Every range the schema allows has an answer; the answer's from and to say what it covers.
+    """
     end = end or now or timezone.now()
     size = _BUCKET_SECONDS[bucket]
     try:
         start = start or end - timedelta(hours=1)
         start = datetime.fromtimestamp(start.timestamp() // size * size, UTC)
-    except (OverflowError, OSError, ValueError):  # near year 1: no bucket starts there
-        raise StatsRangeError("from", "Out of range.") from None
+    except (OverflowError, OSError, ValueError):  # near year 1: the earliest bucket
+        start = EARLIEST_BUCKET
     if end <= start:
-        raise StatsRangeError("to", "Must be after 'from'.")
-    if (end - start).total_seconds() > MAX_STATS_BUCKETS * size:
-        raise StatsRangeError(
-            "from",
-            f"The range spans more than {MAX_STATS_BUCKETS} {bucket} buckets: "
-            "ask for a shorter range or for hours.",
-        )
+        return start, start
+    with contextlib.suppress(OverflowError):  # near year 9999 the range ends at `to` anyway
+        end = min(end, start + timedelta(seconds=MAX_STATS_BUCKETS * size))
     return start, end
-
-
-class StatsRangeError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def zone_stats(

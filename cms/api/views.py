@@ -161,12 +161,9 @@ def stats_response(request: Request, display: Display) -> Response:
     query = ZoneStatsQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     params = query.validated_data
-    try:
-        start, end = services.stats_range(
-            start=params.get("from"), end=params.get("to"), bucket=params["bucket"]
-        )
-    except services.StatsRangeError as exc:
-        raise serializers.ValidationError({exc.field: [str(exc)]}) from None
+    start, end = services.stats_range(
+        start=params.get("from"), end=params.get("to"), bucket=params["bucket"]
+    )
     results = services.zone_stats(
         display, zone=params.get("zone"), start=start, end=end, bucket=params["bucket"]
     )
