@@ -138,3 +138,12 @@ def test_offline_demo_moves_to_the_trained_detector_whose_scene_makes_every_even
     capture.release()
     assert {("enter", "lane"), ("leave", "lane"), ("cross", "door")} <= kinds
     assert len(tracks) >= len(demo_scene().paths)
+
+
+def test_the_django_side_sends_tasks_without_waiting_on_a_result_store():
+    # With a result backend every send subscribes to it first, and with Redis down that
+    # blocks for 20 retries and raises a RuntimeError instead of the broker error that
+    # callers (a model check, a reconcile trigger) catch and log.
+    from cms.farm.task_sender import sender
+
+    assert type(sender.backend).__name__ == "DisabledBackend"

@@ -57,6 +57,15 @@ class Command(BaseCommand):
     def handle(self, *args: Any, procfile: str, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         admin_password = self._ensure_demo_admin()
+        # Redis first: creating the demo's rows sends the model check and a reconcile.
+        embedded = self._start_embedded_redis() if settings.EMBEDDED_REDIS else None
+        try:
+            self._run(procfile, admin_password, embedded)
+        finally:
+            if embedded:
+                embedded.stop()
+
+    def _run(self, procfile: str, admin_password: str, embedded: EmbeddedRedis | None) -> None:
         demo = None
         if settings.DEBUG and settings.SIGHTLINE_ALLOW_FILE_SOURCES:
             demo = ensure_demo(settings.DATA_DIR / "demo")
@@ -67,7 +76,6 @@ class Command(BaseCommand):
         flower_auth = settings.FLOWER_BASIC_AUTH or "admin:" + _remembered_secret(
             settings.DATA_DIR / "flower-password", lambda: secrets.token_urlsafe(12)
         )
-        embedded = self._start_embedded_redis() if settings.EMBEDDED_REDIS else None
         env = self._child_env(flower_auth)
 
         web_port = env.get("WEB_PORT", "8000")
@@ -89,19 +97,15 @@ class Command(BaseCommand):
                 "Ctrl-C stops everything.\n"
             )
         )
+        honcho = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "honcho", "start", "-f", procfile, "-d", settings.BASE_DIR],
+            env=env,
+        )
         try:
-            honcho = subprocess.Popen(  # noqa: S603
-                [sys.executable, "-m", "honcho", "start", "-f", procfile, "-d", settings.BASE_DIR],
-                env=env,
-            )
-            try:
-                honcho.wait()
-            except KeyboardInterrupt:
-                # The terminal sent SIGINT to honcho too; it stops its processes.
-                honcho.wait()
-        finally:
-            if embedded:
-                embedded.stop()
+            honcho.wait()
+        except KeyboardInterrupt:
+            # The terminal sent SIGINT to honcho too; it stops its processes.
+            honcho.wait()
 
     def _ensure_demo_admin(self) -> str:
         """Create the demo superuser once; its password lives under data/."""
