@@ -19,4 +19,4 @@ sender.config_from_object("django.conf:settings", namespace="CELERY")
 # Nothing on the Django side waits for a task's result, and a result backend makes every
 # send subscribe to it first: with Redis down that blocks for 20 retries and raises a
 # RuntimeError instead of the broker error callers handle.
-sender.conf.result_backend = None
+sender.conf.update(result_backend=None)
