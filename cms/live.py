@@ -83,7 +83,8 @@ _EVENT_FIELDS = {
 
 def delivered_object_events(events: Iterable[Any]) -> list[dict[str, Any]]:
     """Stored ObjectEvents as delivered events: id, type, track_id, class_id, class_name,
-    time, box, and zone (enter, leave), dwell_s (leave), line and direction (cross)."""
+    time, box, and zone (enter, leave), dwell_s (leave), line and direction (cross), and
+    attributes when the object had any."""
     zone = timezone.get_current_timezone()
     delivered = []
     for event in events:
@@ -98,6 +99,8 @@ def delivered_object_events(events: Iterable[Any]) -> list[dict[str, Any]]:
         }
         for name in _EVENT_FIELDS[event.type]:
             item[name] = getattr(event, name)
+        if event.attributes:
+            item["attributes"] = event.attributes
         delivered.append(item)
     return delivered
 

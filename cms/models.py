@@ -553,6 +553,11 @@ class ObjectEvent(models.Model):
     direction = models.CharField(
         max_length=3, choices=Direction.choices, blank=True, help_text="cross."
     )
+    attributes = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Secondary-model results then: {"<model>": {"label", "confidence"}}.',
+    )
     # An enter whose leave is not stored yet: the farm closes these when their generation
     # ends (cms.farm.presences), so every enter gets exactly one leave.
     open = models.BooleanField(default=False, editable=False)

@@ -27,7 +27,9 @@ class DetectedObject:
     while None, checked when present.
 
     A tracked object also has its ``track_id`` (unique for the camera, never reused),
-    ``first_seen`` (Unix seconds) and the names of the ``zones`` it is in now.
+    ``first_seen`` (Unix seconds) and the names of the ``zones`` it is in now, and, where its
+    display runs secondary models, ``attributes``: the latest result of each by model name,
+    ``{"<model name>": {"label": "sedan", "confidence": 0.91}}`` (``Classification.to_dict``).
     """
 
     class_id: int
@@ -37,6 +39,7 @@ class DetectedObject:
     track_id: int | None = None
     first_seen: float | None = None
     zones: tuple[str, ...] | None = None
+    attributes: dict[str, dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict: class_id, class_name, confidence, box as [x1, y1, x2, y2], and
@@ -88,6 +91,22 @@ def _is_names(value: Any) -> bool:
     return (type(value) is list or type(value) is tuple) and all([_is_str(v) for v in value])
 
 
+def is_attributes(value: Any) -> bool:
+    """Whether ``value`` is an object's attributes: model name -> {"label", "confidence"}."""
+    return type(value) is dict and all(
+        [_is_str(name) and _is_classification(result) for name, result in value.items()]
+    )
+
+
+def _is_classification(value: Any) -> bool:
+    return (
+        type(value) is dict
+        and len(value) == 2
+        and _is_str(value.get("label"))
+        and _is_number(value.get("confidence"))
+    )
+
+
 def _to_json(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
@@ -99,6 +118,10 @@ _JSON_CHECKS: dict[Any, tuple[Callable[[Any], bool], str]] = {
     str: (_is_str, "a string"),
     Box: (_is_box, "a list of 4 numbers"),
     tuple[str, ...]: (_is_names, "a list of strings"),
+    dict[str, dict[str, Any]]: (
+        is_attributes,
+        'an object of model name -> {"label": string, "confidence": number}',
+    ),
 }
 
 
@@ -119,6 +142,19 @@ _OPTIONAL_FIELDS = tuple(
     for f in fields(DetectedObject)
     if f.default is not MISSING
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """A classify model's answer for one image: its top class and how sure it is."""
+
+    class_id: int
+    label: str
+    confidence: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """The form an object's ``attributes`` hold per model: {"label", "confidence"}."""
+        return {"label": self.label, "confidence": self.confidence}
 
 
 @dataclass(frozen=True, slots=True)

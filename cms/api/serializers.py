@@ -411,6 +411,20 @@ def client_online(display: Display, now: Any = None) -> bool:
 # --- display clients ----------------------------------------------------------------------
 
 
+class ClassificationSerializer(serializers.Serializer):
+    """inference.entities.Classification.to_dict: one secondary model's latest answer."""
+
+    # DRF's metaclass takes declared fields off the class, so this never shadows Field.label.
+    label = serializers.CharField()  # type: ignore[assignment]
+    confidence = serializers.FloatField()
+
+
+def attributes_field(help_text: str) -> serializers.DictField:
+    return serializers.DictField(
+        child=ClassificationSerializer(), required=False, help_text=help_text
+    )
+
+
 class DetectedObjectSerializer(serializers.Serializer):
     """inference.entities.DetectedObject, for the schema (a test holds the fields equal)."""
 
@@ -434,6 +448,10 @@ class DetectedObjectSerializer(serializers.Serializer):
         child=serializers.CharField(),
         required=False,
         help_text="The names of the display's zones the object is in now.",
+    )
+    attributes = attributes_field(
+        "By secondary model name, its latest answer for this object (the display runs "
+        "secondary models and the object was classified)."
     )
 
 
@@ -562,6 +580,9 @@ class ObjectEventSerializer(serializers.ModelSerializer):
         max_length=4,
         help_text="[x1, y1, x2, y2] in pixels of the camera's full frame, at the event.",
     )
+    attributes = attributes_field(
+        "By secondary model name, the object's latest answer at the event (absent: none)."
+    )
 
     class Meta:
         model = ObjectEvent
@@ -577,6 +598,7 @@ class ObjectEventSerializer(serializers.ModelSerializer):
             "dwell_s",
             "line",
             "direction",
+            "attributes",
         ]
         read_only_fields = fields
 

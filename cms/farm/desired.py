@@ -53,6 +53,21 @@ class LineSpec:
 
 
 @dataclass(frozen=True)
+class SecondarySpec:
+    """A classify model run on the crops of a display's tracked objects.
+
+    ``classes`` are the primary model's class ids it runs on (None: all); an object's crop
+    is classified when its shorter side is at least ``min_size`` pixels, once when its
+    track starts and then at most once per ``every_s`` seconds.
+    """
+
+    model: ModelSpec
+    classes: tuple[int, ...] | None = None
+    min_size: int = 32
+    every_s: float = 2.0
+
+
+@dataclass(frozen=True)
 class DisplaySpec:
     id: int
     model: ModelSpec
@@ -64,6 +79,7 @@ class DisplaySpec:
     lines: tuple[LineSpec, ...] = ()
     min_seen_s: float = 0.5
     max_lost_s: float = 2.0
+    secondary: tuple[SecondarySpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,7 +98,9 @@ class CameraSpec:
     @cached_property
     def model_keys(self) -> frozenset[str]:
         """The weights this camera needs, named as workers report them ("model id:sha256")."""
-        return frozenset(f"{d.model.id}:{d.model.sha256}" for d in self.displays)
+        models = [d.model for d in self.displays]
+        models += [s.model for d in self.displays for s in d.secondary]
+        return frozenset(f"{m.id}:{m.sha256}" for m in models)
 
 
 @dataclass(frozen=True)
@@ -113,6 +131,7 @@ class DisplayRow:
     lines: tuple[LineSpec, ...] = ()
     min_seen_s: float = 0.5
     max_lost_s: float = 2.0
+    secondary: tuple[SecondarySpec, ...] = ()
 
 
 def zone_specs(value: object) -> tuple[ZoneSpec, ...]:
@@ -201,6 +220,7 @@ def desired_state(
                 lines=row.lines,
                 min_seen_s=row.min_seen_s,
                 max_lost_s=row.max_lost_s,
+                secondary=row.secondary,
             )
         )
     desired = {}
@@ -232,12 +252,18 @@ def inference_groups(spec: CameraSpec) -> list[InferenceGroup]:
 
 
 def _display_fields(d: DisplaySpec) -> list[object]:
-    m = d.model
-    model = [m.id, m.name, m.version, m.sha256, m.confidence, m.iou, m.imgsz, m.classes]
     zones = [[z.name, z.polygon] for z in d.zones]
     lines = [[ln.name, ln.points] for ln in d.lines]
     objects = [d.tracking, zones, lines, d.min_seen_s, d.max_lost_s]
-    return [d.id, model, d.crop, d.policy, d.policy_interval_ms, objects]
+    secondary = [[_model_fields(s.model), s.classes, s.min_size, s.every_s] for s in d.secondary]
+    fields = [d.id, _model_fields(d.model), d.crop, d.policy, d.policy_interval_ms, objects]
+    # Appended only when set, so the hash of a camera without secondary models stays the
+    # same across the upgrade (no needless in-place spec change).
+    return [*fields, secondary] if secondary else fields
+
+
+def _model_fields(m: ModelSpec) -> list[object]:
+    return [m.id, m.name, m.version, m.sha256, m.confidence, m.iou, m.imgsz, m.classes]
 
 
 def _digest(payload: object) -> str:

@@ -13,6 +13,9 @@ What each type carries (anything else is malformed):
 - enter: ``zone``;                         dwell_s, line, direction are null
 - leave: ``zone`` and ``dwell_s`` (>= 0);  line, direction are null
 - cross: ``line`` and ``direction`` ("in" | "out"); zone, dwell_s are null
+
+Any type may carry ``attributes``: the object's latest secondary-model results when the event
+happened, ``{"<model name>": {"label", "confidence"}}`` (inference.entities.is_attributes).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any, TypeGuard
 import orjson
 
 from cms.results.result_message import EARLIEST, LATEST, MalformedResult
+from inference.entities import is_attributes
 
 ENTRY_FIELD = "e"
 
@@ -60,6 +64,7 @@ class ObjectEventMessage:
     dwell_s: float | None = None
     line: str | None = None
     direction: str | None = None  # "in" | "out"
+    attributes: dict[str, dict[str, Any]] | None = None
 
     def to_bytes(self) -> bytes:
         return orjson.dumps(self)
@@ -150,3 +155,8 @@ def _check(data: dict[str, Any]) -> None:
             raise MalformedResult("'dwell_s' must be a number of seconds, 0 or more")
     if "direction" in carries and data.get("direction") not in DIRECTIONS:
         raise MalformedResult(f"'direction' must be one of {', '.join(DIRECTIONS)}")
+    attributes = data.get("attributes")
+    if attributes is not None and not is_attributes(attributes):
+        raise MalformedResult(
+            '\'attributes\' must be an object of model name -> {"label", "confidence"}'
+        )

@@ -352,6 +352,7 @@ def _store_events(events: list[ObjectEventMessage], ids: list[int]) -> dict[str,
             dwell_s=e.dwell_s,
             line=e.line or "",
             direction=e.direction or "",
+            attributes=e.attributes or {},
             open=e.type == "enter",
         )
         for e, row_id in zip(events, ids, strict=True)
