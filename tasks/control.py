@@ -44,6 +44,14 @@ def purge_detections() -> int:
     )
 
 
+@shared_task(name="tasks.control.close_plays", ignore_result=True)
+def close_plays() -> int:
+    """End the plays of displays whose client went offline, at its last heartbeat."""
+    from cms.audience.services import close_offline_plays
+
+    return close_offline_plays()
+
+
 @shared_task(name="tasks.control.validate_model", ignore_result=True)
 def validate_model(model_id: int) -> str:
     """Load an uploaded model in a child process and record what it is (or why it is invalid)."""
