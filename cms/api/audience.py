@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from cms.api.fields import StrictCharField
 from cms.api.permissions import OperatorPermissions
 from cms.api.schema import errors
+from cms.api.views import ID
 from cms.audience import services
 from cms.audience.csv_table import plays_csv
 from cms.models import Display, Play
@@ -141,7 +142,7 @@ class DisplayAudienceView(APIView):
         operation_id="displays_audience",
         summary="A display's plays (content shown) with impressions, dwell and labels",
         tags=["displays"],
-        parameters=[AudienceQuerySerializer],
+        parameters=[ID, AudienceQuerySerializer],
         responses={
             (200, "application/json"): AudienceSerializer,
             (200, "text/csv"): OpenApiResponse(
