@@ -8,8 +8,9 @@
   classes is an **impression** of a play when one of its presences overlaps the play.
 - Its **dwell** in the play is the time its presences overlap the play (so a track that stays
   across a content change adds dwell to both plays, each only its own part).
-- Its **label** per secondary model is the one its events' attributes gave with the highest
-  confidence (the latest among equals): one label per track, counted once per play it is in.
+- Its **label** per secondary model is the one its enter and leave events' attributes gave with
+  the highest confidence (the latest among equals): one label per track, counted once per play
+  it is in. A track with presences but no labelled event has no label (it still counts).
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ class Audience:
 def audience(
     events: Iterable[EventRow], *, classes: Sequence[str], zone: str, now: datetime
 ) -> Audience:
-    """The presences in ``zone`` of tracks of ``classes`` (see the module doc), and labels."""
+    """The presences in ``zone`` of tracks of ``classes`` (see the module doc), and the labels
+    of the tracks that have presences."""
     wanted = set(classes)
     presences: list[Presence] = []
     best: dict[Track, dict[str, tuple[float, datetime, str]]] = {}
@@ -90,10 +92,15 @@ def audience(
             presences.append(Presence(track, start, event.time))
         elif event.type == "enter" and event.open:
             presences.append(Presence(track, event.time, max(now, event.time)))
-        else:
-            continue
+        elif event.type != "enter":
+            continue  # a closed enter adds no presence (its leave does), but it has labels
         _note_labels(best.setdefault(track, {}), event)
-    labels = {track: {m: v[2] for m, v in by_model.items()} for track, by_model in best.items()}
+    present = {p.track for p in presences}
+    labels = {
+        track: {m: v[2] for m, v in by_model.items()}
+        for track, by_model in best.items()
+        if track in present
+    }
     return Audience(presences=presences, labels=labels)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from cms.audience import figures
@@ -194,31 +194,51 @@ def _events(
     display: Display, spans: list[figures.PlaySpan], *, now: datetime
 ) -> list[figures.EventRow]:
     """The stored events the plays' presences come from: leaves from the first play's start
-    (up to MAX_PRESENCE after the last play's end) and enters still open."""
+    (up to MAX_PRESENCE after the last play's end) and enters still open; then, for their
+    labels, the closed enters of those presences (from the earliest presence's start)."""
     if not spans:
         return []
     first = min(s.started for s in spans)
     last = max(s.ended for s in spans)
-    rows = ObjectEvent.objects.filter(
+    audience = ObjectEvent.objects.filter(
         display=display,
         zone=display.audience_zone,
         class_name__in=display.audience_classes or [],
-    ).filter(
-        Q(type=ObjectEvent.Type.LEAVE, time__gte=first, time__lte=last + MAX_PRESENCE)
-        | Q(type=ObjectEvent.Type.ENTER, open=True, time__lte=last)
     )
-    fields = (
-        "type",
-        "camera_id",
-        "track_id",
-        "class_name",
-        "zone",
-        "time",
-        "dwell_s",
-        "open",
-        "attributes",
+    rows = _rows(
+        audience.filter(
+            Q(type=ObjectEvent.Type.LEAVE, time__gte=first, time__lte=last + MAX_PRESENCE)
+            | Q(type=ObjectEvent.Type.ENTER, open=True, time__lte=last)
+        )
     )
+    starts = [
+        row.time - timedelta(seconds=max(row.dwell_s or 0.0, 0.0))
+        for row in rows
+        if row.type == ObjectEvent.Type.LEAVE
+    ]
+    if starts:
+        enters = audience.filter(
+            type=ObjectEvent.Type.ENTER, open=False, time__gte=min(starts), time__lte=last
+        )
+        rows += _rows(enters)
+    return rows
+
+
+_EVENT_FIELDS = (
+    "type",
+    "camera_id",
+    "track_id",
+    "class_name",
+    "zone",
+    "time",
+    "dwell_s",
+    "open",
+    "attributes",
+)
+
+
+def _rows(events: QuerySet[ObjectEvent]) -> list[figures.EventRow]:
     return [
-        figures.EventRow(**dict(zip(fields, row, strict=True)))
-        for row in rows.order_by("time", "id").values_list(*fields)
+        figures.EventRow(**dict(zip(_EVENT_FIELDS, row, strict=True)))
+        for row in events.order_by("time", "id").values_list(*_EVENT_FIELDS)
     ]

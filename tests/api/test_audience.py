@@ -198,6 +198,24 @@ def test_impressions_dwell_and_labels_per_play(operator, shown):
     assert by_content["b"]["attributes"] == {"colour": {"blue": 1}}
 
 
+def test_labels_come_from_the_enter_too(operator, display_a):
+    display, _ = display_a
+    Play.objects.create(display=display, content="a", started=at(0), ended=at(60))
+    common = {"track_id": 7, "class_name": "person", "zone": "view"}
+    make_object_event(
+        display,
+        type="enter",
+        time=at(5),
+        attributes={"age": {"label": "adult", "confidence": 0.8}},
+        **common,
+    )
+    make_object_event(display, type="leave", time=at(15), dwell_s=10.0, **common)
+
+    [play] = operator.get(audience_url(display), {"from": at(0).isoformat()}).json()["plays"]
+
+    assert (play["impressions"], play["attributes"]) == (1, {"age": {"adult": 1}})
+
+
 def test_the_displays_classes_and_zone_choose_the_audience(operator, shown):
     shown.zones = [{"name": "lane", "polygon": [[0, 0], [100, 0], [100, 100]]}]
     shown.save()

@@ -113,3 +113,12 @@ def test_totals_per_content_sum_plays_and_weight_the_mean_dwell_by_impressions()
         "attributes": {},
     }
     assert answer["b"]["impressions"] == 0 and answer["b"]["mean_dwell_s"] is None
+
+
+def test_a_closed_enter_gives_its_tracks_label_but_no_presence():
+    red = {"colour": {"label": "red", "confidence": 0.7}}
+    enter = EventRow("enter", 1, 1, "person", "view", at(10), attributes=red)
+    lonely = EventRow("enter", 1, 2, "person", "view", at(10), attributes=red)  # no leave read
+    figures = play_figures(PLAY_A, seen([enter, stay(1, 10, 20), lonely]))
+    assert figures.impressions == 1
+    assert figures.attributes == {"colour": {"red": 1}}
