@@ -649,7 +649,11 @@ class HeartbeatSerializer(serializers.Serializer):
         required=False, allow_blank=True, max_length=100, help_text="The client's version."
     )
     showing = StrictCharField(
-        required=False, allow_blank=True, max_length=200, help_text="What the client shows now."
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="What the client shows now (a content item's name; empty: nothing). Each "
+        "change is recorded as a play: send a heartbeat as soon as it changes.",
     )
 
 

@@ -281,6 +281,15 @@ def test_csv_has_a_row_per_play(operator, shown):
     assert rows[0]["started"] == "2025-01-01T12:00:00Z"
 
 
+def test_the_format_parameter_decides_whatever_the_accept_header_says(operator, shown):
+    url = audience_url(shown)
+    csv_answer = operator.get(url, {"format": "csv"}, HTTP_ACCEPT="application/json")
+    assert csv_answer["Content-Type"].startswith("text/csv")
+    json_answer = operator.get(url, {"format": "json"}, HTTP_ACCEPT="text/csv")
+    assert json_answer["Content-Type"] == "application/json"
+    assert operator.get(url, HTTP_ACCEPT="text/html").json()["zone"] == "view"
+
+
 @pytest.mark.parametrize(
     "query, field",
     [
