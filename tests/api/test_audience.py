@@ -332,3 +332,15 @@ def test_staff_only_and_a_missing_display_is_404(operator, shown, make_user, dis
     assert viewer.get(audience_url(shown)).status_code == 200
     assert operator.get("/api/v1/displays/999999/audience/").status_code == 404
     assert operator.get("/api/v1/displays/x/audience/?format=csv").status_code == 404
+
+
+def test_housekeeping_deletes_plays_as_old_as_the_object_events_it_deletes(display_a):
+    from cms.housekeeping import purge_plays
+
+    display, _ = display_a
+    Play.objects.create(display=display, content="old", started=at(0), ended=at(60))
+    Play.objects.create(display=display, content="new", started=at(100), ended=at(160))
+    Play.objects.create(display=display, content="open", started=at(0))
+
+    assert purge_plays(before=at(100)) == 1
+    assert sorted(display.plays.values_list("content", flat=True)) == ["new", "open"]
