@@ -15,11 +15,12 @@ from django.db.models import Count, QuerySet
 from django.forms.fields import InvalidJSONInput
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from cms import display_geometry, live, redis_connection
+from cms.admin_audience import display_audience_view
 from cms.admin_widgets import (
     ClientOnlineFilter,
     DisplayFarmStateFilter,
@@ -40,6 +41,7 @@ from cms.admin_widgets import (
 )
 from cms.api.serializers import MAX_BIGINT
 from cms.api.services import display_pending_reason, rotate_display_token
+from cms.audience import display_settings as audience_settings
 from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo
 from cms.farm.reconcile import restart_camera
@@ -180,10 +182,29 @@ class DisplayForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
     )
 
+    # Left empty (or left out of a posted form): the defaults, ["person"] in "view".
+    audience_classes = forms.JSONField(
+        required=False,
+        help_text=Display._meta.get_field("audience_classes").help_text + " Empty: person.",
+        widget=forms.TextInput(attrs={"size": 60}),
+    )
+    audience_zone = forms.CharField(
+        required=False,
+        max_length=audience_settings.ZONE_MAX_LENGTH,
+        help_text=Display._meta.get_field("audience_zone").help_text + " Empty: view.",
+    )
+
     class Meta:
         model = Display
         # The admin's fieldsets say which fields the page has; these are the ones declared here.
-        fields = ["zones", "lines"]
+        fields = ["zones", "lines", "audience_classes", "audience_zone"]
+
+    def clean_audience_classes(self) -> Any:
+        value = self.cleaned_data.get("audience_classes")
+        return audience_settings.default_audience_classes() if value in (None, "", []) else value
+
+    def clean_audience_zone(self) -> str:
+        return self.cleaned_data.get("audience_zone") or audience_settings.DEFAULT_ZONE
 
 
 @admin.register(Camera)
@@ -331,6 +352,7 @@ class DisplayAdmin(admin.ModelAdmin):
         "zone_chart",
         "latest_detections",
         "activity",
+        "audience_page",
         "client",
         "client_last_seen",
         "client_version",
@@ -355,6 +377,7 @@ class DisplayAdmin(admin.ModelAdmin):
             "Detections",
             {"fields": ["live_counts", "zone_chart", "latest_detections", "activity"]},
         ),
+        ("Audience", {"fields": ["audience_classes", "audience_zone", "audience_page"]}),
         (
             "Client",
             {
@@ -379,8 +402,12 @@ class DisplayAdmin(admin.ModelAdmin):
 
     def get_urls(self) -> list:
         zones = self.admin_site.admin_view(self.zone_counts_view)
+        audience = self.admin_site.admin_view(
+            lambda request, pk: display_audience_view(request, pk, self)
+        )
         return [
             path("<int:pk>/zones/", zones, name="cms_display_zones"),
+            path("<int:pk>/audience/", audience, name="cms_display_audience"),
             *super().get_urls(),
         ]
 
@@ -437,6 +464,13 @@ class DisplayAdmin(admin.ModelAdmin):
     @admin.display(description="per minute")
     def activity(self, display: Display) -> str:
         return detections_chart(display.pk) if display.pk else "-"
+
+    @admin.display(description="audience per content")
+    def audience_page(self, display: Display) -> str:
+        if not display.pk:
+            return "-"
+        url = reverse("admin:cms_display_audience", args=[display.pk])
+        return format_html('<a href="{}">Audience: plays, impressions and dwell</a>', url)
 
     @admin.display(description="client", ordering="client_last_seen")
     def client(self, display: Display) -> str:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.db.models import Model
 
-from cms.models import Detection, ObjectEvent, ZoneMinute
+from cms.models import Detection, ObjectEvent, Play, ZoneMinute
 
 
 def purge_detections(*, before: datetime, batch_size: int = 5000) -> int:
@@ -22,6 +22,12 @@ def purge_object_events(*, before: datetime, batch_size: int = 5000) -> int:
 def purge_zone_minutes(*, before: datetime, batch_size: int = 5000) -> int:
     """Delete ZoneMinute rows of minutes before ``before``, like purge_detections."""
     return _purge(ZoneMinute, before=before, batch_size=batch_size, field="minute")
+
+
+def purge_plays(*, before: datetime, batch_size: int = 5000) -> int:
+    """Delete plays that ended before ``before``, like purge_detections: their audience
+    figures come from object events, which are kept as long (an open play is kept)."""
+    return _purge(Play, before=before, batch_size=batch_size, field="ended")
 
 
 def _purge(model: type[Model], *, before: datetime, batch_size: int, field: str = "created") -> int:

@@ -21,6 +21,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from cms import display_geometry
+from cms.audience import display_settings as audience_settings
 from cms.validators import (
     SecondsValidator,
     validate_camera_url,
@@ -326,6 +327,17 @@ class Display(models.Model):
         validators=[SecondsValidator(MAX_LOST_S_MAX)],
         help_text="An object leaves once it has been gone this long.",
     )
+    # Audience per content (cms/audience, docs/audience.md): the tracks that count.
+    audience_classes = models.JSONField(
+        default=audience_settings.default_audience_classes,
+        blank=True,
+        help_text='Class names counted as audience, as JSON: ["person"].',
+    )
+    audience_zone = models.CharField(
+        max_length=audience_settings.ZONE_MAX_LENGTH,
+        default=audience_settings.DEFAULT_ZONE,
+        help_text='The zone the audience is counted in: "view" or one of the zones.',
+    )
     enabled = models.BooleanField(default=True)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     client_last_seen = models.DateTimeField(null=True, blank=True, editable=False)
@@ -367,7 +379,13 @@ class Display(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, Any] = {}
-        for check in (self._check_model_usable, self._check_crop, self._check_geometry):
+        checks = (
+            self._check_model_usable,
+            self._check_crop,
+            self._check_geometry,
+            self._check_audience,
+        )
+        for check in checks:
             try:
                 check()
             except ValidationError as exc:
@@ -382,6 +400,16 @@ class Display(models.Model):
         errors = {
             "zones": display_geometry.validate_zones(self.zones, frame_size),
             "lines": display_geometry.validate_lines(self.lines, frame_size),
+        }
+        if any(errors.values()):
+            raise ValidationError({field: msgs for field, msgs in errors.items() if msgs})
+
+    def _check_audience(self) -> None:
+        zones = self.zones if isinstance(self.zones, list) else []
+        names = [z["name"] for z in zones if isinstance(z, dict) and isinstance(z.get("name"), str)]
+        errors = {
+            "audience_classes": audience_settings.class_errors(self.audience_classes),
+            "audience_zone": audience_settings.zone_errors(self.audience_zone, names),
         }
         if any(errors.values()):
             raise ValidationError({field: msgs for field, msgs in errors.items() if msgs})
@@ -620,3 +648,30 @@ class ZoneMinute(models.Model):
 
     def __str__(self) -> str:
         return f"{self.display_id} {self.zone} {self.minute:%Y-%m-%d %H:%M}"
+
+
+class Play(models.Model):
+    """One stretch of a display showing one content item, as its client reported it.
+
+    Recorded from heartbeats (cms.audience.services): ``ended`` is null while it plays; a
+    display has at most one open play (a partial unique constraint).
+    """
+
+    display = models.ForeignKey(Display, on_delete=models.CASCADE, related_name="plays")
+    content = models.CharField(max_length=200, help_text="The heartbeat's `showing`.")
+    started = models.DateTimeField()
+    ended = models.DateTimeField(null=True, blank=True, help_text="Null while it plays.")
+
+    class Meta:
+        ordering = ["display", "started", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["display"],
+                condition=models.Q(ended__isnull=True),
+                name="play_one_open_per_display",
+            )
+        ]
+        indexes = [models.Index(fields=["display", "started"], name="play_display_started")]
+
+    def __str__(self) -> str:
+        return f"{self.display_id} {self.content!r} from {self.started:%Y-%m-%d %H:%M:%S}"

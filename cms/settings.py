@@ -315,6 +315,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 1800},
     },
+    # A play ends at its client's last heartbeat once the client is offline (cms/audience).
+    "close-plays": {
+        "task": "tasks.control.close_plays",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
 }
 
 # --- logging ----------------------------------------------------------------------------

@@ -26,7 +26,7 @@ def echo(value: str) -> dict[str, str]:
 
 @shared_task(name="tasks.control.purge_detections", ignore_result=True)
 def purge_detections() -> int:
-    """Delete detection history, object events and zone minutes older than
+    """Delete detection history, object events, zone minutes and plays older than
     SIGHTLINE_DETECTION_RETENTION_DAYS."""
     from datetime import timedelta
 
@@ -34,14 +34,23 @@ def purge_detections() -> int:
     from django.utils import timezone
 
     from cms.housekeeping import purge_detections as purge
-    from cms.housekeeping import purge_object_events, purge_zone_minutes
+    from cms.housekeeping import purge_object_events, purge_plays, purge_zone_minutes
 
     cutoff = timezone.now() - timedelta(days=settings.SIGHTLINE_DETECTION_RETENTION_DAYS)
     return (
         purge(before=cutoff)
         + purge_object_events(before=cutoff)
         + purge_zone_minutes(before=cutoff)
+        + purge_plays(before=cutoff)
     )
+
+
+@shared_task(name="tasks.control.close_plays", ignore_result=True)
+def close_plays() -> int:
+    """End the plays of displays whose client went offline, at its last heartbeat."""
+    from cms.audience.services import close_offline_plays
+
+    return close_offline_plays()
 
 
 @shared_task(name="tasks.control.validate_model", ignore_result=True)

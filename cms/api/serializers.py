@@ -33,6 +33,7 @@ from cms.api.fields import (
     WeightsField,
 )
 from cms.api.geometry_fields import LinesField, SecondsField, ZonesField
+from cms.audience import display_settings as audience_settings
 from cms.models import (
     LINES_HELP,
     MAX_LOST_S_MAX,
@@ -333,6 +334,20 @@ class DisplaySerializer(CleanedModelSerializer):
         required=False,
         help_text="Seconds an object is gone before it leaves (default 2.0).",
     )
+    audience_classes = serializers.ListField(
+        child=StrictCharField(min_length=1, max_length=audience_settings.CLASS_NAME_MAX_LENGTH),
+        min_length=1,
+        max_length=audience_settings.MAX_CLASSES,
+        required=False,
+        help_text='Class names counted as audience (default ["person"]); see '
+        "/api/v1/displays/{id}/audience/.",
+    )
+    audience_zone = StrictCharField(
+        max_length=audience_settings.ZONE_MAX_LENGTH,
+        required=False,
+        help_text='The zone the audience is counted in (default "view"): "view" or one of '
+        "the display's zones (else a 400 naming audience_zone).",
+    )
     client_online = serializers.SerializerMethodField(
         help_text="Whether the display's client sent a heartbeat recently."
     )
@@ -354,6 +369,8 @@ class DisplaySerializer(CleanedModelSerializer):
             "lines",
             "min_seen_s",
             "max_lost_s",
+            "audience_classes",
+            "audience_zone",
             "enabled",
             "client_online",
             "client_last_seen",
@@ -632,7 +649,11 @@ class HeartbeatSerializer(serializers.Serializer):
         required=False, allow_blank=True, max_length=100, help_text="The client's version."
     )
     showing = StrictCharField(
-        required=False, allow_blank=True, max_length=200, help_text="What the client shows now."
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="What the client shows now (a content item's name; empty: nothing). Each "
+        "change is recorded as a play: send a heartbeat as soon as it changes.",
     )
 
 

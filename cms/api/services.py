@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import redis
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F, Max, Model, Q, QuerySet, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
@@ -16,6 +17,7 @@ from django.utils.dateparse import parse_datetime
 
 from cms import live
 from cms.api.drawing import draw_detections
+from cms.audience.services import note_heartbeat
 from cms.display_geometry import RESERVED_ZONE
 from cms.farm import farm_keys
 from cms.farm.desired import display_blocker
@@ -256,18 +258,36 @@ def cursor_page(rows: QuerySet[Row], *, after: int | None, limit: int) -> tuple[
 def record_heartbeat(
     display: Display, *, version: str | None = None, showing: str | None = None
 ) -> datetime:
-    """Note that the display's client is alive; returns the time recorded.
+    """Note that the display's client is alive, and what it shows as a play
+    (cms.audience.services.note_heartbeat); returns the time recorded.
 
     An UPDATE, not save(): a heartbeat changes nothing that should run, so it must not
-    trigger a reconcile, and it must not move ``updated`` (the configuration's time).
+    trigger a reconcile, and it must not move ``updated`` (the configuration's time). The
+    display's row is locked first, so heartbeats of one display record plays in turn.
     """
-    now = timezone.now()
-    fields: dict[str, Any] = {"client_last_seen": now}
-    if version is not None:
-        fields["client_version"] = version
-    if showing is not None:
-        fields["client_showing"] = showing
-    Display.objects.filter(pk=display.pk).update(**fields)
+    with transaction.atomic():
+        before = (
+            Display.objects.select_for_update()
+            .filter(pk=display.pk)
+            .values("client_last_seen", "client_showing")
+            .first()
+        )
+        now = timezone.now()
+        if before is None:  # deleted meanwhile: nothing to record
+            return now
+        fields: dict[str, Any] = {"client_last_seen": now}
+        if version is not None:
+            fields["client_version"] = version
+        if showing is not None:
+            fields["client_showing"] = showing
+        Display.objects.filter(pk=display.pk).update(**fields)
+        # A heartbeat without `showing` shows what the last one said.
+        note_heartbeat(
+            display.pk,
+            showing=before["client_showing"] if showing is None else showing,
+            now=now,
+            last_seen=before["client_last_seen"],
+        )
     return now
 
 

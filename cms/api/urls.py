@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from cms.api import views
+from cms.api.audience import DisplayAudienceView
 from cms.api.events import display_events
 from cms.api.schema import DisplayTokenScheme  # noqa: F401  (registers the auth scheme)
 
@@ -38,6 +39,7 @@ v1 = [
         views.CameraSnapshotView.as_view(),
         name="camera-snapshot",
     ),
+    path("displays/<str:pk>/audience/", DisplayAudienceView.as_view(), name="display-audience"),
     path("cluster/", views.ClusterView.as_view(), name="cluster"),
     path("reconcile/", views.ReconcileView.as_view(), name="reconcile"),
     *router.urls,

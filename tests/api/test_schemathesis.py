@@ -303,6 +303,7 @@ def unstatable_rule(case: Any, kind: str) -> str | None:
       transaction, so a generated identifier is often taken by an earlier example);
     - a `camera` or `model` id that names no row;
     - a crop without x1 < x2 and y1 < y2 (JSON Schema cannot compare two items).
+    - an `audience_zone` that is neither "view" nor one of the display's zones.
     """
     body = case.body if isinstance(case.body, dict) else {}
     table = TABLES.get(kind)
@@ -325,7 +326,21 @@ def unstatable_rule(case: Any, kind: str) -> str | None:
     crop = body.get("crop")
     if isinstance(crop, list) and len(crop) == 4 and not (crop[0] < crop[2] and crop[1] < crop[3]):
         return "crop"
+    if kind == "displays" and not _audience_zone_is_a_zone(body, own):
+        return "audience_zone"
     return None
+
+
+def _audience_zone_is_a_zone(body: dict[str, Any], own: Any) -> bool:
+    """Whether the display's audience_zone, as the request leaves it, is "view" or one of the
+    zones the request leaves it (either may come from the stored row)."""
+    stored = Display.objects.filter(pk=own).first() if own is not None else None
+    zone = body.get("audience_zone", stored.audience_zone if stored else "view")
+    zones = body.get("zones", stored.zones if stored else [])
+    names = (
+        {z.get("name") for z in zones if isinstance(z, dict)} if isinstance(zones, list) else set()
+    )
+    return zone == "view" or zone in names
 
 
 def with_real_weights(case: Any) -> dict[str, Any]:
