@@ -309,6 +309,13 @@ class DetectionModelAdmin(admin.ModelAdmin):
         "updated",
     ]
 
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, ...]:
+        """Displays that use a model as a secondary model protect it (cms.signals)."""
+        to_delete, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        users = Display.using_as_secondary([obj.pk for obj in objs])
+        protected = [*protected, *(f"Display: {d} (secondary model)" for d in users)]
+        return to_delete, counts, perms_needed, protected
+
     @admin.display(description="weights")
     def source(self, model: DetectionModel) -> str:
         if model.weights:

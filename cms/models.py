@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +17,7 @@ from django.core.validators import (
     MinValueValidator,
 )
 from django.db import IntegrityError, models, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, ProtectedError
 from django.utils import timezone
 
 from cms import display_geometry, display_secondary
@@ -234,6 +234,18 @@ class DetectionModel(models.Model):
         self.weights_to_check = weights_changed
         super().save(*args, **kwargs)
 
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        """Refused (ProtectedError, the API's 409) while a display uses the model as a
+        secondary model, as on_delete=PROTECT refuses it while one uses it as its model.
+        Checked before deleting starts: raised inside the deletion's transaction, it would
+        break an enclosing one. (The admin checks the same in get_deleted_objects.)"""
+        users = Display.using_as_secondary([self.pk])
+        if users:
+            raise ProtectedError(
+                f"Cannot delete {self}: displays use it as a secondary model.", set(users)
+            )
+        return super().delete(*args, **kwargs)
+
     def _forget_what_was_read(self) -> None:
         """New weights are read again: by the validation task (a file) or a worker (hub)."""
         self.class_names = {}
@@ -375,6 +387,17 @@ class Display(models.Model):
             # A display always has a token; the admin and API show it once via rotate_token.
             self.rotate_token()
         super().save(*args, **kwargs)
+
+    @classmethod
+    def using_as_secondary(cls, model_ids: Collection[int]) -> list[Display]:
+        """The displays that name any of these models among their secondary models."""
+        wanted = set(model_ids)
+        # A JSON list: filtered here, portably (few displays have secondary models).
+        return [
+            display
+            for display in cls.objects.exclude(secondary=[]).order_by("id")
+            if wanted.intersection(display_secondary.model_ids(display.secondary))
+        ]
 
     @property
     def crop(self) -> tuple[int, int, int, int] | None:

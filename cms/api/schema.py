@@ -23,7 +23,8 @@ _ERRORS = {
         "a detail. Besides what the request schema states, a 400 names the field for the rules "
         "no schema can state: an `identifier` another row already has, a `camera` or `model` "
         "id that names no row, a crop without x1 < x2 and y1 < y2, a model that cannot run a "
-        "display, weights whose bytes are not a model, a camera host outside the allowed "
+        "display, a `secondary` item whose model names no row, is not a classify model or is "
+        "named twice, weights whose bytes are not a model, a camera host outside the allowed "
         "camera networks.",
         OpenApiTypes.OBJECT,
     ),

@@ -290,3 +290,22 @@ def test_a_primary_model_error_still_makes_the_display_pending(operator, redis_c
     [pending] = cluster["pending"]
     assert pending["reason"] == "its model failed to load: model m 1: not a checkpoint"
     assert len(cluster["streams"][0]["display_errors"]) == 2
+
+
+def test_a_model_used_as_a_secondary_model_cannot_be_deleted(operator, classifier, staff_admin):
+    display = make_display(name="Lobby", secondary=[{"model": classifier.id}])
+    unused = read_model(task="classify")
+
+    refused = operator.delete(f"/api/v1/models/{classifier.id}/")
+    page = staff_admin.get(f"/admin/cms/detectionmodel/{classifier.id}/delete/").content.decode()
+    posted = staff_admin.post(f"/admin/cms/detectionmodel/{classifier.id}/delete/", {"post": "yes"})
+
+    assert refused.status_code == 409
+    assert "Lobby" in refused.json()["detail"]
+    assert "Display: Lobby (secondary model)" in page
+    assert posted.status_code == 200  # the page again, listing what protects it
+    assert DetectionModel.objects.filter(pk=classifier.id).exists()
+    assert operator.delete(f"/api/v1/models/{unused.id}/").status_code == 204
+    display.secondary = []
+    display.save()
+    assert operator.delete(f"/api/v1/models/{classifier.id}/").status_code == 204

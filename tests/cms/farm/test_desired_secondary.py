@@ -51,8 +51,11 @@ def test_a_secondary_model_that_cannot_run_is_left_out_and_the_display_runs() ->
     DetectionModel.objects.filter(pk=disabled.pk).update(enabled=False)
     DetectionModel.objects.filter(pk=invalid.pk).update(validation_state="invalid")
     DetectionModel.objects.filter(pk=detect.pk).update(task="detect")
-    other = make_display(camera=display.camera, secondary=[{"model": gone.id}, {"model": kept.id}])
-    gone.delete()  # deleted after it was chosen: the display's JSON still names it
+    other = make_display(camera=display.camera, secondary=[{"model": kept.id}])
+    gone_id = gone.id
+    gone.delete()
+    # written around clean() (deleting a model in use is refused): the JSON names no row
+    Display.objects.filter(pk=other.pk).update(secondary=[{"model": gone_id}, *other.secondary])
 
     specs = load_desired()[display.camera_id].displays
 
