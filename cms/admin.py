@@ -310,7 +310,7 @@ class DetectionModelAdmin(admin.ModelAdmin):
     ]
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, ...]:
-        """Displays that use a model as a secondary model protect it (cms.signals)."""
+        """Displays that use a model as a secondary model protect it (DetectionModel.delete)."""
         to_delete, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
         users = Display.using_as_secondary([obj.pk for obj in objs])
         protected = [*protected, *(f"Display: {d} (secondary model)" for d in users)]
