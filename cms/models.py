@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,10 +17,10 @@ from django.core.validators import (
     MinValueValidator,
 )
 from django.db import IntegrityError, models, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, ProtectedError
 from django.utils import timezone
 
-from cms import display_geometry
+from cms import display_geometry, display_secondary
 from cms.audience import display_settings as audience_settings
 from cms.validators import (
     SecondsValidator,
@@ -44,6 +44,14 @@ ZONES_HELP = (
 LINES_HELP = (
     'Lines to count crossings of, in source pixels, as JSON: [{"name": "door", "points": '
     "[[x1, y1], [x2, y2]]}]. Two distinct points each; names unique."
+)
+SECONDARY_HELP = (
+    "Classify models run on the crops of tracked objects, in order, as JSON: "
+    '[{"model": 7, "classes": [0], "min_size": 32, "every_s": 2.0}]. model: a classify '
+    "model's id (once per display); classes: the primary model's class ids to classify "
+    "(null: all); min_size: pixels on the box's shorter side, at least (default 32); every_s: "
+    "an object is classified when its track starts, then at most once per every_s seconds "
+    "(default 2.0). Results appear in each object's attributes. Empty: none."
 )
 # A snapshot camera polled less than once a day is not a camera: a day is the upper bound.
 MAX_SNAPSHOT_INTERVAL_S = 86_400
@@ -148,6 +156,7 @@ class Camera(models.Model):
 
 
 DETECTION_TASK = "detect"
+CLASSIFY_TASK = "classify"
 
 
 class DetectionModel(models.Model):
@@ -226,6 +235,18 @@ class DetectionModel(models.Model):
         self.weights_to_check = weights_changed
         super().save(*args, **kwargs)
 
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        """Refused (ProtectedError, the API's 409) while a display uses the model as a
+        secondary model, as on_delete=PROTECT refuses it while one uses it as its model.
+        Checked before deleting starts: raised inside the deletion's transaction, it would
+        break an enclosing one. (The admin checks the same in get_deleted_objects.)"""
+        users = Display.using_as_secondary([self.pk])
+        if users:
+            raise ProtectedError(
+                f"Cannot delete {self}: displays use it as a secondary model.", set(users)
+            )
+        return super().delete(*args, **kwargs)
+
     def _forget_what_was_read(self) -> None:
         """New weights are read again: by the validation task (a file) or a worker (hub)."""
         self.class_names = {}
@@ -254,6 +275,23 @@ class DetectionModel(models.Model):
         """The rows ``unusable_reason`` is "" for, as a filter."""
         return ~models.Q(validation_state=cls.Validation.INVALID) & models.Q(
             task__in=["", DETECTION_TASK]
+        )
+
+    @property
+    def secondary_unusable_reason(self) -> str:
+        """Why this model cannot be a display's secondary model ("" when it can, or is not
+        checked yet): secondary models classify crops, so only classify models."""
+        if self.validation_state == self.Validation.INVALID:
+            return f"its weights do not load: {self.invalid_reason}"
+        if self.task and self.task != CLASSIFY_TASK:
+            return f"it is a {self.task!r} model, not a classify model"
+        return ""
+
+    @classmethod
+    def usable_as_secondary(cls) -> models.Q:
+        """The rows ``secondary_unusable_reason`` is "" for, as a filter."""
+        return ~models.Q(validation_state=cls.Validation.INVALID) & models.Q(
+            task__in=["", CLASSIFY_TASK]
         )
 
     def _weights_replaced(self) -> bool:
@@ -315,6 +353,9 @@ class Display(models.Model):
     )
     zones = models.JSONField(default=list, blank=True, help_text=ZONES_HELP)
     lines = models.JSONField(default=list, blank=True, help_text=LINES_HELP)
+    secondary = models.JSONField(
+        "secondary models", default=list, blank=True, help_text=SECONDARY_HELP
+    )
     min_seen_s = models.FloatField(
         "seen for (s)",
         default=0.5,
@@ -359,6 +400,17 @@ class Display(models.Model):
             self.rotate_token()
         super().save(*args, **kwargs)
 
+    @classmethod
+    def using_as_secondary(cls, model_ids: Collection[int]) -> list[Display]:
+        """The displays that name any of these models among their secondary models."""
+        wanted = set(model_ids)
+        # A JSON list: filtered here, portably (few displays have secondary models).
+        return [
+            display
+            for display in cls.objects.exclude(secondary=[]).order_by("id")
+            if wanted.intersection(display_secondary.model_ids(display.secondary))
+        ]
+
     @property
     def crop(self) -> tuple[int, int, int, int] | None:
         return crop_box((self.crop_x1, self.crop_y1, self.crop_x2, self.crop_y2))
@@ -383,6 +435,7 @@ class Display(models.Model):
             self._check_model_usable,
             self._check_crop,
             self._check_geometry,
+            self._check_secondary,
             self._check_audience,
         )
         for check in checks:
@@ -403,6 +456,28 @@ class Display(models.Model):
         }
         if any(errors.values()):
             raise ValidationError({field: msgs for field, msgs in errors.items() if msgs})
+
+    def _check_secondary(self) -> None:
+        """By cms.display_secondary's rules; fills in the defaults of what it leaves out.
+
+        Models already among the display's stored secondary models are not checked again:
+        like its primary model, one that turned out unusable later leaves the display
+        editable (desired state leaves it out).
+        """
+        errors = display_secondary.shape_errors(self.secondary)
+        if errors:
+            raise ValidationError({"secondary": errors})
+        self.secondary = display_secondary.with_defaults(self.secondary)
+        stored = Display.objects.filter(pk=self.pk).values_list("secondary", flat=True).first()
+        unchecked = set(display_secondary.model_ids(stored)) if self.pk is not None else set()
+        wanted = set(display_secondary.model_ids(self.secondary)) - unchecked
+        unusable = {
+            model.pk: model.secondary_unusable_reason
+            for model in DetectionModel.objects.filter(pk__in=wanted)
+        }
+        errors = display_secondary.model_problems(self.secondary, unusable, unchecked=unchecked)
+        if errors:
+            raise ValidationError({"secondary": errors})
 
     def _check_audience(self) -> None:
         zones = self.zones if isinstance(self.zones, list) else []

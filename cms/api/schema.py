@@ -23,8 +23,9 @@ _ERRORS = {
         "a detail. Besides what the request schema states, a 400 names the field for the rules "
         "no schema can state: an `identifier` another row already has, a `camera` or `model` "
         "id that names no row, a crop without x1 < x2 and y1 < y2, an `audience_zone` that is "
-        "not one of the display's zones, a model that cannot run a display, weights whose bytes "
-        "are not a model, a camera host outside the allowed camera networks.",
+        "not one of the display's zones, a model that cannot run a display, a `secondary` item "
+        "whose model names no row, is not a classify model or is named twice, weights whose "
+        "bytes are not a model, a camera host outside the allowed camera networks.",
         OpenApiTypes.OBJECT,
     ),
     401: ("Missing or wrong credentials.", DetailSerializer),

@@ -33,11 +33,13 @@ from cms.api.fields import (
     WeightsField,
 )
 from cms.api.geometry_fields import LinesField, SecondsField, ZonesField
+from cms.api.secondary_fields import SecondaryField
 from cms.audience import display_settings as audience_settings
 from cms.models import (
     LINES_HELP,
     MAX_LOST_S_MAX,
     MIN_SEEN_S_MAX,
+    SECONDARY_HELP,
     ZONES_HELP,
     Camera,
     Detection,
@@ -348,6 +350,7 @@ class DisplaySerializer(CleanedModelSerializer):
         help_text='The zone the audience is counted in (default "view"): "view" or one of '
         "the display's zones (else a 400 naming audience_zone).",
     )
+    secondary = SecondaryField(required=False, help_text=SECONDARY_HELP)
     client_online = serializers.SerializerMethodField(
         help_text="Whether the display's client sent a heartbeat recently."
     )
@@ -371,6 +374,7 @@ class DisplaySerializer(CleanedModelSerializer):
             "max_lost_s",
             "audience_classes",
             "audience_zone",
+            "secondary",
             "enabled",
             "client_online",
             "client_last_seen",
@@ -682,6 +686,11 @@ class WorkerSerializer(serializers.Serializer):
     last_heartbeat = serializers.DateTimeField()
 
 
+class DisplayErrorSerializer(serializers.Serializer):
+    display = serializers.IntegerField()
+    error = serializers.CharField()
+
+
 class StreamSerializer(serializers.Serializer):
     camera = serializers.IntegerField()
     camera_name = serializers.CharField(allow_null=True)
@@ -695,6 +704,12 @@ class StreamSerializer(serializers.Serializer):
     latency_ms = serializers.FloatField(allow_null=True)
     reconnects = serializers.IntegerField()
     last_error = serializers.CharField(allow_blank=True)
+    display_errors = DisplayErrorSerializer(
+        many=True,
+        help_text="Displays of the camera whose model failed to load (they get no results), "
+        "and failing secondary models (error starts with 'secondary model '; the display "
+        "still gets results, without that model's attributes).",
+    )
     updated = serializers.DateTimeField()
 
 

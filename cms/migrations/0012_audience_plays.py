@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cms', '0009_objectevent_attributes'),
+        ('cms', '0010_display_secondary'),
     ]
 
     operations = [
