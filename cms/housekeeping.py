@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.db.models import Model
 
-from cms.models import Detection, ObjectEvent, ZoneMinute
+from cms.models import Detection, DisplaySession, ObjectEvent, ZoneMinute
 
 
 def purge_detections(*, before: datetime, batch_size: int = 5000) -> int:
@@ -22,6 +22,11 @@ def purge_object_events(*, before: datetime, batch_size: int = 5000) -> int:
 def purge_zone_minutes(*, before: datetime, batch_size: int = 5000) -> int:
     """Delete ZoneMinute rows of minutes before ``before``, like purge_detections."""
     return _purge(ZoneMinute, before=before, batch_size=batch_size, field="minute")
+
+
+def purge_display_sessions(*, before: datetime, batch_size: int = 5000) -> int:
+    """Delete the display sessions that ended before ``before`` (an open one is kept)."""
+    return _purge(DisplaySession, before=before, batch_size=batch_size, field="ended")
 
 
 def _purge(model: type[Model], *, before: datetime, batch_size: int, field: str = "created") -> int:
