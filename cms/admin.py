@@ -52,6 +52,7 @@ from cms.farm.heartbeats import StreamInfo
 from cms.farm.reconcile import restart_camera
 from cms.farm_status import CameraStatus, FarmState, camera_statuses
 from cms.models import Camera, Detection, DetectionModel, Display, ObjectEvent, ZoneMinute
+from cms.session_admin import sessions_link  # also registers the display sessions' admin
 from streams.redaction import redact_url
 
 # Each row's CameraStatus is attached to the row object under this name (not a model field).
@@ -385,6 +386,7 @@ class DisplayAdmin(admin.ModelAdmin):
         "client_last_seen",
         "client_version",
         "client_showing",
+        "sessions",
         "created",
         "updated",
     ]
@@ -415,12 +417,17 @@ class DisplayAdmin(admin.ModelAdmin):
                     "client_last_seen",
                     "client_version",
                     "client_showing",
+                    "sessions",
                     "created",
                     "updated",
                 ]
             },
         ),
     ]
+
+    @admin.display(description="sessions")
+    def sessions(self, display: Display) -> str:
+        return sessions_link(display)
 
     def get_changelist(self, request: HttpRequest, **kwargs: object) -> type[ChangeList]:
         return FarmStatusChangeList

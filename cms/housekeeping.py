@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.db.models import Model
 
-from cms.models import Detection, ObjectEvent, Play, ZoneMinute
+from cms.models import Detection, DisplaySession, ObjectEvent, Play, ZoneMinute
 
 
 def purge_detections(*, before: datetime, batch_size: int = 5000) -> int:
@@ -28,6 +28,11 @@ def purge_plays(*, before: datetime, batch_size: int = 5000) -> int:
     """Delete plays that ended before ``before``, like purge_detections: their audience
     figures come from object events, which are kept as long (an open play is kept)."""
     return _purge(Play, before=before, batch_size=batch_size, field="ended")
+
+
+def purge_display_sessions(*, before: datetime, batch_size: int = 5000) -> int:
+    """Delete the display sessions that ended before ``before`` (an open one is kept)."""
+    return _purge(DisplaySession, before=before, batch_size=batch_size, field="ended")
 
 
 def _purge(model: type[Model], *, before: datetime, batch_size: int, field: str = "created") -> int:

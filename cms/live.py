@@ -45,19 +45,24 @@ def delivered_events(detections: Iterable[Any]) -> list[dict[str, Any]]:
     """Stored Detections as delivered events (an event's id is its Detection's id).
 
     The one shape of a delivered event: the live push, the SSE replay and the
-    /display/detections/ items all come from here.
+    /display/detections/ items all come from here. ``session_id`` is there only for a
+    result inside a display session (absent, not null, outside one), like the display's
+    state, which is its newest delivered event.
     """
     zone = timezone.get_current_timezone()  # once: it costs more than formatting a time
-    return [
-        {
+    delivered = []
+    for detection in detections:
+        item = {
             "id": detection.id,
             "frame_seq": detection.frame_seq,
             "frame_time": api_time(detection.frame_time, zone),
             "generation": detection.generation,
             "objects": api_objects(detection.detected_objects, zone),
         }
-        for detection in detections
-    ]
+        if detection.session_id:
+            item["session_id"] = detection.session_id
+        delivered.append(item)
+    return delivered
 
 
 def api_objects(objects: list[dict[str, Any]], zone: tzinfo) -> list[dict[str, Any]]:
@@ -83,8 +88,8 @@ _EVENT_FIELDS = {
 
 def delivered_object_events(events: Iterable[Any]) -> list[dict[str, Any]]:
     """Stored ObjectEvents as delivered events: id, type, track_id, class_id, class_name,
-    time, box, and zone (enter, leave), dwell_s (leave), line and direction (cross), and
-    attributes when the object had any."""
+    time, box, and zone (enter, leave), dwell_s (leave), line and direction (cross),
+    attributes when the object had any, and session_id inside a display session."""
     zone = timezone.get_current_timezone()
     delivered = []
     for event in events:
@@ -101,6 +106,8 @@ def delivered_object_events(events: Iterable[Any]) -> list[dict[str, Any]]:
             item[name] = getattr(event, name)
         if event.attributes:
             item["attributes"] = event.attributes
+        if event.session_id:
+            item["session_id"] = event.session_id
         delivered.append(item)
     return delivered
 

@@ -55,6 +55,8 @@ SECONDARY_HELP = (
 )
 # A snapshot camera polled less than once a day is not a camera: a day is the upper bound.
 MAX_SNAPSHOT_INTERVAL_S = 86_400
+# A display session's id, as its client gives it (DisplaySession.session_id).
+SESSION_ID_MAX_LENGTH = 64
 
 
 def hash_token(token: str) -> str:
@@ -531,6 +533,11 @@ class Detection(models.Model):
     # The API calls it "objects"; a model field cannot take the manager's name.
     detected_objects = models.JSONField(default=list)
     key = models.CharField(max_length=100, unique=True, help_text="Idempotency key.")
+    session_id = models.CharField(
+        max_length=SESSION_ID_MAX_LENGTH,
+        blank=True,
+        help_text="The display's session then (DisplaySession).",
+    )
     created = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -661,6 +668,11 @@ class ObjectEvent(models.Model):
         blank=True,
         help_text='Secondary-model results then: {"<model>": {"label", "confidence"}}.',
     )
+    session_id = models.CharField(
+        max_length=SESSION_ID_MAX_LENGTH,
+        blank=True,
+        help_text="The display's session then (DisplaySession).",
+    )
     # An enter whose leave is not stored yet: the farm closes these when their generation
     # ends (cms.farm.presences), so every enter gets exactly one leave.
     open = models.BooleanField(default=False, editable=False)
@@ -750,3 +762,47 @@ class Play(models.Model):
 
     def __str__(self) -> str:
         return f"{self.display_id} {self.content!r} from {self.started:%Y-%m-%d %H:%M:%S}"
+
+
+class DisplaySession(models.Model):
+    """A display client's session (the seed design's setSessionId / patchSession).
+
+    While it is open (``ended`` null) the display's detections and object events carry its
+    ``session_id`` and the results consumer keeps ``summary`` up to date
+    (cms.display_sessions). At most one open session per display: a conditional unique
+    constraint, so two starts at once cannot both leave one open.
+    """
+
+    class EndReason(models.TextChoices):
+        CLIENT = "client", "ended by the display client"
+        STAFF = "staff", "ended by staff"
+        REPLACED = "replaced", "replaced by a new session"
+        EXPIRED = "expired", "open longer than SIGHTLINE_SESSION_MAX_S"
+
+    display = models.ForeignKey(Display, on_delete=models.CASCADE, related_name="sessions")
+    session_id = models.CharField(
+        max_length=SESSION_ID_MAX_LENGTH, help_text="The id the client gave it."
+    )
+    started = models.DateTimeField(default=timezone.now)
+    ended = models.DateTimeField(null=True, blank=True, help_text="Null while open.")
+    end_reason = models.CharField(max_length=10, choices=EndReason.choices, blank=True)
+    # cms.display_sessions.summary's stored form: tracks seen, counts by class.
+    summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["display"],
+                condition=models.Q(ended__isnull=True),
+                name="displaysession_one_open",
+            )
+        ]
+        indexes = [models.Index(fields=["display", "id"], name="displaysession_display_id")]
+
+    def __str__(self) -> str:
+        return f"{self.display_id} {self.session_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended is None

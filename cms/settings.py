@@ -303,6 +303,10 @@ SIGHTLINE_STREAM_READ_TIMEOUT_S = env_float("SIGHTLINE_STREAM_READ_TIMEOUT_S", 1
 # A camera failing this long without a frame shows `failed` (with the reason) instead of
 # `recovering`, and is retried more slowly (up to 2 minutes apart) until it comes back.
 SIGHTLINE_STREAM_FAILED_AFTER_S = env_float("SIGHTLINE_STREAM_FAILED_AFTER_S", 300.0, minimum=0)
+# A display session open longer than this is ended by housekeeping (reason "expired"),
+# which looks every SESSION_EXPIRY_CHECK_S (docs/api.md, "Sessions").
+SIGHTLINE_SESSION_MAX_S = env_float("SIGHTLINE_SESSION_MAX_S", 3600.0, greater_than=0)
+SESSION_EXPIRY_CHECK_S = min(60.0, SIGHTLINE_SESSION_MAX_S / 2)
 
 CELERY_BEAT_SCHEDULE = {
     "reconcile": {
@@ -320,6 +324,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tasks.control.close_plays",
         "schedule": 60.0,
         "options": {"expires": 50},
+    },
+    "expire-sessions": {
+        "task": "tasks.control.expire_sessions",
+        "schedule": SESSION_EXPIRY_CHECK_S,
+        "options": {"expires": SESSION_EXPIRY_CHECK_S * 0.8},
     },
 }
 

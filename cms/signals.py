@@ -47,6 +47,28 @@ Keyword arguments (all receivers get all of them):
     message: cms.results.object_event_message.ObjectEventMessage  as the worker sent it
         (time in Unix seconds, None where the row has "")
 
+``session_updated`` tells about a display session (cms.display_sessions): sent at most
+once a second per session while its live summary changes (by the results consumer), and
+once when it closes (by whoever closed it: the API, a new session, the farm's expiry)::
+
+    from cms.signals import session_updated
+
+    @receiver(session_updated)
+    def on_session(sender, *, display, session, summary, closed, **kwargs):
+        if closed:
+            report(session.session_id, summary["counts"])
+
+Keyword arguments (all receivers get all of them):
+    display: cms.models.Display         the session's display
+    session: cms.models.DisplaySession  the row: session_id, started, ended (None while
+        open), end_reason ("client" | "staff" | "replaced" | "expired"; "" while open)
+    summary: dict  the summary as the API shows it (cms.display_sessions.summary.view):
+        tracks (each track_id, class_id, class_name, confidence, first_seen, last_seen in
+        Unix seconds, dwell_s, zones, attributes), counts, untracked, tracks_not_listed
+    closed: bool   True exactly once, when the session closed
+
+Best effort, unlike the two above: a receiver that raises is logged, nothing is retried.
+
 The module also triggers a reconcile after committed changes to cameras, displays and
 models: saves enqueue a debounced reconcile once the transaction commits, so a burst
 of changes runs it a few times and a rolled-back change never runs it. A model saved
@@ -65,6 +87,7 @@ from cms.models import Camera, DetectionModel, Display
 
 detection_received = Signal()
 object_event = Signal()
+session_updated = Signal()
 
 # Saves limited to these fields do not change what should run.
 _BOOKKEEPING_FIELDS = {

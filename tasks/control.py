@@ -1,4 +1,5 @@
-"""Tasks on the `control` queue: reconcile, housekeeping, model checks. Thin: they call services.
+"""Tasks on the `control` queue: reconcile, housekeeping (history, display sessions), model
+checks. Thin: they call services.
 
 The watch on the ingest workers is a thread of the control worker (tasks.worker_watch).
 """
@@ -26,15 +27,20 @@ def echo(value: str) -> dict[str, str]:
 
 @shared_task(name="tasks.control.purge_detections", ignore_result=True)
 def purge_detections() -> int:
-    """Delete detection history, object events, zone minutes and plays older than
-    SIGHTLINE_DETECTION_RETENTION_DAYS."""
+    """Delete detection history, object events, zone minutes, plays and ended display
+    sessions older than SIGHTLINE_DETECTION_RETENTION_DAYS."""
     from datetime import timedelta
 
     from django.conf import settings
     from django.utils import timezone
 
     from cms.housekeeping import purge_detections as purge
-    from cms.housekeeping import purge_object_events, purge_plays, purge_zone_minutes
+    from cms.housekeeping import (
+        purge_display_sessions,
+        purge_object_events,
+        purge_plays,
+        purge_zone_minutes,
+    )
 
     cutoff = timezone.now() - timedelta(days=settings.SIGHTLINE_DETECTION_RETENTION_DAYS)
     return (
@@ -42,6 +48,7 @@ def purge_detections() -> int:
         + purge_object_events(before=cutoff)
         + purge_zone_minutes(before=cutoff)
         + purge_plays(before=cutoff)
+        + purge_display_sessions(before=cutoff)
     )
 
 
@@ -59,3 +66,11 @@ def validate_model(model_id: int) -> str:
     from cms.model_validation import validate_model as validate
 
     return validate(model_id)
+
+
+@shared_task(name="tasks.control.expire_sessions", ignore_result=True)
+def expire_sessions() -> int:
+    """End the display sessions open longer than SIGHTLINE_SESSION_MAX_S (reason expired)."""
+    from cms.display_sessions.services import expire_sessions as expire
+
+    return expire()

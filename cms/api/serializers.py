@@ -446,6 +446,14 @@ def attributes_field(help_text: str) -> serializers.DictField:
     )
 
 
+def session_id_field(what: str) -> serializers.CharField:
+    return serializers.CharField(
+        required=False,
+        help_text=f"The display session {what} was in (POST /api/v1/display/session/); "
+        "absent outside a session.",
+    )
+
+
 class DetectedObjectSerializer(serializers.Serializer):
     """inference.entities.DetectedObject, for the schema (a test holds the fields equal)."""
 
@@ -546,6 +554,7 @@ class DisplayStateSerializer(serializers.Serializer):
         "or its model is disabled, its model failed to load, or its camera is pending or "
         "its stream is not online.",
     )
+    session_id = session_id_field("the newest result")
 
 
 class DetectionSerializer(serializers.ModelSerializer):
@@ -553,10 +562,11 @@ class DetectionSerializer(serializers.ModelSerializer):
     ``live.delivered_events``, like the live push and the SSE replay."""
 
     objects = DetectedObjectSerializer(many=True, source="detected_objects")
+    session_id = session_id_field("the result")
 
     class Meta:
         model = Detection
-        fields = ["id", "frame_seq", "frame_time", "generation", "objects"]
+        fields = ["id", "frame_seq", "frame_time", "generation", "objects", "session_id"]
         read_only_fields = fields
 
     def to_representation(self, instance: Detection) -> dict[str, Any]:
@@ -604,6 +614,7 @@ class ObjectEventSerializer(serializers.ModelSerializer):
     attributes = attributes_field(
         "By secondary model name, the object's latest answer at the event (absent: none)."
     )
+    session_id = session_id_field("the event")
 
     class Meta:
         model = ObjectEvent
@@ -620,6 +631,7 @@ class ObjectEventSerializer(serializers.ModelSerializer):
             "line",
             "direction",
             "attributes",
+            "session_id",
         ]
         read_only_fields = fields
 

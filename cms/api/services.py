@@ -57,7 +57,7 @@ def display_state(display: Display, r: redis.Redis, *, now: float | None = None)
     # not run even while its camera's stream is online for other displays.
     pending = display_pending_reason(display, stream)
     running = bool(not pending and stream is not None and stream.state is RUNNING_STATE)
-    return {
+    state = {
         "objects": latest.get("objects") or [],
         # Read with the display (no extra query): the client can draw them over the objects.
         "zones": display.zones,
@@ -71,6 +71,9 @@ def display_state(display: Display, r: redis.Redis, *, now: float | None = None)
         "stream_state": (stream.state if stream is not None else NOT_RUNNING_STATE).value,
         "not_running_reason": display_not_running_reason(display, stream, running=running) or None,
     }
+    if latest.get("session_id"):  # the newest result was inside a display session
+        state["session_id"] = latest["session_id"]
+    return state
 
 
 def display_zones(display: Display, r: redis.Redis, *, now: float | None = None) -> dict[str, Any]:

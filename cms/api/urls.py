@@ -6,7 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from cms.api import views
+from cms.api import session_views, views
 from cms.api.audience import DisplayAudienceView
 from cms.api.events import display_events
 from cms.api.schema import DisplayTokenScheme  # noqa: F401  (registers the auth scheme)
@@ -34,6 +34,18 @@ v1 = [
     path("display/zones/", views.DisplayZonesView.as_view(), name="display-zones"),
     path("display/stats/", views.DisplayStatsView.as_view(), name="display-stats"),
     path("display/heartbeat/", views.DisplayHeartbeatView.as_view(), name="display-heartbeat"),
+    path("display/session/", session_views.DisplaySessionView.as_view(), name="display-session"),
+    path("display/sessions/", session_views.DisplaySessionsView.as_view(), name="display-sessions"),
+    path(
+        "displays/<str:pk>/session/",
+        session_views.StaffDisplaySessionView.as_view(),
+        name="displays-session",
+    ),
+    path(
+        "displays/<str:pk>/sessions/",
+        session_views.StaffDisplaySessionsView.as_view(),
+        name="displays-sessions",
+    ),
     path(
         "cameras/<str:pk>/snapshot.jpg",
         views.CameraSnapshotView.as_view(),

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cms', '0010_display_secondary'),
+        ('cms', '0011_display_sessions'),
     ]
 
     operations = [

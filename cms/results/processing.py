@@ -7,6 +7,11 @@ inserts its detections and object events and adds the batch to its zone minutes
 Redis pipeline for the live push and each display's latest state. Then
 ``detection_received`` and ``object_event`` go to the receivers, one message at a time.
 
+Display sessions (cms.display_sessions.batch): in the same transaction, one query for the
+sessions of the batch's displays; each row is stored with the ``session_id`` of the session
+its frame was in, and the open sessions' summaries are patched. ``session_updated`` is sent
+after the receivers, throttled to once a second per session.
+
 Fencing: a result or object event of a generation older than its camera's current one is
 dropped, except a leave whose enter (same display, generation, track and zone) is stored:
 that enter was delivered, so its leave must be too (every stored enter gets its leave,
@@ -27,9 +32,18 @@ from django.db import transaction
 from django.db.models import Q
 
 from cms import live
+from cms.display_sessions import signalling
+from cms.display_sessions.batch import BatchSessions
 from cms.farm import farm_keys
 from cms.logs import log_context
-from cms.models import Detection, Display, ObjectEvent, StreamAssignment, take_event_ids
+from cms.models import (
+    Detection,
+    Display,
+    DisplaySession,
+    ObjectEvent,
+    StreamAssignment,
+    take_event_ids,
+)
 from cms.results import object_event_message, result_message, zone_minutes
 from cms.results.object_event_message import ObjectEventMessage, enter_key_of
 from cms.results.policy import PolicyState, should_deliver, signature
@@ -93,7 +107,7 @@ def process_batch(
     events = _for_existing(events, displays, outcome)
     fresh = [r for _, r in received]  # max_count sees every fresh result, not only delivered
     deliver, policy_states = _apply_policy(received, displays, client, outcome)
-    stored, stored_events = _store_all(deliver, events, fresh)
+    stored, stored_events, sessions_changed = _store_all(deliver, events, fresh, displays)
     live.push_delivered(
         client,
         [stored[r.key] for _, r in deliver],
@@ -130,6 +144,7 @@ def process_batch(
         if not _failed(responses, message_id, outcome):
             outcome.events_delivered += 1
             outcome.done.append(message_id)
+    signalling.send_changes(client, sessions_changed)
     # Remember what was delivered; a display with a failure is decided again on retry.
     live.write_policy_states(
         client,
@@ -272,27 +287,40 @@ def _apply_policy(
 
 
 def _store_all(
-    deliver: list[Received], events: list[ReceivedEvent], fresh: list[ResultMessage]
-) -> tuple[dict[str, Detection], dict[str, ObjectEvent]]:
+    deliver: list[Received],
+    events: list[ReceivedEvent],
+    fresh: list[ResultMessage],
+    displays: dict[int, Display],
+) -> tuple[dict[str, Detection], dict[str, ObjectEvent], list[DisplaySession]]:
     """Store the batch's results and object events, their ids taken in stream order, and
-    add the batch to the zone minutes (from ``fresh``, every fresh result received).
+    add the batch to the zone minutes (from ``fresh``, every fresh result received) and to
+    its open display sessions' summaries (the sessions changed are returned).
 
     One transaction: the ids are taken (which orders writers, see take_event_ids), both
-    kinds inserted and the zone minutes updated. A redelivered message's key already
-    exists and is left alone (the id it was given is skipped: ids may have gaps, never
-    repeats), so only the events inserted now are added to the zone minutes.
+    kinds inserted, tagged with their display session, and the zone minutes and session
+    summaries updated. A redelivered message's key already exists and is left alone (the id
+    it was given is skipped: ids may have gaps, never repeats), so only the events inserted
+    now are added to the zone minutes (a summary's merge is idempotent).
     """
     if not deliver and not events and not fresh:
-        return {}, {}
+        return {}, {}, []
     ordered: list[tuple[str, ResultMessage | ObjectEventMessage]] = sorted(
         [*deliver, *events], key=lambda entry: _stream_order(entry[0])
     )
     with transaction.atomic():
         ids = dict(zip((m.key for _, m in ordered), take_event_ids(len(ordered)), strict=True))
-        stored = _store([r for _, r in deliver], [ids[r.key] for _, r in deliver])
-        stored_events = _store_events([e for _, e in events], [ids[e.key] for _, e in events])
+        sessions = BatchSessions.load(
+            displays,
+            [(r.display_id, r.frame_time) for r in fresh]
+            + [(e.display_id, e.time) for _, e in events],
+        )
+        stored = _store([r for _, r in deliver], [ids[r.key] for _, r in deliver], sessions)
+        stored_events = _store_events(
+            [e for _, e in events], [ids[e.key] for _, e in events], sessions
+        )
         zone_minutes.add(zone_minutes.tally(fresh, _inserted(events, ids, stored_events)))
-    return stored, stored_events
+        changed = sessions.patch_summaries(fresh)
+    return stored, stored_events, changed
 
 
 def _inserted(
@@ -309,7 +337,9 @@ def _stream_order(message_id: str) -> tuple[int, int]:
     return int(milliseconds), int(seq or 0)
 
 
-def _store(results: list[ResultMessage], ids: list[int]) -> dict[str, Detection]:
+def _store(
+    results: list[ResultMessage], ids: list[int], sessions: BatchSessions
+) -> dict[str, Detection]:
     """Insert the results with their ids; a redelivered result's key is left alone."""
     if not results:
         return {}
@@ -324,6 +354,7 @@ def _store(results: list[ResultMessage], ids: list[int]) -> dict[str, Detection]
             frame_time=datetime.fromtimestamp(r.frame_time, UTC),
             detected_objects=r.objects,  # the one rename: Detection.objects is the manager
             key=r.key,
+            session_id=sessions.session_id_of(r.display_id, r.frame_time),
         )
         for r, row_id in zip(results, ids, strict=True)
     ]
@@ -331,7 +362,9 @@ def _store(results: list[ResultMessage], ids: list[int]) -> dict[str, Detection]
     return Detection.objects.in_bulk([r.key for r in results], field_name="key")
 
 
-def _store_events(events: list[ObjectEventMessage], ids: list[int]) -> dict[str, ObjectEvent]:
+def _store_events(
+    events: list[ObjectEventMessage], ids: list[int], sessions: BatchSessions
+) -> dict[str, ObjectEvent]:
     """Insert the object events with their ids; a redelivered event's key is left alone."""
     if not events:
         return {}
@@ -353,6 +386,7 @@ def _store_events(events: list[ObjectEventMessage], ids: list[int]) -> dict[str,
             line=e.line or "",
             direction=e.direction or "",
             attributes=e.attributes or {},
+            session_id=sessions.session_id_of(e.display_id, e.time),
             open=e.type == "enter",
         )
         for e, row_id in zip(events, ids, strict=True)

@@ -23,6 +23,8 @@ PUBLIC_PATHS = {
     "/api/v1/display/events/",
     "/api/v1/display/object-events/",
     "/api/v1/display/heartbeat/",
+    "/api/v1/display/session/",
+    "/api/v1/display/sessions/",
     "/api/v1/cameras/",
     "/api/v1/cameras/{id}/",
     "/api/v1/cameras/{id}/snapshot.jpg",
@@ -32,6 +34,8 @@ PUBLIC_PATHS = {
     "/api/v1/displays/{id}/",
     "/api/v1/displays/{id}/rotate-token/",
     "/api/v1/displays/{id}/object-events/",
+    "/api/v1/displays/{id}/session/",
+    "/api/v1/displays/{id}/sessions/",
     "/api/v1/cluster/",
     "/api/v1/reconcile/",
 }
@@ -79,6 +83,8 @@ def test_swagger_ui_renders(client):
         "/api/v1/displays/99999999999999999999999/",
         "/api/v1/displays/x/rotate-token/",
         "/api/v1/displays/x/object-events/",
+        "/api/v1/displays/x/session/",
+        "/api/v1/displays/99999999999999999999999/sessions/",
         "/api/v1/cameras/1e3/snapshot.jpg",
     ],
 )

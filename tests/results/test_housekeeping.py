@@ -58,3 +58,21 @@ def test_the_beat_task_purges_both_histories(display, settings):
 
     assert task() == 2
     assert not ObjectEvent.objects.exists() and not Detection.objects.exists()
+
+
+def test_ended_display_sessions_are_purged_with_the_history_and_open_ones_kept(display):
+    from cms.housekeeping import purge_display_sessions
+    from cms.models import DisplaySession
+
+    now = timezone.now()
+    long_ago = now - timedelta(days=10)
+    DisplaySession.objects.create(
+        display=display, session_id="old", started=long_ago, ended=long_ago
+    )
+    DisplaySession.objects.create(
+        display=display, session_id="recent", started=long_ago, ended=now - timedelta(days=1)
+    )
+    DisplaySession.objects.create(display=display, session_id="open", started=long_ago)
+
+    assert purge_display_sessions(before=now - timedelta(days=7)) == 1
+    assert set(DisplaySession.objects.values_list("session_id", flat=True)) == {"recent", "open"}
