@@ -1,12 +1,17 @@
 """One inference thread per (process, model) serving frames from many stream threads.
 
+One implementation for both kinds of model: a detector's batcher takes frames (`submit`,
+`detect`) and gives each its detections; a classifier's takes objects' crops (`submit_crop`,
+`classify`) and gives each its `Classification`. What follows says "frames" for both.
+
 Streams submit frames; the thread takes what is queued, waits at most `max_wait_ms`
 for more, up to `max_batch`, and runs it. It stops waiting early once it has as many
 frames as recent batches had (the streams that are running). A stream that stops
 submitting is simply not in the next batch: the others wait for it at most
 `max_wait_ms`, and only for the few batches it takes to notice it is gone.
 
-Frames are grouped by (options, frame shape) before a forward pass:
+Frames are grouped by (options, frame shape) before a forward pass (a classifier has no
+options, and its crops share a shape when made by `classification_crop` at its imgsz):
 - ultralytics applies one confidence, IoU, size and class filter to a whole batch, so
   frames with different options cannot share a pass without changing their results;
 - frames of different shapes in one batch are letterboxed to a square instead of
@@ -27,14 +32,15 @@ import statistics
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
 from inference.crops import Crop
-from inference.entities import DetectedObject, Detector, PredictOptions
+from inference.entities import Classification, Classifier, DetectedObject, Detector, PredictOptions
 from inference.errors import BatcherClosedError, InferenceTimeoutError
 from inference.ultralytics_backend import check_frame
 
@@ -43,22 +49,28 @@ logger = logging.getLogger(__name__)
 ShapeKey = tuple[int, int, int]
 """(imgsz, frame height, frame width): what decides the cost of a forward pass."""
 
+ModelT = TypeVar("ModelT", bound="Detector | Classifier", covariant=True)
+"""The model a batcher serves: a Detector or a Classifier."""
+
+Forward = Callable[[list[np.ndarray], "PredictOptions | None"], list[Any]]
+"""One forward pass: frames and their options (None for a classifier) -> one result each."""
+
 
 @dataclass(eq=False)
 class _Request:
     frame: np.ndarray
-    options: PredictOptions
+    options: PredictOptions | None  # None: a classifier's crop
     crop: Crop | None
-    future: Future[list[DetectedObject]]
+    future: Future[Any]
 
     @property
-    def group(self) -> tuple[PredictOptions, tuple[int, ...]]:
+    def group(self) -> tuple[PredictOptions | None, tuple[int, ...]]:
         return self.options, self.frame.shape
 
 
 @dataclass(frozen=True, slots=True)
 class BatcherStats:
-    """Counters since the batcher started."""
+    """Counters since the batcher started (a classifier's crops count as frames)."""
 
     frames: int = 0
     gathers: int = 0
@@ -120,12 +132,12 @@ class SplitPolicy:
         }
 
 
-class MicroBatcher:
-    """Batch frames from many threads into forward passes of one detector."""
+class MicroBatcher(Generic[ModelT]):
+    """Batch frames (or crops) from many threads into forward passes of one model."""
 
     def __init__(
         self,
-        detector: Detector,
+        model: ModelT,
         *,
         max_batch: int = 8,
         max_wait_ms: float = 5.0,
@@ -135,22 +147,33 @@ class MicroBatcher:
             raise ValueError("max_batch must be at least 1")
         if max_wait_ms < 0:
             raise ValueError("max_wait_ms must not be negative")
-        self.detector = detector
+        self._model = model
+        self._forward, self.kind = _forward_of(model)
         self.max_batch = max_batch
         self.max_wait = max_wait_ms / 1000.0
-        self.policy = policy or SplitPolicy(always_batch=detector.info.device != "cpu")
+        self.policy = policy or SplitPolicy(always_batch=model.info.device != "cpu")
         self._queue: deque[_Request] = deque()
         self._cond = threading.Condition()
         self._closed = False
         self._recent_sizes: deque[int] = deque(maxlen=8)
         self._stats = BatcherStats()
         self._thread = threading.Thread(
-            target=self._run, name=f"batcher-{detector.info.name}", daemon=True
+            target=self._run, name=f"batcher-{model.info.name}", daemon=True
         )
         self._thread.start()
 
+    @property
+    def model(self) -> ModelT:
+        """The detector or classifier this batcher feeds."""
+        return self._model
+
+    @property
+    def detector(self) -> ModelT:
+        """The model (the name from when batchers only fed detectors)."""
+        return self._model
+
     def submit(
-        self,
+        self: MicroBatcher[Detector],
         frame: np.ndarray,
         options: PredictOptions,
         *,
@@ -162,18 +185,15 @@ class MicroBatcher:
         batch. The frame is read later, on the batcher's thread: do not write to it
         until the future is done.
         """
+        self._require("detect", "submit")
         check_frame(frame)
         region = Crop.from_box(crop, frame.shape) if crop is not None else None
         request = _Request(region.apply(frame) if region else frame, options, region, Future())
-        with self._cond:
-            if self._closed:
-                raise BatcherClosedError(f"the batcher of {self.detector.info.name!r} is closed")
-            self._queue.append(request)
-            self._cond.notify()
+        self._enqueue(request)
         return request.future
 
     def detect(
-        self,
+        self: MicroBatcher[Detector],
         frame: np.ndarray,
         options: PredictOptions,
         timeout: float | None = None,
@@ -185,13 +205,49 @@ class MicroBatcher:
         Raises InferenceTimeoutError when the result is late (the frame is dropped if it
         had not started), or whatever the forward pass raised for this frame.
         """
-        future = self.submit(frame, options, crop=crop)
+        result: list[DetectedObject] = self._wait(self.submit(frame, options, crop=crop), timeout)
+        return result
+
+    def submit_crop(self: MicroBatcher[Classifier], image: np.ndarray) -> Future[Classification]:
+        """Queue an object's crop (`classification_crop`); the future gives its top-1 class.
+
+        A bad image raises ValueError here, in the caller. The image is read later, on the
+        batcher's thread: do not write to it until the future is done.
+        """
+        self._require("classify", "submit_crop")
+        check_frame(image)
+        request = _Request(image, None, None, Future())
+        self._enqueue(request)
+        return request.future
+
+    def classify(
+        self: MicroBatcher[Classifier], image: np.ndarray, timeout: float | None = None
+    ) -> Classification:
+        """Classify one crop, blocking up to `timeout` seconds (InferenceTimeoutError after)."""
+        result: Classification = self._wait(self.submit_crop(image), timeout)
+        return result
+
+    def _require(self, kind: str, method: str) -> None:
+        if self.kind != kind:
+            raise TypeError(
+                f"the batcher of {self._model.info.name!r} feeds a {self.kind!r} model: "
+                f"{method}() needs a {kind!r} one"
+            )
+
+    def _enqueue(self, request: _Request) -> None:
+        with self._cond:
+            if self._closed:
+                raise BatcherClosedError(f"the batcher of {self._model.info.name!r} is closed")
+            self._queue.append(request)
+            self._cond.notify()
+
+    def _wait(self, future: Future[Any], timeout: float | None) -> Any:
         try:
             return future.result(timeout)
         except TimeoutError as exc:
             future.cancel()  # dropped, and counted, when the batcher reaches it
             raise InferenceTimeoutError(
-                f"no result from {self.detector.info.name!r} within {timeout:g} s"
+                f"no result from {self._model.info.name!r} within {timeout:g} s"
             ) from exc
 
     def stats(self) -> BatcherStats:
@@ -208,12 +264,12 @@ class MicroBatcher:
         for request in pending:
             if request.future.set_running_or_notify_cancel():
                 request.future.set_exception(
-                    BatcherClosedError(f"the batcher of {self.detector.info.name!r} closed")
+                    BatcherClosedError(f"the batcher of {self._model.info.name!r} closed")
                 )
         if threading.current_thread() is not self._thread:
             self._thread.join(timeout)
 
-    def __enter__(self) -> MicroBatcher:
+    def __enter__(self) -> MicroBatcher[ModelT]:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -221,14 +277,14 @@ class MicroBatcher:
 
     def _run(self) -> None:
         while (batch := self._gather()) is not None:
-            groups: dict[tuple[PredictOptions, tuple[int, ...]], list[_Request]] = {}
+            groups: dict[tuple[PredictOptions | None, tuple[int, ...]], list[_Request]] = {}
             for request in batch:
                 groups.setdefault(request.group, []).append(request)
             for group in groups.values():
                 try:
                     self._infer(group)
                 except Exception as exc:  # a bug here must not kill the thread all streams use
-                    logger.exception("batcher of %r failed a group", self.detector.info.name)
+                    logger.exception("batcher of %r failed a group", self._model.info.name)
                     _fail(group, exc)
 
     def _gather(self) -> list[_Request] | None:
@@ -262,11 +318,12 @@ class MicroBatcher:
 
     def _infer(self, group: list[_Request]) -> None:
         first = group[0]
-        key: ShapeKey = (first.options.imgsz, *first.frame.shape[:2])
+        imgsz = first.options.imgsz if first.options else self._model.info.imgsz
+        key: ShapeKey = (imgsz, *first.frame.shape[:2])
         if self.policy.batched(key, len(group)):
             started = time.perf_counter()
             try:
-                results = self.detector.detect([r.frame for r in group], first.options)
+                results = self._forward([r.frame for r in group], first.options)
             except Exception:
                 # Find the frame that broke the batch: each frame alone, so only its caller fails.
                 self._one_by_one(group, key, record=False)
@@ -283,12 +340,12 @@ class MicroBatcher:
         failed = 0
         for request in group:
             try:
-                objects = self.detector.detect([request.frame], request.options)[0]
+                result = self._forward([request.frame], request.options)[0]
             except Exception as exc:
                 failed += 1
                 request.future.set_exception(exc)
                 continue
-            _deliver(request, objects)
+            _deliver(request, result)
         if record and not failed:
             self.policy.record(key, False, len(group), time.perf_counter() - started)
         self._count(frames=len(group), forward_passes=len(group), failed_frames=failed)
@@ -299,8 +356,28 @@ class MicroBatcher:
             self._stats = BatcherStats(**{**_asdict(self._stats), **values})
 
 
-def _deliver(request: _Request, objects: list[DetectedObject]) -> None:
-    request.future.set_result(request.crop.to_frame(objects) if request.crop else objects)
+def _forward_of(model: Detector | Classifier) -> tuple[Forward, str]:
+    """How to run a batch through `model`, and which kind of model it is."""
+    if isinstance(model, Classifier):
+        classifier = model
+
+        def classify(images: list[np.ndarray], _: PredictOptions | None) -> list[Any]:
+            return list(classifier.classify(images))
+
+        return classify, "classify"
+    detector = model
+
+    def detect(frames: list[np.ndarray], options: PredictOptions | None) -> list[Any]:
+        if options is None:  # submit() always gives them; a bug if not
+            raise ValueError("a detector's frames need PredictOptions")
+        return list(detector.detect(frames, options))
+
+    return detect, "detect"
+
+
+def _deliver(request: _Request, result: Any) -> None:
+    # A display's crop maps boxes back to the frame; a classification passes through.
+    request.future.set_result(request.crop.to_frame(result) if request.crop else result)
 
 
 def _fail(group: list[_Request], exc: BaseException) -> None:

@@ -14,6 +14,9 @@ Box = tuple[float, float, float, float]
 WEIGHT_SUFFIXES = (".pt", ".onnx", ".torchscript")
 """Weight formats the ultralytics backend runs; ultralytics picks the runtime from the suffix."""
 
+MODEL_TASKS = ("detect", "classify")
+"""What a model does: ultralytics' task names (a primary detector, a secondary classifier)."""
+
 
 @dataclass(frozen=True, slots=True)
 class DetectedObject:
@@ -163,7 +166,8 @@ class ModelInfo:
 
     `imgsz` is the size the model was warmed up at, or, for a static export (ONNX,
     TorchScript), the size it was exported at: ultralytics runs those at that size
-    whatever `PredictOptions.imgsz` says.
+    whatever `PredictOptions.imgsz` says. A classifier runs every image at its `imgsz` (by
+    default the size it was trained at).
     """
 
     name: str
@@ -205,7 +209,9 @@ class ModelSource:
 
     `url` is fetched as is (a signed query string stays opaque); `sha256` is "" when
     unknown, in which case nothing can be verified and the file is fetched every load.
-    `suffix` names the weight format when neither the URL nor the path shows it.
+    `suffix` names the weight format when neither the URL nor the path shows it. `task`
+    ("detect" or "classify") says what to load the weights as; it is part of the key, so a
+    store never hands out a classifier where a detector was asked for.
     """
 
     name: str
@@ -215,6 +221,7 @@ class ModelSource:
     path: str | None = None
     hub_name: str | None = None
     suffix: str = field(default="", compare=False)
+    task: str = "detect"
 
     def __post_init__(self) -> None:
         given = [k for k in ("url", "path", "hub_name") if getattr(self, k)]
@@ -230,15 +237,20 @@ class ModelSource:
             object.__setattr__(self, "sha256", sha)
         if self.suffix and self.suffix not in WEIGHT_SUFFIXES:
             raise ValueError(f"model {self.name!r}: suffix must be one of {WEIGHT_SUFFIXES}")
+        if self.task not in MODEL_TASKS:
+            raise ValueError(f"model {self.name!r}: task must be one of {MODEL_TASKS}")
 
     @property
     def key(self) -> str:
-        """Identity of the weights: the sha256 when known, else the location."""
+        """Identity of the loaded model: the sha256 when known, else the location, and the
+        task unless it is "detect" (so a detector's key is what it always was)."""
         if self.sha256:
-            return f"sha256:{self.sha256}"
-        if self.url:
-            return f"url:{self.url.split('?', 1)[0]}"
-        return f"path:{self.path}" if self.path else f"hub:{self.hub_name}"
+            where = f"sha256:{self.sha256}"
+        elif self.url:
+            where = f"url:{self.url.split('?', 1)[0]}"
+        else:
+            where = f"path:{self.path}" if self.path else f"hub:{self.hub_name}"
+        return where if self.task == "detect" else f"{self.task}:{where}"
 
     @property
     def label(self) -> str:
@@ -255,3 +267,12 @@ class Detector(Protocol):
     def detect(
         self, frames: Sequence[np.ndarray], options: PredictOptions
     ) -> list[list[DetectedObject]]: ...
+
+
+@runtime_checkable
+class Classifier(Protocol):
+    """Images (numpy BGR, HxWx3 uint8, e.g. `classification_crop`s) in; one top-1 answer each."""
+
+    info: ModelInfo
+
+    def classify(self, images: Sequence[np.ndarray]) -> list[Classification]: ...

@@ -1,5 +1,8 @@
 """Models loaded once per worker process, shared by its streams, kept in a bounded LRU.
 
+A source's `task` decides what its weights are loaded as: a Detector ("detect", primary
+models) or a Classifier ("classify", secondary models); both get a MicroBatcher.
+
 A stream holds a lease on a model while it uses it (`with store.acquire(source) as
 detector:`); a leased model is never evicted, so the LRU may briefly hold more than
 `max_models` when all of them are in use. The first caller of a model loads it; callers
@@ -16,21 +19,35 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from inference.batcher import MicroBatcher
-from inference.entities import Detector, ModelInfo, ModelSource
+from inference.entities import Classifier, Detector, ModelInfo, ModelSource
 from inference.errors import InferenceTimeoutError
 from inference.fetch import LocalWeights, fetch_weights
-from inference.ultralytics_backend import UltralyticsDetector
+from inference.ultralytics_backend import CLASSIFY_TASK, UltralyticsDetector
+from inference.ultralytics_classifier import UltralyticsClassifier
 
 logger = logging.getLogger(__name__)
 
-Loader = Callable[[ModelSource, LocalWeights, str], Detector]
-"""Turns fetched weights into a detector on a device (the ultralytics backend by default)."""
+Model = Detector | Classifier
+"""What the store holds: a detector (task "detect") or a classifier (task "classify")."""
+
+Loader = Callable[[ModelSource, LocalWeights, str], Model]
+"""Turns fetched weights into a model of the source's task on a device (ultralytics by default)."""
 
 
-def load_ultralytics(source: ModelSource, weights: LocalWeights, device: str) -> Detector:
-    """The default loader: an UltralyticsDetector on `device`."""
+def load_ultralytics(source: ModelSource, weights: LocalWeights, device: str) -> Model:
+    """The default loader: an UltralyticsClassifier for task "classify", else an
+    UltralyticsDetector, on `device`; ModelLoadError when the weights are of another task."""
+    if source.task == CLASSIFY_TASK:
+        return UltralyticsClassifier(
+            weights.path,
+            name=source.name,
+            version=source.version,
+            sha256=weights.sha256,
+            device=device,
+        )
     return UltralyticsDetector(
         weights.path,
         name=source.name,
@@ -42,9 +59,9 @@ def load_ultralytics(source: ModelSource, weights: LocalWeights, device: str) ->
 
 @dataclass
 class _Entry:
-    loaded: Future[Detector] = field(default_factory=Future)
+    loaded: Future[Model] = field(default_factory=Future)
     leases: int = 0
-    batcher: MicroBatcher | None = None
+    batcher: MicroBatcher[Any] | None = None
 
 
 class ModelStore:
@@ -70,8 +87,10 @@ class ModelStore:
         self._entries: OrderedDict[str, _Entry] = OrderedDict()  # least recently used first
 
     @contextmanager
-    def acquire(self, source: ModelSource, *, timeout: float | None = None) -> Iterator[Detector]:
+    def acquire(self, source: ModelSource, *, timeout: float | None = None) -> Iterator[Model]:
         """Lease the model for `source`, loading it on first use; raises what loading raised.
+
+        It is a Detector or a Classifier, as `source.task` says.
 
         `timeout` bounds the wait for a load another caller started.
         """
@@ -86,18 +105,21 @@ class ModelStore:
         max_batch: int = 8,
         max_wait_ms: float = 5.0,
         timeout: float | None = None,
-    ) -> Iterator[MicroBatcher]:
+    ) -> Iterator[MicroBatcher[Any]]:
         """Lease the model and its one shared MicroBatcher (created on first use).
+
+        A detector's batcher for task "detect" (`detect`, `submit`), a classifier's for
+        "classify" (`classify`, `submit_crop`).
 
         The batcher belongs to the model: it is closed when the model is evicted, and
         the first caller's max_batch / max_wait_ms configure it.
         """
         with self._leased(source, timeout) as entry:
-            detector = entry.loaded.result()
+            model = entry.loaded.result()
             with self._lock:
                 if entry.batcher is None:
                     entry.batcher = MicroBatcher(
-                        detector, max_batch=max_batch, max_wait_ms=max_wait_ms
+                        model, max_batch=max_batch, max_wait_ms=max_wait_ms
                     )
                 batcher = entry.batcher
             yield batcher
@@ -148,7 +170,7 @@ class ModelStore:
         """Load outside the store lock, so other models stay usable during a slow load."""
         try:
             weights = fetch_weights(source, self.cache_dir, timeout=self._fetch_timeout)
-            detector = self._loader(source, weights, self.device)
+            model = self._loader(source, weights, self.device)
         except BaseException as exc:
             with self._lock:
                 # Forget the failure: the next assignment retries (fresh signed URL, fixed file).
@@ -157,7 +179,7 @@ class ModelStore:
             entry.loaded.set_exception(exc)
             return
         logger.info("loaded model %r on %s", source.label, self.device)
-        entry.loaded.set_result(detector)
+        entry.loaded.set_result(model)
         self._evict()
 
     def _evict(self) -> None:
@@ -181,7 +203,7 @@ def _dispose(entry: _Entry) -> None:
     if entry.loaded.exception() is None:
         info = entry.loaded.result().info
         logger.info("evicted model %r from %s", info.name, info.device)
-        entry.batcher, entry.loaded = None, Future()  # drop the detector's last references
+        entry.batcher, entry.loaded = None, Future()  # drop the model's last references
         if info.device.startswith("cuda"):
             import torch
 

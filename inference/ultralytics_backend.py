@@ -1,4 +1,7 @@
-"""A `Detector` on ultralytics YOLO detection weights (.pt, ONNX, TorchScript)."""
+"""A `Detector` on ultralytics YOLO detection weights (.pt, ONNX, TorchScript).
+
+Also the loading checks every ultralytics backend shares (`load_yolo`, `check_export_task`).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +20,9 @@ from inference.ultralytics_env import yolo_class
 logger = logging.getLogger(__name__)
 
 DETECTION_TASK = "detect"
+CLASSIFY_TASK = "classify"
+TASK_NOUNS = {DETECTION_TASK: "a detection model", CLASSIFY_TASK: "a classification model"}
+"""How errors name what a model of each task is."""
 MAX_DETECTIONS = 300  # ultralytics' default max_det, kept explicit so it never drifts
 
 
@@ -58,7 +64,7 @@ class UltralyticsDetector:
             sha256=sha256,
             class_names=dict(self._yolo.names),
             device=device,
-            imgsz=self._fixed_imgsz() or imgsz,
+            imgsz=export_fixed_imgsz(self._yolo) or imgsz,
         )
 
     def detect(
@@ -99,29 +105,7 @@ class UltralyticsDetector:
         ]
 
     def _load(self, path: Path) -> Any:
-        if not path.is_file():
-            raise ModelLoadError(f"model {self._label!r}: weights file {path} does not exist")
-        if path.stat().st_size == 0:
-            raise ModelLoadError(f"model {self._label!r}: weights file {path.name} is empty")
-        if path.suffix not in WEIGHT_SUFFIXES:
-            raise ModelLoadError(
-                f"model {self._label!r}: unsupported weights format {path.suffix!r} "
-                f"(expected one of {', '.join(WEIGHT_SUFFIXES)})"
-            )
-        try:
-            # task="detect" only matters for exports, whose task ultralytics otherwise guesses
-            # from the file name; a .pt file always reports its own task.
-            yolo = yolo_class()(str(path), task=DETECTION_TASK)
-        except Exception as exc:
-            raise ModelLoadError(
-                f"model {self._label!r}: cannot load weights {path.name}: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
-        if yolo.task != DETECTION_TASK:
-            raise ModelLoadError(
-                f"model {self._label!r} is a {yolo.task!r} model, not a detection model"
-            )
-        return yolo
+        return load_yolo(path, label=self._label, task=DETECTION_TASK)
 
     def _warm_up(self, imgsz: int) -> None:
         """Build ultralytics' predictor and run one pass, so the first real frame is not slow."""
@@ -142,27 +126,8 @@ class UltralyticsDetector:
             torch.set_num_threads(threads)
         self._check_export_task()
 
-    def _metadata(self) -> dict[str, Any]:
-        """An export's metadata (task, imgsz, ...), read by ultralytics' predictor; {} for .pt."""
-        backend = getattr(getattr(self._yolo, "predictor", None), "model", None)
-        metadata = getattr(backend, "metadata", None)
-        return metadata if isinstance(metadata, dict) else {}
-
-    def _fixed_imgsz(self) -> int | None:
-        """A static export runs at its export size whatever the options say."""
-        metadata = self._metadata()
-        size = metadata.get("imgsz")
-        if metadata.get("dynamic") or not size:
-            return None
-        return int(max(size)) if isinstance(size, (list, tuple)) else int(size)
-
     def _check_export_task(self) -> None:
-        """Exports record their task in metadata that ultralytics reads only when predicting."""
-        task = self._metadata().get("task")
-        if task not in (None, DETECTION_TASK):
-            raise ModelLoadError(
-                f"model {self._label!r} is a {task!r} model, not a detection model"
-            )
+        check_export_task(self._yolo, label=self._label, task=DETECTION_TASK)
 
 
 def check_frame(frame: Any) -> None:
@@ -173,3 +138,60 @@ def check_frame(frame: Any) -> None:
         raise ValueError(f"a frame must be HxWx3 with H, W > 0, got shape {frame.shape}")
     if frame.dtype != np.uint8:
         raise ValueError(f"a frame must be uint8, got {frame.dtype}")
+
+
+def load_yolo(path: Path, *, label: str, task: str) -> Any:
+    """Load `path` as an ultralytics YOLO of `task`; ModelLoadError naming `label` otherwise.
+
+    Refuses a missing, empty or unknown-format file, one that does not load, and a .pt
+    whose own task is another (an export's task is checked after warm-up:
+    `check_export_task`).
+    """
+    if not path.is_file():
+        raise ModelLoadError(f"model {label!r}: weights file {path} does not exist")
+    if path.stat().st_size == 0:
+        raise ModelLoadError(f"model {label!r}: weights file {path.name} is empty")
+    if path.suffix not in WEIGHT_SUFFIXES:
+        raise ModelLoadError(
+            f"model {label!r}: unsupported weights format {path.suffix!r} "
+            f"(expected one of {', '.join(WEIGHT_SUFFIXES)})"
+        )
+    try:
+        # The task only matters for exports, whose task ultralytics otherwise guesses from
+        # the file name; a .pt file always reports its own task.
+        yolo = yolo_class()(str(path), task=task)
+    except Exception as exc:
+        raise ModelLoadError(
+            f"model {label!r}: cannot load weights {path.name}: {type(exc).__name__}: {exc}"
+        ) from exc
+    _check_task(yolo.task, label=label, task=task)
+    return yolo
+
+
+def export_metadata(yolo: Any) -> dict[str, Any]:
+    """An export's metadata (task, imgsz, ...), read by ultralytics' predictor; {} for .pt."""
+    backend = getattr(getattr(yolo, "predictor", None), "model", None)
+    metadata = getattr(backend, "metadata", None)
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def export_fixed_imgsz(yolo: Any) -> int | None:
+    """The size a static export runs at whatever it is asked for; None for .pt and dynamic."""
+    metadata = export_metadata(yolo)
+    size = metadata.get("imgsz")
+    if metadata.get("dynamic") or not size:
+        return None
+    return int(max(size)) if isinstance(size, (list, tuple)) else int(size)
+
+
+def check_export_task(yolo: Any, *, label: str, task: str) -> None:
+    """Exports record their task in metadata that ultralytics reads only when predicting."""
+    found = export_metadata(yolo).get("task")
+    if found is not None:
+        _check_task(found, label=label, task=task)
+
+
+def _check_task(found: Any, *, label: str, task: str) -> None:
+    if found != task:
+        hint = f": use it as {TASK_NOUNS[found]}" if found in TASK_NOUNS else ""
+        raise ModelLoadError(f"model {label!r} is a {found!r} model, not {TASK_NOUNS[task]}{hint}")

@@ -282,3 +282,74 @@ class TestSplitPolicy:
     def test_single_frames_and_gpu_need_no_decision(self):
         assert not SplitPolicy(always_batch=False).batched(self.KEY, 1)
         assert SplitPolicy(always_batch=True).batched(self.KEY, 2)
+
+
+# --- a classifier's batcher: objects' crops in, one Classification each -------------------
+
+CLS_IMGSZ = 64
+
+
+@pytest.fixture(scope="module")
+def classifier(classifier_weights):
+    from inference import UltralyticsClassifier
+
+    return UltralyticsClassifier(classifier_weights, name="shade", imgsz=CLS_IMGSZ)
+
+
+@pytest.fixture(scope="module")
+def object_crops(bus):
+    """Classification crops of boxes in a real photo, at the classifier's size."""
+    from inference import classification_crop
+
+    boxes = [(50, 400, 250, 900), (220, 380, 340, 860), (650, 380, 810, 880), (0, 550, 80, 880)]
+    return [classification_crop(bus, box, size=CLS_IMGSZ) for box in boxes]
+
+
+def test_crops_from_many_threads_are_classified_in_one_forward_pass(classifier, object_crops):
+    expected = classifier.classify(object_crops)
+    with MicroBatcher(
+        classifier, max_batch=4, max_wait_ms=10_000, policy=SplitPolicy(always_batch=True)
+    ) as batcher:
+        start = threading.Barrier(len(object_crops))
+
+        def one_object(crop):
+            start.wait(10)
+            return batcher.classify(crop, timeout=60)
+
+        with ThreadPoolExecutor(len(object_crops)) as pool:
+            results = list(pool.map(one_object, object_crops))
+        stats = batcher.stats()
+
+    assert batcher.kind == "classify" and batcher.model is classifier
+    assert (stats.frames, stats.forward_passes, stats.gathers) == (4, 1, 1)
+    assert [r.class_id for r in results] == [e.class_id for e in expected]
+    for result, one in zip(results, expected, strict=True):
+        assert abs(result.confidence - one.confidence) <= 1e-5
+
+
+def test_crops_of_two_sizes_run_in_a_pass_each(classifier, bus):
+    from inference import classification_crop
+
+    crops = [classification_crop(bus, (50, 400, 250, 900), size=s) for s in (64, 64, 96)]
+    with MicroBatcher(
+        classifier, max_batch=3, max_wait_ms=10_000, policy=SplitPolicy(always_batch=True)
+    ) as batcher:
+        futures = [batcher.submit_crop(c) for c in crops]
+        results = [f.result(60) for f in futures]
+        stats = batcher.stats()
+
+    assert (stats.frames, stats.forward_passes) == (3, 2)
+    assert results[0] == results[1]
+
+
+def test_a_batcher_refuses_the_other_kind_of_input(
+    classifier, detector, object_crops, bus, options
+):
+    with MicroBatcher(classifier) as crops_only, MicroBatcher(detector) as frames_only:
+        with pytest.raises(TypeError, match=r"'classify' model: submit\(\) needs a 'detect'"):
+            crops_only.submit(bus, options)
+        with pytest.raises(TypeError, match=r"'detect' model: submit_crop\(\) needs a 'classify'"):
+            frames_only.submit_crop(object_crops[0])
+        with pytest.raises(ValueError, match="a frame must be"):
+            crops_only.submit_crop(np.zeros((8, 8), np.uint8))
+        assert crops_only.classify(object_crops[0], timeout=60).label

@@ -169,3 +169,46 @@ def test_a_broken_model_does_not_disturb_streams_on_a_good_one(
 
     assert before and after == before
     assert [m.name for m in store.loaded()] == ["good"]
+
+
+def test_a_classify_source_gives_a_classifier_and_its_batcher(
+    classifier_weights, detection_weights, tmp_path, bus
+):
+    from inference import UltralyticsClassifier, classification_crop
+
+    store = ModelStore(tmp_path / "cache")
+    source = ModelSource(name="shade", path=str(classifier_weights), task="classify")
+    crop = classification_crop(bus, (50, 400, 250, 900), size=64)
+
+    with store.acquire_batcher(source) as batcher, store.acquire(source) as model:
+        assert isinstance(model, UltralyticsClassifier) and batcher.model is model
+        assert batcher.kind == "classify"
+        result = batcher.classify(crop, timeout=60)
+    assert result == model.classify([crop])[0]
+    assert [(m.name, m.imgsz) for m in store.loaded()] == [("shade", 640)]  # its args' imgsz
+
+
+def test_weights_of_the_wrong_task_are_refused_with_what_they_are(
+    classifier_weights, detection_weights, tmp_path
+):
+    store = ModelStore(tmp_path / "cache")
+    as_classifier = ModelSource(name="people", path=str(detection_weights), task="classify")
+    as_detector = ModelSource(name="shade", path=str(classifier_weights))
+
+    wrong_classifier = pytest.raises(ModelLoadError, match="'people' is a 'detect' model, not a")
+    with wrong_classifier, store.acquire(as_classifier):
+        pass
+    wrong_detector = pytest.raises(ModelLoadError, match="'shade' is a 'classify' model, not a")
+    with wrong_detector, store.acquire(as_detector):
+        pass
+    assert store.loaded() == []
+
+
+def test_one_file_as_detector_and_as_classifier_is_two_models():
+    detect = ModelSource(name="m", path="/weights/m.pt")
+    classify = ModelSource(name="m", path="/weights/m.pt", task="classify")
+
+    assert detect.key == "path:/weights/m.pt"  # a detector's key is what it always was
+    assert classify.key == "classify:path:/weights/m.pt"
+    with pytest.raises(ValueError, match="task must be one of"):
+        ModelSource(name="m", path="/weights/m.pt", task="segment")
