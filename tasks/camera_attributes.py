@@ -25,14 +25,19 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from django.conf import settings
 
 from cms.farm.desired import CameraSpec, InferenceGroup, ModelSpec, SecondarySpec, inference_groups
-from inference import InferenceError, ModelSource, classification_crop
-from inference.entities import Classification
+from inference import (
+    Classification,
+    Classifier,
+    InferenceError,
+    MicroBatcher,
+    ModelSource,
+    classification_crop,
+)
 from inference.objects import TrackedObject
 from inference.objects.attributes import AttributeRule, AttributeScheduler
 from tasks.camera_objects import GroupKey, group_key
@@ -59,7 +64,7 @@ def model_key(model: ModelSpec) -> str:
 class _Classifier:
     """A leased secondary model: its shared micro-batcher and the crop size it takes."""
 
-    batcher: Any  # MicroBatcher[Classifier]
+    batcher: MicroBatcher[Classifier]
     size: int
 
 
@@ -142,7 +147,7 @@ class CameraAttributes:
                     timeout=settings.SIGHTLINE_START_GRACE_S,
                 )
             )
-            if getattr(batcher, "kind", "classify") != "classify":
+            if batcher.kind != "classify":  # a store key never mixes tasks; a bug otherwise
                 raise InferenceError("it is not a classification model")
             key = model_key(model)
             self.runtime.hold_model(key)

@@ -30,6 +30,7 @@ from cms.frame_size import record_frame_size
 from cms.models import DETECTION_TASK, Camera, DetectionModel, StreamAssignment
 from inference import InferenceError, MicroBatcher, ModelSource, PredictOptions
 from inference.objects import PresenceEvent
+from inference.ultralytics_backend import CLASSIFY_TASK
 from streams import Frame, LatestFrameReader, SourceSpec, StreamState
 from tasks.camera_attributes import CameraAttributes
 from tasks.camera_objects import CameraObjects, GroupKey, group_key
@@ -38,7 +39,6 @@ from tasks.worker_runtime import WorkerRuntime
 
 log = logging.getLogger(__name__)
 
-CLASSIFY_TASK = "classify"
 CHECK_INTERVAL_S = 1.0
 DB_FALLBACK_INTERVAL_S = 5.0
 INFERENCE_TIMEOUT_S = 30.0

@@ -94,9 +94,7 @@ def settle(attributes: CameraAttributes, timeout: float = 30.0) -> None:
     raise AssertionError("classifications still pending")
 
 
-def test_each_track_is_classified_once_then_per_interval_and_carries_its_label(
-    runtime, weights
-):
+def test_each_track_is_classified_once_then_per_interval_and_carries_its_label(runtime, weights):
     attributes, reported = make(runtime, weights)
     spec = CameraSpec(1, "s", (display(1, SecondarySpec(COLOUR, min_size=32, every_s=1.0)),))
     objects = CameraObjects(generation=2)
@@ -127,10 +125,8 @@ def test_displays_with_the_same_group_and_secondary_share_one_classification_per
     runtime, weights
 ):
     attributes, _ = make(runtime, weights)
-    colour = SecondarySpec(COLOUR, every_s=10.0)
-    spec = CameraSpec(
-        1, "s", (display(1, colour), display(2, colour), display(3, colour, SecondarySpec(KIND)))
-    )
+    colour, kind = SecondarySpec(COLOUR, every_s=10.0), SecondarySpec(KIND, every_s=10.0)
+    spec = CameraSpec(1, "s", (display(1, colour), display(2, colour), display(3, colour, kind)))
     objects = CameraObjects(generation=2)
     objects.apply(spec)
     attributes.apply(spec)
@@ -188,3 +184,19 @@ def test_a_spec_change_keeps_the_schedulers_of_unchanged_keys(runtime, weights):
 
     assert attributes.requests() == 1  # the track's answer was kept: no second pass
     assert seen[2][0].attributes == seen[1][0].attributes != {}
+
+
+def test_a_classifier_that_fails_to_classify_leaves_primary_objects_and_reports(runtime, weights):
+    attributes, reported = make(runtime, weights)
+    spec = CameraSpec(1, "s", (display(1, SecondarySpec(COLOUR, every_s=0.5)),))
+    objects = CameraObjects(generation=2)
+    objects.apply(spec)
+    attributes.apply(spec)
+    # its batcher stops (as when the model is evicted under it): every crop now fails
+    attributes._classifiers[COLOUR].batcher.close()
+
+    seen = run(attributes, objects, spec, frames(CARS[:1], fps=10, duration=1.0))
+
+    assert seen[1] and not seen[1][0].attributes
+    assert "BatcherClosedError" in attributes.errors()[1] and reported
+    assert attributes.requests() <= 1.0 / 0.5 + 1  # a failure waits for the next interval
