@@ -231,15 +231,16 @@ class CameraAttributes:
 
     # --- status ----------------------------------------------------------------------------
 
-    def errors(self) -> dict[int, str]:
-        """Per display, why one of its secondary models gives no results (load or inference)."""
-        errors = {}
+    def errors(self) -> list[tuple[int, str]]:
+        """(display id, error) for each of a display's secondary models that gives no results
+        now (it failed to load, or its last answer was a failure); the display still gets its
+        primary results."""
+        errors = []
         for display_id, keys in self._by_display.items():
             for key in keys:
                 message = self._load_errors.get(key[1].model) or self._infer_errors.get(key)
                 if message:
-                    errors[display_id] = message
-                    break
+                    errors.append((display_id, message))
         return errors
 
     def requests(self) -> int:

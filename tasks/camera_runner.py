@@ -372,8 +372,9 @@ class CameraRunner:
             reconnects=status.reconnects if status else 0,
             last_error=self._last_error or (status.detail if status else ""),
             updated=time.time(),
-            # A primary model's error first: that display gets no results at all.
-            display_errors=tuple(sorted((self.attributes.errors() | self._display_errors).items())),
+            display_errors=tuple(
+                sorted([*self._display_errors.items(), *self.attributes.errors()])
+            ),
         )
         try:
             farm_keys.write_stream(self.redis, info)

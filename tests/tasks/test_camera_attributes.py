@@ -117,7 +117,7 @@ def test_each_track_is_classified_once_then_per_interval_and_carries_its_label(r
     # 2 tracks of 4 s at every_s 1: at most 2 x (4 / 1 + 1) passes, never one per frame
     assert 2 <= attributes.requests() <= 2 * (4 / 1.0 + 1)
     assert 2 <= attributes.classified <= attributes.requests()
-    assert not reported and attributes.errors() == {}
+    assert not reported and attributes.errors() == []
     assert runtime.models() == (f"{COLOUR.id}:{COLOUR.sha256}",)
 
 
@@ -155,15 +155,15 @@ def test_a_broken_secondary_model_is_reported_per_display_and_retried_on_a_spec_
     seen = run(attributes, objects, spec, frames(CARS[:1], fps=10, duration=1.0), (1, 2))
 
     assert seen[1] and not seen[1][0].attributes  # the primary objects still come
-    errors = attributes.errors()
-    assert set(errors) == {1} and "secondary model broken 1" in errors[1]
-    assert reported and reported[-1] == errors[1]
+    [(display_id, error)] = attributes.errors()
+    assert display_id == 1 and error.startswith("secondary model broken 1: ")
+    assert reported and reported[-1] == error
 
     # when the file is fixed and the spec changes, the load is tried again
     weights[BROKEN.id].write_bytes(weights[COLOUR.id].read_bytes())
     fixed = replace(spec, displays=(display(1, SecondarySpec(BROKEN, every_s=1.5)), display(2)))
     attributes.apply(fixed)
-    assert attributes.errors() == {}
+    assert attributes.errors() == []
 
 
 def test_a_spec_change_keeps_the_schedulers_of_unchanged_keys(runtime, weights):
@@ -198,5 +198,6 @@ def test_a_classifier_that_fails_to_classify_leaves_primary_objects_and_reports(
     seen = run(attributes, objects, spec, frames(CARS[:1], fps=10, duration=1.0))
 
     assert seen[1] and not seen[1][0].attributes
-    assert "BatcherClosedError" in attributes.errors()[1] and reported
+    [(display_id, error)] = attributes.errors()
+    assert display_id == 1 and "BatcherClosedError" in error and reported
     assert attributes.requests() <= 1.0 / 0.5 + 1  # a failure waits for the next interval
