@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import redis
@@ -19,7 +20,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 
-from cms import display_geometry, live, redis_connection
+from cms import display_geometry, display_secondary, live, redis_connection
 from cms.admin_widgets import (
     ClientOnlineFilter,
     DisplayFarmStateFilter,
@@ -39,7 +40,11 @@ from cms.admin_widgets import (
     zone_names,
 )
 from cms.api.serializers import MAX_BIGINT
-from cms.api.services import display_pending_reason, rotate_display_token
+from cms.api.services import (
+    display_pending_reason,
+    display_secondary_errors,
+    rotate_display_token,
+)
 from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo
 from cms.farm.reconcile import restart_camera
@@ -81,9 +86,17 @@ def farm_status_of(obj: Camera | Display) -> CameraStatus:
 def _display_status(
     display: Display, camera: CameraStatus, streams: dict[int, StreamInfo]
 ) -> CameraStatus:
-    """The camera's status, or "pending" with why when the display itself cannot run."""
-    reason = display_pending_reason(display, streams.get(display.camera_id))
-    return CameraStatus(FarmState.PENDING, reason=reason) if reason else camera
+    """The camera's status, or "pending" with why when the display itself cannot run; a
+    running one with the errors of its failing secondary models."""
+    stream = streams.get(display.camera_id)
+    reason = display_pending_reason(display, stream)
+    if reason:
+        return CameraStatus(FarmState.PENDING, reason=reason)
+    # The worker may report the same error as the camera's last error too: shown once.
+    secondary = [e for e in display_secondary_errors(display, stream) if e != camera.reason]
+    if secondary and camera.state is FarmState.RUNNING:
+        return replace(camera, reason="; ".join([*filter(None, [camera.reason]), *secondary]))
+    return camera
 
 
 def _streams(camera_ids: list[int]) -> dict[int, StreamInfo]:
@@ -126,7 +139,8 @@ class CameraForm(forms.ModelForm):
 
 
 class GeometryJSONField(forms.JSONField):
-    """Zones or lines typed as JSON, checked by cms.display_geometry (``check``).
+    """Zones, lines or secondary models typed as JSON, checked by ``check`` (cms.display_geometry,
+    cms.display_secondary).
 
     Empty means none (``[]``). Django's JSONField lets errors that are not JSONDecodeError
     through (too deep, a number too long) and re-serializes what it parsed when the page is
@@ -180,10 +194,17 @@ class DisplayForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
     )
 
+    secondary = GeometryJSONField(
+        display_secondary.shape_errors,
+        label="Secondary models",
+        help_text=Display._meta.get_field("secondary").help_text,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+    )
+
     class Meta:
         model = Display
         # The admin's fieldsets say which fields the page has; these are the ones declared here.
-        fields = ["zones", "lines"]
+        fields = ["zones", "lines", "secondary"]
 
 
 @admin.register(Camera)
@@ -351,6 +372,7 @@ class DisplayAdmin(admin.ModelAdmin):
             "Objects (zones and lines in source pixels)",
             {"fields": ["tracking", ("min_seen_s", "max_lost_s"), "zones", "lines"]},
         ),
+        ("Secondary models (classify each tracked object)", {"fields": ["secondary"]}),
         (
             "Detections",
             {"fields": ["live_counts", "zone_chart", "latest_detections", "activity"]},

@@ -20,7 +20,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from cms import display_geometry
+from cms import display_geometry, display_secondary
 from cms.validators import (
     SecondsValidator,
     validate_camera_url,
@@ -43,6 +43,14 @@ ZONES_HELP = (
 LINES_HELP = (
     'Lines to count crossings of, in source pixels, as JSON: [{"name": "door", "points": '
     "[[x1, y1], [x2, y2]]}]. Two distinct points each; names unique."
+)
+SECONDARY_HELP = (
+    "Classify models run on the crops of tracked objects, in order, as JSON: "
+    '[{"model": 7, "classes": [0], "min_size": 32, "every_s": 2.0}]. model: a classify '
+    "model's id (once per display); classes: the primary model's class ids to classify "
+    "(null: all); min_size: pixels on the box's shorter side, at least (default 32); every_s: "
+    "an object is classified when its track starts, then at most once per every_s seconds "
+    "(default 2.0). Results appear in each object's attributes. Empty: none."
 )
 # A snapshot camera polled less than once a day is not a camera: a day is the upper bound.
 MAX_SNAPSHOT_INTERVAL_S = 86_400
@@ -147,6 +155,7 @@ class Camera(models.Model):
 
 
 DETECTION_TASK = "detect"
+CLASSIFY_TASK = "classify"
 
 
 class DetectionModel(models.Model):
@@ -255,6 +264,23 @@ class DetectionModel(models.Model):
             task__in=["", DETECTION_TASK]
         )
 
+    @property
+    def secondary_unusable_reason(self) -> str:
+        """Why this model cannot be a display's secondary model ("" when it can, or is not
+        checked yet): secondary models classify crops, so only classify models."""
+        if self.validation_state == self.Validation.INVALID:
+            return f"its weights do not load: {self.invalid_reason}"
+        if self.task and self.task != CLASSIFY_TASK:
+            return f"it is a {self.task!r} model, not a classify model"
+        return ""
+
+    @classmethod
+    def usable_as_secondary(cls) -> models.Q:
+        """The rows ``secondary_unusable_reason`` is "" for, as a filter."""
+        return ~models.Q(validation_state=cls.Validation.INVALID) & models.Q(
+            task__in=["", CLASSIFY_TASK]
+        )
+
     def _weights_replaced(self) -> bool:
         if not self.weights._committed:  # type: ignore[attr-defined]  # an upload not stored yet (a private flag, not in django-stubs)
             return True
@@ -314,6 +340,9 @@ class Display(models.Model):
     )
     zones = models.JSONField(default=list, blank=True, help_text=ZONES_HELP)
     lines = models.JSONField(default=list, blank=True, help_text=LINES_HELP)
+    secondary = models.JSONField(
+        "secondary models", default=list, blank=True, help_text=SECONDARY_HELP
+    )
     min_seen_s = models.FloatField(
         "seen for (s)",
         default=0.5,
@@ -367,7 +396,13 @@ class Display(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, Any] = {}
-        for check in (self._check_model_usable, self._check_crop, self._check_geometry):
+        checks = (
+            self._check_model_usable,
+            self._check_crop,
+            self._check_geometry,
+            self._check_secondary,
+        )
+        for check in checks:
             try:
                 check()
             except ValidationError as exc:
@@ -385,6 +420,28 @@ class Display(models.Model):
         }
         if any(errors.values()):
             raise ValidationError({field: msgs for field, msgs in errors.items() if msgs})
+
+    def _check_secondary(self) -> None:
+        """By cms.display_secondary's rules; fills in the defaults of what it leaves out.
+
+        Models already among the display's stored secondary models are not checked again:
+        like its primary model, one that turned out unusable later leaves the display
+        editable (desired state leaves it out).
+        """
+        errors = display_secondary.shape_errors(self.secondary)
+        if errors:
+            raise ValidationError({"secondary": errors})
+        self.secondary = display_secondary.with_defaults(self.secondary)
+        stored = Display.objects.filter(pk=self.pk).values_list("secondary", flat=True).first()
+        unchecked = set(display_secondary.model_ids(stored)) if self.pk is not None else set()
+        wanted = set(display_secondary.model_ids(self.secondary)) - unchecked
+        unusable = {
+            model.pk: model.secondary_unusable_reason
+            for model in DetectionModel.objects.filter(pk__in=wanted)
+        }
+        errors = display_secondary.model_problems(self.secondary, unusable, unchecked=unchecked)
+        if errors:
+            raise ValidationError({"secondary": errors})
 
     def _check_crop(self) -> None:
         box = (self.crop_x1, self.crop_y1, self.crop_x2, self.crop_y2)

@@ -33,10 +33,12 @@ from cms.api.fields import (
     WeightsField,
 )
 from cms.api.geometry_fields import LinesField, SecondsField, ZonesField
+from cms.api.secondary_fields import SecondaryField
 from cms.models import (
     LINES_HELP,
     MAX_LOST_S_MAX,
     MIN_SEEN_S_MAX,
+    SECONDARY_HELP,
     ZONES_HELP,
     Camera,
     Detection,
@@ -333,6 +335,7 @@ class DisplaySerializer(CleanedModelSerializer):
         required=False,
         help_text="Seconds an object is gone before it leaves (default 2.0).",
     )
+    secondary = SecondaryField(required=False, help_text=SECONDARY_HELP)
     client_online = serializers.SerializerMethodField(
         help_text="Whether the display's client sent a heartbeat recently."
     )
@@ -354,6 +357,7 @@ class DisplaySerializer(CleanedModelSerializer):
             "lines",
             "min_seen_s",
             "max_lost_s",
+            "secondary",
             "enabled",
             "client_online",
             "client_last_seen",
@@ -661,6 +665,11 @@ class WorkerSerializer(serializers.Serializer):
     last_heartbeat = serializers.DateTimeField()
 
 
+class DisplayErrorSerializer(serializers.Serializer):
+    display = serializers.IntegerField()
+    error = serializers.CharField()
+
+
 class StreamSerializer(serializers.Serializer):
     camera = serializers.IntegerField()
     camera_name = serializers.CharField(allow_null=True)
@@ -674,6 +683,12 @@ class StreamSerializer(serializers.Serializer):
     latency_ms = serializers.FloatField(allow_null=True)
     reconnects = serializers.IntegerField()
     last_error = serializers.CharField(allow_blank=True)
+    display_errors = DisplayErrorSerializer(
+        many=True,
+        help_text="Displays of the camera whose model failed to load (they get no results), "
+        "and failing secondary models (error starts with 'secondary model '; the display "
+        "still gets results, without that model's attributes).",
+    )
     updated = serializers.DateTimeField()
 
 

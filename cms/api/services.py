@@ -199,8 +199,16 @@ def display_pending_reason(display: Display, stream: StreamInfo | None) -> str:
     )
     if blocker:
         return blocker
-    error = dict(stream.display_errors).get(display.id) if stream is not None else None
+    error = stream.primary_error(display.id) if stream is not None else None
     return f"its model failed to load: {_masked(error, display.camera)}" if error else ""
+
+
+def display_secondary_errors(display: Display, stream: StreamInfo | None) -> list[str]:
+    """The errors of the display's failing secondary models, as its camera's worker reports
+    them (masked). The display still gets results, without those models' attributes."""
+    if stream is None:
+        return []
+    return [_masked(error, display.camera) for error in stream.secondary_errors(display.id)]
 
 
 def display_not_running_reason(
@@ -318,7 +326,7 @@ def _pending_cameras(streams: dict[int, StreamInfo]) -> list[dict[str, Any]]:
 def _pending_displays(streams: dict[int, StreamInfo]) -> list[dict[str, Any]]:
     """Enabled displays that get no results: camera or model disabled, model unusable (not
     a detection model, weights that do not load), or model not loaded by the worker."""
-    with_errors = {d for s in streams.values() for d, _ in s.display_errors}
+    with_errors = {d for s in streams.values() for d, _ in s.display_errors if s.primary_error(d)}
     displays = (
         Display.objects.filter(enabled=True)
         .filter(
@@ -442,6 +450,10 @@ def _stream(info: StreamInfo, camera: Camera | None) -> dict[str, Any]:
         "latency_ms": info.latency_ms,
         "reconnects": info.reconnects,
         "last_error": _masked(info.last_error, camera),
+        "display_errors": [
+            {"display": display_id, "error": _masked(message, camera)}
+            for display_id, message in info.display_errors
+        ],
         "updated": datetime.fromtimestamp(info.updated, UTC),
     }
 

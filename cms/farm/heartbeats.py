@@ -10,6 +10,21 @@ from dataclasses import dataclass
 
 from streams.entities import StreamReason, StreamState
 
+# A display's secondary model that fails (to load or to run) is reported among the stream's
+# display_errors with this prefix: unlike a primary model's error, the display still gets
+# results (without that model's attributes), so it is shown but the display is not pending.
+SECONDARY_ERROR_PREFIX = "secondary model "
+
+
+def secondary_error(model: str, error: str) -> str:
+    """The display_errors message for a failing secondary model (``model``: name and version)."""
+    return f"{SECONDARY_ERROR_PREFIX}{model}: {error}"
+
+
+def is_secondary_error(message: str) -> bool:
+    """Whether a display_errors message is a secondary model's (see secondary_error)."""
+    return message.startswith(SECONDARY_ERROR_PREFIX)
+
 
 @dataclass(frozen=True)
 class WorkerInfo:
@@ -47,8 +62,24 @@ class StreamInfo:
     reconnects: int = 0
     last_error: str = ""
     updated: float = 0.0
-    # (display id, why it gets no results: its model failed to load), JSON lists once read
+    # (display id, why it gets no results: its model failed to load), JSON lists once read;
+    # also (display id, secondary_error(...)) for each of its secondary models that fails.
     display_errors: tuple[tuple[int, str], ...] = ()
+
+    def primary_error(self, display_id: int) -> str | None:
+        """Why the display gets no results from this stream (its model's error), if it does not."""
+        for shown, message in self.display_errors:
+            if shown == display_id and not is_secondary_error(message):
+                return message
+        return None
+
+    def secondary_errors(self, display_id: int) -> list[str]:
+        """The display's failing secondary models' errors (the display still gets results)."""
+        return [
+            message
+            for shown, message in self.display_errors
+            if shown == display_id and is_secondary_error(message)
+        ]
 
     @property
     def condition(self) -> str:

@@ -17,7 +17,7 @@ from celery.utils import worker_direct
 from django.conf import settings
 from django.db import connection, transaction
 
-from cms import redis_connection
+from cms import display_secondary, redis_connection
 from cms.farm import farm_keys, presences
 from cms.farm.commands import Assignment, Command, Start, Stop, UpdateSpec
 from cms.farm.desired import (
@@ -26,6 +26,7 @@ from cms.farm.desired import (
     DisplayRow,
     LineSpec,
     ModelSpec,
+    SecondarySpec,
     ZoneSpec,
     desired_state,
     line_specs,
@@ -65,7 +66,10 @@ def load_desired(camera_ids: list[int] | None = None) -> dict[int, CameraSpec]:
     """Desired state read from the database (all cameras, or just the given ones).
 
     Only enabled rows count: an enabled camera, with its enabled displays whose model is
-    enabled and can run (not found invalid, not a non-detection model).
+    enabled and can run (not found invalid, not a non-detection model). A display's
+    secondary model that is disabled, deleted, or cannot run as one (weights that do not
+    load, not a classify model) is left out of its spec: the display runs its primary model
+    and the other secondary models without it.
     """
     cameras = Camera.objects.filter(enabled=True)
     displays = Display.objects.filter(enabled=True, camera__enabled=True, model__enabled=True)
@@ -74,6 +78,8 @@ def load_desired(camera_ids: list[int] | None = None) -> dict[int, CameraSpec]:
         displays = displays.filter(camera_id__in=camera_ids)
     usable = DetectionModel.objects.filter(DetectionModel.usable(), enabled=True)
     models = {m.id: model_spec(m) for m in usable}
+    classifiers = DetectionModel.objects.filter(DetectionModel.usable_as_secondary(), enabled=True)
+    secondary_models = {m.id: model_spec(m) for m in classifiers}
     camera_rows = (
         CameraRow(*values)
         for values in cameras.values_list(
@@ -91,28 +97,32 @@ def load_desired(camera_ids: list[int] | None = None) -> dict[int, CameraSpec]:
         "lines",
         "min_seen_s",
         "max_lost_s",
+        "secondary",
         "crop_x1",
         "crop_y1",
         "crop_x2",
         "crop_y2",
     )
     display_rows = (
-        _display_row(row, models[row[2]])
+        _display_row(row, models[row[2]], secondary_models)
         for row in values.iterator(chunk_size=5000)
         if row[2] in models
     )
     return desired_state(camera_rows, display_rows, key=settings.SECRET_KEY.encode())
 
 
-def _display_row(values: tuple[Any, ...], model: ModelSpec) -> DisplayRow:
-    """One row of load_desired's display query (its columns in that order) as a DisplayRow."""
+def _display_row(
+    values: tuple[Any, ...], model: ModelSpec, secondary_models: dict[int, ModelSpec]
+) -> DisplayRow:
+    """One row of load_desired's display query (its columns in that order) as a DisplayRow;
+    ``secondary_models`` are the models that can run as secondary ones, by id."""
     display_id, camera_id, _, policy, interval_ms, tracking, zones, lines, seen, lost = values[:10]
     zone_rows, line_rows = _geometry(display_id, zones, lines)
     return DisplayRow(
         id=display_id,
         camera_id=camera_id,
         model=model,
-        crop=crop_box(values[10:]),
+        crop=crop_box(values[11:]),
         policy=policy,
         policy_interval_ms=interval_ms,
         tracking=tracking,
@@ -120,6 +130,31 @@ def _display_row(values: tuple[Any, ...], model: ModelSpec) -> DisplayRow:
         lines=line_rows,
         min_seen_s=seen,
         max_lost_s=lost,
+        secondary=_secondary(display_id, values[10], secondary_models),
+    )
+
+
+def _secondary(
+    display_id: int, value: object, models: dict[int, ModelSpec]
+) -> tuple[SecondarySpec, ...]:
+    """A display's stored secondary list as specs, in order, each model that cannot run now
+    left out (see load_desired). Display.clean() checked the list; a row written around it
+    that does not pass the same check runs without secondary models."""
+    problems = display_secondary.shape_errors(value)
+    if problems:
+        log.warning("display %s: secondary models ignored, %s", display_id, problems[0])
+        return ()
+    assert isinstance(value, list)  # shape_errors said so
+    return tuple(
+        SecondarySpec(
+            model=models[item["model"]],
+            # [] like null, as a model's own class filter: every class.
+            classes=tuple(item["classes"]) if item["classes"] else None,
+            min_size=item["min_size"],
+            every_s=item["every_s"],
+        )
+        for item in display_secondary.with_defaults(value)
+        if item["model"] in models
     )
 
 

@@ -287,13 +287,23 @@ def _is_file(value: Any) -> bool:
 
 
 def name_existing_rows(case: Any, ids: dict[str, list[int]]) -> None:
-    """Like path ids: most generated camera and model ids in a body become rows that exist."""
+    """Like path ids: most generated camera and model ids in a body become rows that exist
+    (a display's secondary models' too)."""
     if not isinstance(case.body, dict):
         return
     for field, kind in (("camera", "cameras"), ("model", "models")):
         value = case.body.get(field)
-        if isinstance(value, int) and not isinstance(value, bool) and value % 3:
+        if _is_int(value) and value % 3:
             case.body[field] = ids[kind][value % len(ids[kind])]
+    secondary = case.body.get("secondary")
+    for item in secondary if isinstance(secondary, list) else []:
+        value = item.get("model") if isinstance(item, dict) else None
+        if _is_int(value) and value % 3:
+            item["model"] = ids["models"][value % len(ids["models"])]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def unstatable_rule(case: Any, kind: str) -> str | None:
@@ -302,7 +312,9 @@ def unstatable_rule(case: Any, kind: str) -> str | None:
     - an `identifier` another row already has (unique; examples of one test share its
       transaction, so a generated identifier is often taken by an earlier example);
     - a `camera` or `model` id that names no row;
-    - a crop without x1 < x2 and y1 < y2 (JSON Schema cannot compare two items).
+    - a crop without x1 < x2 and y1 < y2 (JSON Schema cannot compare two items);
+    - a `secondary` item whose model names no row or cannot be a secondary model, or two
+      items naming the same model (JSON Schema cannot say a key is unique across items).
     """
     body = case.body if isinstance(case.body, dict) else {}
     table = TABLES.get(kind)
@@ -325,7 +337,20 @@ def unstatable_rule(case: Any, kind: str) -> str | None:
     crop = body.get("crop")
     if isinstance(crop, list) and len(crop) == 4 and not (crop[0] < crop[2] and crop[1] < crop[3]):
         return "crop"
+    secondary = body.get("secondary")
+    if isinstance(secondary, list) and _secondary_rule_broken(secondary):
+        return "secondary"
     return None
+
+
+def _secondary_rule_broken(items: list[Any]) -> bool:
+    wanted = [item.get("model") for item in items if isinstance(item, dict)]
+    if not all(_is_int(model_id) for model_id in wanted):
+        return False  # not valid data: the schema refuses it
+    if len(set(wanted)) < len(wanted):
+        return True
+    models = DetectionModel.objects.in_bulk(wanted)
+    return any(m not in models or models[m].secondary_unusable_reason for m in wanted)
 
 
 def with_real_weights(case: Any) -> dict[str, Any]:
