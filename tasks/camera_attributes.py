@@ -30,6 +30,7 @@ import numpy as np
 from django.conf import settings
 
 from cms.farm.desired import CameraSpec, InferenceGroup, ModelSpec, SecondarySpec, inference_groups
+from cms.farm.heartbeats import secondary_error
 from inference import (
     Classification,
     Classifier,
@@ -132,7 +133,7 @@ class CameraAttributes:
             try:
                 self._load(model)
             except Exception as exc:  # whatever it is, primary results go on
-                message = f"secondary model {model.name} {model.version}: {exc}"
+                message = secondary_error(_label(model), str(exc))
                 self._load_errors[model] = message
                 log.warning("%s", message)
                 self._report(message)
@@ -257,11 +258,15 @@ class CameraAttributes:
 
     def _failed(self, key: SecondaryKey, exc: BaseException) -> None:
         model = key[1].model
-        message = f"secondary model {model.name} {model.version}: {type(exc).__name__}: {exc}"
+        message = secondary_error(_label(model), f"{type(exc).__name__}: {exc}")
         if self._infer_errors.get(key) != message:  # logged once, not per crop
             log.warning("%s", message)
         self._infer_errors[key] = message
         self._report(message)
+
+
+def _label(model: ModelSpec) -> str:
+    return f"{model.name} {model.version}".strip()
 
 
 def _scheduler(secondary: SecondarySpec) -> AttributeScheduler:
