@@ -27,10 +27,9 @@ from cms.farm.desired import CameraSpec, InferenceGroup, ModelSpec, inference_gr
 from cms.farm.heartbeats import StreamInfo
 from cms.farm.reconcile import load_desired
 from cms.frame_size import record_frame_size
-from cms.models import DETECTION_TASK, Camera, DetectionModel, StreamAssignment
+from cms.models import CLASSIFY_TASK, DETECTION_TASK, Camera, DetectionModel, StreamAssignment
 from inference import InferenceError, MicroBatcher, ModelSource, PredictOptions
 from inference.objects import PresenceEvent
-from inference.ultralytics_backend import CLASSIFY_TASK
 from streams import Frame, LatestFrameReader, SourceSpec, StreamState
 from tasks.camera_attributes import CameraAttributes
 from tasks.camera_objects import CameraObjects, GroupKey, group_key
