@@ -14,6 +14,10 @@ from inference.entities import Box, DetectedObject
 
 _EPSILON = 1e-6
 
+DEFAULT_PADDING = 0.1
+"""How much of a box's size a classification crop adds on each side: some of what surrounds
+an object, and room for a detector's box that is a little too tight."""
+
 
 @dataclass(frozen=True, slots=True)
 class Crop:
@@ -60,7 +64,7 @@ class Crop:
 
 
 def classification_crop(
-    frame: np.ndarray, box: Sequence[float], *, size: int, padding: float = 0.1
+    frame: np.ndarray, box: Sequence[float], *, size: int, padding: float = DEFAULT_PADDING
 ) -> np.ndarray:
     """The object in `box` (x1, y1, x2, y2 frame pixels) as a size x size BGR uint8 image.
 

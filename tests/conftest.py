@@ -20,7 +20,10 @@ from django.conf import settings
 from cms.embedded_redis import EmbeddedRedis
 from cms.environment import redis_broker_url
 from tests.support.trained import (
+    CLASSIFIER_TRAINING_ALLOWANCE_S,
     TRAINING_ALLOWANCE_S,
+    trained_classifier_is_cached,
+    trained_classifier_weights,
     trained_detector_is_cached,
     trained_detector_weights,
 )
@@ -65,16 +68,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def allow_training_time(items: list[pytest.Item]) -> None:
-    """On a cold cache, the first test that asks for the trained detector trains it (minutes
-    on a CPU, in its fixture's setup, which pytest-timeout counts): give those tests time."""
-    wanting = [i for i in items if "trained_detector_path" in getattr(i, "fixturenames", ())]
-    # Checked only when needed: the cache key imports torch and ultralytics for their versions.
-    if not wanting or trained_detector_is_cached():
-        return
-    for item in wanting:
+    """On a cold cache, the first test that asks for a trained model trains it (minutes on a
+    CPU, in its fixture's setup, which pytest-timeout counts): give those tests time."""
+    for fixture, is_cached, allowance in (
+        ("trained_detector_path", trained_detector_is_cached, TRAINING_ALLOWANCE_S),
+        ("trained_classifier_path", trained_classifier_is_cached, CLASSIFIER_TRAINING_ALLOWANCE_S),
+    ):
+        wanting = [i for i in items if fixture in getattr(i, "fixturenames", ())]
+        # Checked only when needed: the cache key imports torch and ultralytics for versions.
+        if wanting and not is_cached():
+            _allow(wanting, allowance)
+
+
+def _allow(items: list[pytest.Item], extra_s: float) -> None:
+    for item in items:
         marker = item.get_closest_marker("timeout")
         own = float(marker.args[0]) if marker and marker.args else 300.0
-        item.add_marker(pytest.mark.timeout(own + TRAINING_ALLOWANCE_S), append=False)
+        item.add_marker(pytest.mark.timeout(own + extra_s), append=False)
 
 
 @pytest.fixture
@@ -104,3 +114,11 @@ def trained_detector_path() -> Path:
     """A real YOLO detector of "square", "circle" and "triangle" (inference.synthetic), trained
     by the suite and cached under SIGHTLINE_TEST_CACHE; minutes the first time on a machine."""
     return trained_detector_weights()
+
+
+@pytest.fixture(scope="session")
+def trained_classifier_path() -> Path:
+    """A real YOLO classifier of a shape's shade, "dark" or "light" (inference.synthetic.shades),
+    from its `classification_crop` at TRAINED_CLASSIFIER_IMGSZ; trained by the suite and cached
+    under SIGHTLINE_TEST_CACHE (about 30 s the first time on a machine)."""
+    return trained_classifier_weights()

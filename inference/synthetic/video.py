@@ -20,6 +20,7 @@ import numpy as np
 
 from inference.entities import Box
 from inference.synthetic.images import IMAGE_HEIGHT, IMAGE_WIDTH
+from inference.synthetic.shades import check_shade, shade_color
 from inference.synthetic.shapes import (
     CLASS_NAMES,
     add_sensor_noise,
@@ -50,7 +51,9 @@ class ShapePath:
     It exists from its first waypoint's time to its last one's (inclusive) and nowhere else;
     a waypoint outside the frame makes it enter or leave through the edge. `jitter_px` moves
     its drawn box by up to that many pixels per side in every frame (a parked car's noise);
-    the truth reports the drawn box.
+    the truth reports the drawn box. `shade` ("light" or "dark", `shades.py`) draws it in
+    that shade of its class colour, which the truth reports; None draws it in its class
+    colour with the usual random jitter (neither shade on purpose).
     """
 
     object_id: int
@@ -58,6 +61,7 @@ class ShapePath:
     size: int
     waypoints: tuple[Waypoint, ...]
     jitter_px: int = 0
+    shade: str | None = None
 
     def __post_init__(self) -> None:
         class_id(self.shape)  # raises for an unknown shape
@@ -70,6 +74,8 @@ class ShapePath:
             raise ValueError(f"object {self.object_id}: waypoint times must increase")
         if self.jitter_px < 0:
             raise ValueError(f"object {self.object_id}: jitter_px must not be negative")
+        if self.shade is not None:
+            check_shade(self.shade)
 
     @property
     def class_id(self) -> int:
@@ -105,10 +111,16 @@ def linear_path(
     t1: float,
     size: int = 40,
     jitter_px: int = 0,
+    shade: str | None = None,
 ) -> ShapePath:
     """A shape moving in a straight line from `start` (at `t0`) to `end` (at `t1`)."""
     return ShapePath(
-        object_id, shape, size, (Waypoint(t0, *start), Waypoint(t1, *end)), jitter_px=jitter_px
+        object_id,
+        shape,
+        size,
+        (Waypoint(t0, *start), Waypoint(t1, *end)),
+        jitter_px=jitter_px,
+        shade=shade,
     )
 
 
@@ -121,10 +133,19 @@ def stationary_path(
     t1: float,
     size: int = 40,
     jitter_px: int = 2,
+    shade: str | None = None,
 ) -> ShapePath:
     """A shape standing at `at` from `t0` to `t1`, its box jittering by `jitter_px`."""
     return linear_path(
-        object_id, shape, start=at, end=at, t0=t0, t1=t1, size=size, jitter_px=jitter_px
+        object_id,
+        shape,
+        start=at,
+        end=at,
+        t0=t0,
+        t1=t1,
+        size=size,
+        jitter_px=jitter_px,
+        shade=shade,
     )
 
 
@@ -168,6 +189,7 @@ class TruthObject:
 
     `visible` is the fraction of its whole box inside the frame (1.0 when nothing is cut);
     the box is the drawn shape's whether or not another shape drawn later covers it.
+    `shade` is its path's ("light", "dark", or None when drawn in neither on purpose).
     """
 
     object_id: int
@@ -175,6 +197,7 @@ class TruthObject:
     class_name: str
     box: Box
     visible: float
+    shade: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +240,9 @@ def frame_truth(scene: Scene, index: int) -> FrameTruth:
             continue
         visible = box_area(box) / box_area(whole)
         objects.append(
-            TruthObject(path.object_id, path.class_id, CLASS_NAMES[path.class_id], box, visible)
+            TruthObject(
+                path.object_id, path.class_id, CLASS_NAMES[path.class_id], box, visible, path.shade
+            )
         )
     return FrameTruth(index, scene.time_of(index), tuple(objects))
 
@@ -230,10 +255,7 @@ def scene_truth(scene: Scene) -> list[FrameTruth]:
 def render_scene(scene: Scene) -> Iterator[tuple[np.ndarray, FrameTruth]]:
     """Each frame (BGR uint8) of `scene` with its truth, in order."""
     background = textured_background(scene.width, scene.height, np.random.default_rng(scene.seed))
-    colors = {
-        p.object_id: shape_color(p.class_id, np.random.default_rng([scene.seed, p.object_id, 0]))
-        for p in scene.paths
-    }
+    colors = {p.object_id: _path_color(p, scene) for p in scene.paths}
     for index in range(scene.frame_count):
         image = background.copy()
         for path in scene.paths:
@@ -242,6 +264,13 @@ def render_scene(scene: Scene) -> Iterator[tuple[np.ndarray, FrameTruth]]:
                 draw_shape(image, path.class_id, *placement, colors[path.object_id])
         noise = np.random.default_rng([scene.seed, index, 2])
         yield add_sensor_noise(image, scene.noise, noise), frame_truth(scene, index)
+
+
+def _path_color(path: ShapePath, scene: Scene) -> tuple[int, int, int]:
+    rng = np.random.default_rng([scene.seed, path.object_id, 0])
+    if path.shade is None:
+        return shape_color(path.class_id, rng)  # what every scene drew before shades
+    return shade_color(path.class_id, path.shade, rng)
 
 
 def write_video(scene: Scene, path: Path) -> list[FrameTruth]:
