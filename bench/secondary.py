@@ -3,8 +3,8 @@
 1. Farm fps with one secondary model against none (target at least 0.9 with ``every_s`` 1), in
    the same run: one CPU ingest worker, video-file cameras decoded as fast as it goes, each
    showing 10 shapes that stay in view (so 10 tracks), the suite's trained shapes detector
-   (trained on first use, cached like the tests' copy) and, as the secondary model, the trained
-   shade classifier when it is cached, else an untrained yolov8n-cls (the same compute). The
+   (trained on first use, cached like the tests' copy) and, as the secondary model, the
+   suite's trained shade classifier (likewise). The
    displays' ``secondary`` is switched on and off round by round (a spec change applied in
    place, same worker, same warm models); each phase's rate is results per second after a
    settling second and a half.
@@ -60,24 +60,11 @@ def cache_root() -> Path:
     return Path(os.environ.get("SIGHTLINE_TEST_CACHE", Path.home() / ".cache/sightline"))
 
 
-def classifier_weights(scratch: Path) -> tuple[Path, str]:
-    """The trained shade classifier when cached, else an untrained yolov8n-cls."""
-    try:
-        from inference.synthetic import classifier_training  # type: ignore[attr-defined]
+def classifier_weights() -> tuple[Path, str]:
+    """The suite's trained shade classifier (trained on first use, about a minute; cached)."""
+    from inference.synthetic.classifier_training import trained_classifier
 
-        path = classifier_training.cached_classifier_path(cache_root())
-        if path.is_file():
-            return path, "trained shade classifier"
-    except (ImportError, AttributeError):
-        pass
-    import torch
-
-    from inference.ultralytics_env import yolo_class
-
-    path = scratch / "yolov8n-cls.pt"
-    torch.manual_seed(0)
-    yolo_class()("yolov8n-cls.yaml").save(str(path))
-    return path, "untrained yolov8n-cls"
+    return trained_classifier(cache_root()), "the trained shade classifier"
 
 
 def farm_fps_with_and_without(
@@ -197,7 +184,7 @@ def main() -> None:
     from bench.farm import farm_environment
 
     with farm_environment("sightline-bench-secondary-") as scratch:
-        weights, which = classifier_weights(scratch)
+        weights, which = classifier_weights()
         rates = farm_fps_with_and_without(scratch, weights, args.seconds, args.rounds, args.cameras)
         import torch
 
