@@ -90,3 +90,51 @@ def test_results_and_object_events_carry_the_secondary_models_labels(
     assert not ObjectEvent.objects.filter(display=plain).exclude(attributes={}).exists()
     stream = farm.streams()[display.camera_id]
     assert not stream.display_errors and not stream.last_error
+
+
+def test_a_secondary_model_that_fails_on_the_worker_leaves_primary_results_and_shows_in_status(
+    farm_factory, consumer, shaded_video, trained_detector_path, trained_classifier_path
+):
+    farm = farm_factory()
+    farm.control()
+    worker = farm.ingest(capacity=2)
+    shade = classifier_model(trained_classifier_path)
+    wait_for(
+        lambda: (
+            DetectionModel.objects.get(pk=shade.pk).validation_state
+            == DetectionModel.Validation.VALID
+        ),
+        90,
+        "the classifier's validation",
+    )
+    # Given: its file goes bad after validation (a disk, a botched copy): the worker cannot load it
+    Path(shade.weights.path).write_bytes(b"not the weights any more")
+    secondary = [{"model": shade.pk, "classes": None, "min_size": 16, "every_s": 1.0}]
+    display = parked_display(
+        "broken", shaded_video, shapes_model(trained_detector_path),
+        secondary=secondary, policy=Display.Policy.EVERY,
+    )  # fmt: skip
+    wait_for(lambda: farm.running_on(display.camera) == worker.name, 120, "the camera to run")
+
+    # Then: primary results keep coming, without attributes
+    consume_until(
+        consumer,
+        lambda: Detection.objects.filter(display=display).count() >= 5,
+        60,
+        "the display's results",
+    )
+    newest = Detection.objects.filter(display=display).order_by("-id").first()
+    assert {o["class_name"] for o in newest.detected_objects} == set(SHADE_OF)
+    assert not any("attributes" in o for o in newest.detected_objects)
+    # and the stream's status names the display and the failing secondary model
+    stream = wait_for(
+        lambda: (s := farm.streams().get(display.camera_id)) and s.display_errors and s,
+        30,
+        "status",
+    )
+    [(display_id, error)] = [tuple(e) for e in stream.display_errors]
+    assert display_id == display.id and error.startswith("secondary model shade trained: ")
+    assert (
+        stream.secondary_errors(display.id) == [error] and stream.primary_error(display.id) is None
+    )
+    assert stream.last_error == error
