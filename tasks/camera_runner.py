@@ -27,10 +27,11 @@ from cms.farm.desired import CameraSpec, InferenceGroup, ModelSpec, inference_gr
 from cms.farm.heartbeats import StreamInfo
 from cms.farm.reconcile import load_desired
 from cms.frame_size import record_frame_size
-from cms.models import DETECTION_TASK, Camera, DetectionModel, StreamAssignment
+from cms.models import CLASSIFY_TASK, DETECTION_TASK, Camera, DetectionModel, StreamAssignment
 from inference import InferenceError, MicroBatcher, ModelSource, PredictOptions
 from inference.objects import PresenceEvent
 from streams import Frame, LatestFrameReader, SourceSpec, StreamState
+from tasks.camera_attributes import CameraAttributes
 from tasks.camera_objects import CameraObjects, GroupKey, group_key
 from tasks.publisher import ResultPublisher
 from tasks.worker_runtime import WorkerRuntime
@@ -77,6 +78,9 @@ class CameraRunner:
         self._failed_groups: dict[GroupKey, str] = {}  # group -> why its model did not load
         self._snapshot_due = 0.0
         self.objects = CameraObjects(generation)
+        self.attributes = CameraAttributes(
+            runtime, source_of=classifier_source, report=self._secondary_failed
+        )
         self._unsent: list[tuple[int, PresenceEvent]] = []
         self._frame_size: tuple[int, int] | None = None
         self._last_frame_at = time.monotonic()
@@ -125,6 +129,7 @@ class CameraRunner:
             self.reader.stop()
             self.reader = None
         self._release_models()
+        self.attributes.close()
         # Every open enter gets its leave. Should Redis not take them now, the checkpoint
         # stays and the farm closes the same presences (same keys) at the generation change.
         if self._publish_events(self.objects.close()):
@@ -211,6 +216,7 @@ class CameraRunner:
             for display_id in group.display_ids
         }
         self.spec = spec
+        self.attributes.apply(spec)
         # After the groups: trackers of unchanged groups live on, ended presences leave.
         self._publish_events(self.objects.apply(spec))
         log.info(
@@ -265,10 +271,13 @@ class CameraRunner:
             tracked = None
             if self.objects.tracks(entry.group):
                 tracked = self.objects.track(entry.group, objects, frame.captured_at)
+                if self.attributes.runs(entry.group):
+                    self.attributes.update(entry.group, frame.image, tracked, frame.captured_at)
             for display_id in entry.group.display_ids:
                 payload = untracked
                 if tracked is not None and self.objects.tracking(display_id):
-                    update = self.objects.present(display_id, tracked, frame.captured_at)
+                    seen = self.attributes.attach(display_id, tracked)
+                    update = self.objects.present(display_id, seen, frame.captured_at)
                     payload = [o.to_dict() for o in update.objects]
                     events.setdefault(display_id, []).extend(update.events)
                 self.publisher.publish(
@@ -320,6 +329,10 @@ class CameraRunner:
         self._last_error = f"{type(exc).__name__}: {exc}"
         log.warning("camera %s: inference failed: %s", self.camera_id, exc)
 
+    def _secondary_failed(self, message: str) -> None:
+        # CameraAttributes logs it (once) and lists it per display; here for last_error.
+        self._last_error = message
+
     def _snapshot(self, frame: Frame) -> None:
         """Keep the newest frame as a JPEG in Redis for the API and the admin."""
         interval = settings.SIGHTLINE_SNAPSHOT_INTERVAL_S
@@ -358,7 +371,9 @@ class CameraRunner:
             reconnects=status.reconnects if status else 0,
             last_error=self._last_error or (status.detail if status else ""),
             updated=time.time(),
-            display_errors=tuple(sorted(self._display_errors.items())),
+            display_errors=tuple(
+                sorted([*self._display_errors.items(), *self.attributes.errors()])
+            ),
         )
         try:
             farm_keys.write_stream(self.redis, info)
@@ -417,14 +432,20 @@ def predict_options(model: ModelSpec) -> PredictOptions:
     )
 
 
-def model_source(model: ModelSpec) -> ModelSource:
+def classifier_source(model: ModelSpec) -> ModelSource:
+    """Where this worker gets a secondary (classify) model's weights."""
+    return model_source(model, task=CLASSIFY_TASK)
+
+
+def model_source(model: ModelSpec, *, task: str = DETECTION_TASK) -> ModelSource:
     """Where this worker gets the weights: the local file when it can see it, else a
-    freshly signed URL from the web server (workers on other machines)."""
+    freshly signed URL from the web server (workers on other machines). ``task`` is what
+    to load them as ("detect": a primary model, "classify": a secondary one)."""
     from cms.weights import signed_weights_url
 
     row = DetectionModel.objects.get(pk=model.id)
     if row.hub_name:
-        return ModelSource(name=row.name, version=row.version, hub_name=row.hub_name)
+        return ModelSource(name=row.name, version=row.version, hub_name=row.hub_name, task=task)
     if not row.weights.name:
         raise ValueError(f"model {row.pk} has neither weights nor an ultralytics model name")
     suffix = Path(row.weights.name).suffix
@@ -434,7 +455,12 @@ def model_source(model: ModelSpec) -> ModelSource:
         path = None
     if path is not None and path.is_file():
         return ModelSource(
-            name=row.name, version=row.version, sha256=row.sha256, path=str(path), suffix=suffix
+            name=row.name,
+            version=row.version,
+            sha256=row.sha256,
+            path=str(path),
+            suffix=suffix,
+            task=task,
         )
     return ModelSource(
         name=row.name,
@@ -442,4 +468,5 @@ def model_source(model: ModelSpec) -> ModelSource:
         sha256=row.sha256,
         url=signed_weights_url(row),
         suffix=suffix,
+        task=task,
     )

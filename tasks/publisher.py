@@ -12,7 +12,7 @@ from django.conf import settings
 from cms.results import results_stream
 from cms.results.object_event_message import ObjectEventMessage, event_key
 from cms.results.result_message import ENTRY_FIELD, ResultMessage
-from inference.objects import PresenceEvent
+from inference.objects import PresenceEvent, attributes_json
 from streams import Frame
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,7 @@ class ResultPublisher:
             dwell_s=event.dwell_s,
             line=event.line,
             direction=event.direction,
+            attributes=attributes_json(event.attributes) if event.attributes else None,
         )
 
 

@@ -21,7 +21,7 @@ from cms.farm import farm_keys
 from cms.models import ObjectEvent, StreamAssignment
 from cms.results import results_stream
 from cms.results.object_event_message import ObjectEventMessage
-from inference.objects import OpenPresence, leave_key_for
+from inference.objects import OpenPresence, attributes_json, leave_key_for
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,7 @@ def closing_leave(
         box=seen.box if seen else enter.box,
         zone=enter.zone,
         dwell_s=last_seen - enter.time,
+        attributes=attributes_json(seen.attributes) if seen and seen.attributes else None,
     )
 
 

@@ -7,9 +7,12 @@ docs/objects.md.
 """
 
 from inference.objects.entities import (
+    NO_ATTRIBUTES,
+    Attributes,
     OpenPresence,
     PresenceEvent,
     TrackedObject,
+    attributes_json,
     cross_key,
     enter_key,
     leave_key_for,
@@ -25,7 +28,9 @@ from inference.objects.ids import TrackIds, TrackIdsExhaustedError
 from inference.objects.presence import DisplayPresence, PresenceUpdate, ZoneState
 
 __all__ = [
+    "NO_ATTRIBUTES",
     "VIEW_ZONE",
+    "Attributes",
     "DisplayPresence",
     "Line",
     "OpenPresence",
@@ -37,6 +42,7 @@ __all__ = [
     "Zone",
     "ZoneState",
     "anchor",
+    "attributes_json",
     "cross_key",
     "enter_key",
     "leave_key_for",

@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 
 from inference.entities import Box, DetectedObject
 from inference.objects.entities import (
+    NO_ATTRIBUTES,
+    Attributes,
     OpenPresence,
     PresenceEvent,
     TrackedObject,
@@ -70,6 +72,7 @@ class ZonePresence:
     """The presence state machine of one track in one zone (see the module doc)."""
 
     __slots__ = (
+        "attributes",
         "box",
         "class_id",
         "class_name",
@@ -97,18 +100,27 @@ class ZonePresence:
         self.class_id = 0
         self.class_name = ""
         self.box: Box = (0.0, 0.0, 0.0, 0.0)
+        self.attributes: Attributes = NO_ATTRIBUTES  # the object's when last seen in the zone
 
     def _go(self, state: ZoneState) -> None:
         if state not in ZONE_TRANSITIONS[self.state]:
             raise RuntimeError(f"zone presence: {self.state.value} -> {state.value} is not allowed")
         self.state = state
 
-    def observe(self, inside: bool, t: float, detection: DetectedObject) -> PresenceEvent | None:
-        """The track was seen at ``t``, its anchor inside the zone or not; maybe an event."""
+    def observe(
+        self,
+        inside: bool,
+        t: float,
+        detection: DetectedObject,
+        attributes: Attributes = NO_ATTRIBUTES,
+    ) -> PresenceEvent | None:
+        """The track was seen at ``t``, its anchor inside the zone or not, with its latest
+        ``attributes``; maybe an event (carrying them)."""
         if not inside:
             return self.absent(t, seen_outside=True)
         self.last_seen = t
         self.box = detection.box
+        self.attributes = attributes
         if self.state is ZoneState.OUTSIDE:
             self._go(ZoneState.PENDING)
             self.since = t
@@ -160,6 +172,7 @@ class ZonePresence:
             box=self.box,
             zone=self.zone,
             dwell_s=dwell_s,
+            attributes=self.attributes,
         )
 
     def snapshot(self) -> OpenPresence:
@@ -173,6 +186,7 @@ class ZonePresence:
             class_id=self.class_id,
             class_name=self.class_name,
             box=self.box,
+            attributes=self.attributes,
         )
 
 
@@ -197,8 +211,15 @@ class LineCrossing:
         self._last: Point = (0.0, 0.0)  # the last observation off the line
         self._last_t = 0.0
 
-    def observe(self, point: Point, t: float, detection: DetectedObject) -> PresenceEvent | None:
-        """The track's anchor at ``t``; a cross event once a crossing is confirmed."""
+    def observe(
+        self,
+        point: Point,
+        t: float,
+        detection: DetectedObject,
+        attributes: Attributes = NO_ATTRIBUTES,
+    ) -> PresenceEvent | None:
+        """The track's anchor at ``t``; a cross event once a crossing is confirmed (carrying
+        the object's ``attributes`` at the confirmation)."""
         side = self.line.side(point)
         if side == 0:
             return None
@@ -217,12 +238,12 @@ class LineCrossing:
         elif side != self.pending.side:
             self.pending = None  # back where it came from: jitter on the line
         if self.pending is not None and t - self.pending.time >= self.min_seen_s:
-            event = self._event(self.pending)
+            event = self._event(self.pending, attributes)
             self.settled, self.pending = self.pending.side, None
         self._last, self._last_t = point, t
         return event
 
-    def _event(self, pending: _PendingCross) -> PresenceEvent:
+    def _event(self, pending: _PendingCross, attributes: Attributes) -> PresenceEvent:
         d = pending.detection
         return PresenceEvent(
             type="cross",
@@ -234,6 +255,7 @@ class LineCrossing:
             box=d.box,
             line=self.line.name,
             direction=direction_of(self.settled),
+            attributes=attributes,
         )
 
 
@@ -296,6 +318,7 @@ class DisplayPresence:
                 state = self._tracks[obj.track_id] = _TrackState(last_seen=t)
             state.last_seen = t
             point = anchor(obj.detection.box)
+            attributes = obj.attributes
             in_zones: list[str] = []
             for zone in self.zones:
                 inside = zone.contains(point)
@@ -309,7 +332,7 @@ class DisplayPresence:
                         min_seen_s=self.min_seen_s,
                         max_lost_s=self.max_lost_s,
                     )
-                if (event := presence.observe(inside, t, obj.detection)) is not None:
+                if (event := presence.observe(inside, t, obj.detection, attributes)) is not None:
                     events.append(event)
                 zone_state = presence.state
                 if zone_state is ZoneState.OUTSIDE:
@@ -322,10 +345,14 @@ class DisplayPresence:
                     crossing = state.lines[line.name] = LineCrossing(
                         line, obj.track_id, min_seen_s=self.min_seen_s
                     )
-                if (event := crossing.observe(point, t, obj.detection)) is not None:
+                if (event := crossing.observe(point, t, obj.detection, attributes)) is not None:
                     events.append(event)
             # TrackedObject's fields, built directly: dataclasses.replace costs 3x as much.
-            out.append(TrackedObject(obj.detection, obj.track_id, obj.first_seen, tuple(in_zones)))
+            out.append(
+                TrackedObject(
+                    obj.detection, obj.track_id, obj.first_seen, tuple(in_zones), attributes
+                )
+            )
         for track_id in [tid for tid in self._tracks if tid not in seen]:
             state = self._tracks[track_id]
             for name in list(state.zones):

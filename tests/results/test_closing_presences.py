@@ -81,3 +81,30 @@ def test_a_leave_the_task_sent_itself_closes_its_enter(redis_client, consumer, d
 
     assert not ObjectEvent.objects.get(type="enter").open
     assert close_ended_presences(redis_client) == 0
+
+
+def test_attributes_travel_with_the_events_and_the_farms_closing_leave(
+    redis_client, consumer, display
+):
+    from inference.entities import Classification
+
+    shade = {"shade": Classification(1, "dark", 0.875)}
+    # Given: an enter with the object's attributes, and a checkpoint that has them
+    with_attributes = PresenceEvent(
+        "enter", enter_key("lane", 1, T0), 1, 2, "car", T0, (1.0, 2.0, 3.0, 4.0), zone="lane",
+        attributes=shade,
+    )  # fmt: skip
+    enter_events(redis_client, consumer, display, with_attributes, generation=1)
+    seen = OpenPresence(
+        enter_key("lane", 1, T0), 1, "lane", T0, T0 + 3, 2, "car", (5, 6, 7, 8), shade
+    )
+    farm_keys.write_presences(redis_client, display.camera_id, 1, {display.id: [seen]})
+    StreamAssignment.objects.create(camera=display.camera, generation=2, worker="w2")
+
+    # When: the farm closes the dead generation's presence
+    assert close_ended_presences(redis_client) == 1
+    drain(consumer, lambda: len(leaves()) == 1)
+
+    # Then: the enter and its leave both carry them
+    expected = {"shade": {"label": "dark", "confidence": 0.875}}
+    assert [e.attributes for e in ObjectEvent.objects.order_by("id")] == [expected, expected]

@@ -119,3 +119,32 @@ def test_two_allocators_never_share_a_counter() -> None:
     assert a.next() == b.next() == 1000000001  # independent objects, nothing class-level
     a.next()
     assert b.next() == 1000000002
+
+
+def test_a_tracked_object_carries_its_attributes_in_the_objects_json_form() -> None:
+    from inference.entities import Classification, is_attributes
+
+    obj = TrackedObject(CAR, 1, 2.0, ("view",), {"colour": Classification(3, "red", 0.75)})
+    data = obj.to_dict()
+
+    assert data["attributes"] == {"colour": {"label": "red", "confidence": 0.75}}
+    assert is_attributes(data["attributes"])
+    DetectedObject.check_dict(data)
+    assert "attributes" not in TrackedObject(CAR, 1, 2.0).to_dict()  # none: left out
+
+
+def test_an_open_presence_keeps_its_attributes_and_reads_old_checkpoints() -> None:
+    from inference.entities import Classification
+
+    shade = {"shade": Classification(1, "dark", 0.8)}
+    opened = OpenPresence(enter_key("view", 4, 1.0), 4, "view", 1.0, 3.0, 2, "car", CAR.box, shade)
+    data = json.loads(json.dumps(opened.to_dict()))
+
+    assert OpenPresence.from_dict(data) == opened
+    leave = opened.leave_event()
+    assert leave.attributes == shade
+    assert leave.to_dict()["attributes"] == {"shade": {"label": "dark", "confidence": 0.8}}
+    del data["attributes"]  # a checkpoint written before attributes existed
+    assert not OpenPresence.from_dict(data).attributes
+    with pytest.raises(ValueError, match="attribute 'shade'"):
+        OpenPresence.from_dict(data | {"attributes": {"shade": {"label": "dark"}}})

@@ -340,3 +340,21 @@ def test_an_update_without_objects_lets_presences_run_out_while_a_stream_is_down
     leaves = presence.update([], T0 + 4.0).events  # 2 s after the last frame with the car
     assert sorted(e.key for e in leaves) == sorted(leave_key_for(e.key) for e in enters)
     assert all(e.time == T0 + 2.0 for e in leaves)
+
+
+def test_objects_and_events_carry_the_tracks_attributes() -> None:
+    from inference.entities import Classification
+
+    shade = {"shade": Classification(0, "light", 0.9)}
+    presence = display(min_seen_s=0.0, max_lost_s=0.5)
+    events: list[PresenceEvent] = []
+    down = Path(a=(300, 150), b=(300, 400), start=0.0, end=2.0)  # through the lane and the door
+    for t, objects in tracked_frames([down], fps=10, duration=4.0):
+        tracked = [TrackedObject(o.detection, o.track_id, o.first_seen, (), shade) for o in objects]
+        update = presence.update(tracked, t)
+        assert all(o.attributes == shade for o in update.objects)
+        events += update.events
+
+    assert {e.type for e in events} == {"enter", "leave", "cross"}
+    assert all(e.attributes == shade for e in events)
+    assert all(p.attributes == shade for p in presence.open_presences())
