@@ -87,6 +87,30 @@ def validate_model(model_id: int, *, timeout: float | None = None) -> str:
     return str(values["validation_state"])
 
 
+def record_worker_read(model_id: int, class_names: Any, *, task: str) -> None:
+    """Fill in what a worker's load of the weights showed, where nothing was read yet: the
+    class names, the task it loaded them as (the loader refuses any other) and that they
+    load. This is how a hub model, which no upload check reads, gets checked."""
+    names = {str(k): v for k, v in dict(class_names).items()}
+    row = (
+        DetectionModel.objects.filter(pk=model_id)
+        .only("class_names", "task", "validation_state")
+        .first()
+    )
+    if row is None:
+        return
+    values: dict[str, Any] = {}
+    if not row.class_names and names:
+        values["class_names"] = names
+    if not row.task:
+        values["task"] = task
+    if row.validation_state == DetectionModel.Validation.PENDING:
+        values["validation_state"] = DetectionModel.Validation.VALID
+    if values:
+        # update_fields-free queryset update: bookkeeping, no reconcile needed
+        DetectionModel.objects.filter(pk=model_id).update(**values)
+
+
 def probe_in_child(path: Path, *, timeout: float) -> dict[str, Any]:
     """What ``inference.weights_probe`` says about ``path``: its dict, or {"error": ...}."""
     command = [sys.executable, "-m", "inference.weights_probe", str(path)]

@@ -31,6 +31,8 @@ from django.conf import settings
 
 from cms.farm.desired import CameraSpec, InferenceGroup, ModelSpec, SecondarySpec, inference_groups
 from cms.farm.heartbeats import secondary_error
+from cms.model_validation import record_worker_read
+from cms.models import CLASSIFY_TASK
 from inference import (
     Classification,
     Classifier,
@@ -150,6 +152,7 @@ class CameraAttributes:
             )
             if batcher.kind != "classify":  # a store key never mixes tasks; a bug otherwise
                 raise InferenceError("it is not a classification model")
+            record_worker_read(model.id, batcher.model.info.class_names, task=CLASSIFY_TASK)
             key = model_key(model)
             self.runtime.hold_model(key)
             stack.callback(self.runtime.release_model, key)

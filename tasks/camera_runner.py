@@ -14,7 +14,6 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import cv2
 import redis
@@ -27,6 +26,7 @@ from cms.farm.desired import CameraSpec, InferenceGroup, ModelSpec, inference_gr
 from cms.farm.heartbeats import StreamInfo
 from cms.farm.reconcile import load_desired
 from cms.frame_size import record_frame_size
+from cms.model_validation import record_worker_read
 from cms.models import CLASSIFY_TASK, DETECTION_TASK, Camera, DetectionModel, StreamAssignment
 from inference import InferenceError, MicroBatcher, ModelSource, PredictOptions
 from inference.objects import PresenceEvent
@@ -239,7 +239,7 @@ class CameraRunner:
         )
         self.runtime.hold_model(key)
         self._models.callback(self.runtime.release_model, key)
-        record_class_names(group.model.id, batcher.detector.info.class_names)
+        record_worker_read(group.model.id, batcher.detector.info.class_names, task=DETECTION_TASK)
         return _Group(group, batcher, predict_options(group.model))
 
     def _release_models(self) -> None:
@@ -400,30 +400,6 @@ def source_spec(camera_id: int) -> SourceSpec:
         read_timeout=settings.SIGHTLINE_STREAM_READ_TIMEOUT_S,
         failed_after=settings.SIGHTLINE_STREAM_FAILED_AFTER_S,
     )
-
-
-def record_class_names(model_id: int, class_names: Any) -> None:
-    """Fill DetectionModel.class_names the first time a worker reads the weights, and what
-    loading them showed: a detection model that loads (the detector refuses any other).
-    This is how a hub model, which no upload check reads, gets checked."""
-    names = {str(k): v for k, v in dict(class_names).items()}
-    row = (
-        DetectionModel.objects.filter(pk=model_id)
-        .only("class_names", "task", "validation_state")
-        .first()
-    )
-    if row is None:
-        return
-    values: dict[str, Any] = {}
-    if not row.class_names and names:
-        values["class_names"] = names
-    if not row.task:
-        values["task"] = DETECTION_TASK
-    if row.validation_state == DetectionModel.Validation.PENDING:
-        values["validation_state"] = DetectionModel.Validation.VALID
-    if values:
-        # update_fields-free queryset update: bookkeeping, no reconcile needed
-        DetectionModel.objects.filter(pk=model_id).update(**values)
 
 
 def predict_options(model: ModelSpec) -> PredictOptions:
