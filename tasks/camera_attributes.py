@@ -31,13 +31,12 @@ from django.conf import settings
 
 from cms.farm.desired import CameraSpec, InferenceGroup, ModelSpec, SecondarySpec, inference_groups
 from cms.farm.heartbeats import secondary_error
-from cms.model_validation import record_worker_read
-from cms.models import CLASSIFY_TASK
 from inference import (
     Classification,
     Classifier,
     InferenceError,
     MicroBatcher,
+    ModelInfo,
     ModelSource,
     classification_crop,
 )
@@ -87,11 +86,14 @@ class CameraAttributes:
         *,
         source_of: Callable[[ModelSpec], ModelSource],
         report: Callable[[str], None] = lambda message: None,
+        loaded: Callable[[ModelSpec, ModelInfo], None] = lambda model, info: None,
     ) -> None:
         """``source_of`` says where a secondary model's weights are (task "classify");
-        ``report`` hears every error (the runner keeps the last one for the heartbeat)."""
+        ``report`` hears every error (the runner keeps the last one for the heartbeat);
+        ``loaded`` hears what a model turned out to be once loaded."""
         self.runtime = runtime
         self._source_of = source_of
+        self._loaded = loaded
         self._report = report
         self._leases: dict[ModelSpec, ExitStack] = {}
         self._classifiers: dict[ModelSpec, _Classifier] = {}
@@ -152,7 +154,7 @@ class CameraAttributes:
             )
             if batcher.kind != "classify":  # a store key never mixes tasks; a bug otherwise
                 raise InferenceError("it is not a classification model")
-            record_worker_read(model.id, batcher.model.info.class_names, task=CLASSIFY_TASK)
+            self._loaded(model, batcher.model.info)
             key = model_key(model)
             self.runtime.hold_model(key)
             stack.callback(self.runtime.release_model, key)

@@ -79,7 +79,12 @@ class CameraRunner:
         self._snapshot_due = 0.0
         self.objects = CameraObjects(generation)
         self.attributes = CameraAttributes(
-            runtime, source_of=classifier_source, report=self._secondary_failed
+            runtime,
+            source_of=classifier_source,
+            report=self._secondary_failed,
+            loaded=lambda model, info: record_worker_read(
+                model.id, info.class_names, task=CLASSIFY_TASK
+            ),
         )
         self._unsent: list[tuple[int, PresenceEvent]] = []
         self._frame_size: tuple[int, int] | None = None
