@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cms.api.fields import StrictCharField
+from cms.api.fields import StrictCharField, StrictChoiceField, StrictDateTimeField
 from cms.api.permissions import OperatorPermissions
 from cms.api.schema import errors
 from cms.api.views import ID
@@ -33,10 +33,10 @@ CONTENT_MAX_LENGTH = Play._meta.get_field("content").max_length
 
 class AudienceQuerySerializer(serializers.Serializer):
     # "from" is a Python keyword: the field is renamed in get_fields.
-    from_ = serializers.DateTimeField(
+    from_ = StrictDateTimeField(
         required=False, help_text="ISO time: plays started from then. Default: a day before `to`."
     )
-    to = serializers.DateTimeField(
+    to = StrictDateTimeField(
         required=False,
         help_text="ISO time (excluded). Default: now. At most 31 days after `from` "
         "(a longer range is cut; the answer's `to` says).",
@@ -44,7 +44,7 @@ class AudienceQuerySerializer(serializers.Serializer):
     content = StrictCharField(
         required=False, max_length=CONTENT_MAX_LENGTH, help_text="Only plays of this content."
     )
-    format = serializers.ChoiceField(
+    format = StrictChoiceField(
         choices=FORMATS, default="json", help_text="json, or csv: one row per play."
     )
 

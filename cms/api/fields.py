@@ -125,6 +125,14 @@ class StrictFloatField(EmptyFormValue, SchemaExtra, serializers.FloatField):
         return value
 
 
+class StrictDateTimeField(EmptyFormValue, SchemaExtra, serializers.DateTimeField):
+    """An ISO time; an empty query value is not one (DRF would take it as left out)."""
+
+
+class StrictChoiceField(EmptyFormValue, SchemaExtra, serializers.ChoiceField):
+    """One of the choices; an empty query value is not one (DRF would take the default)."""
+
+
 class StrictBooleanField(EmptyFormValue, SchemaExtra, serializers.BooleanField):
     """``true`` or ``false``: JSON booleans, or those two words in form data (in any case, as
     Python clients write ``True``); not ``1``, ``on`` or ``yes``."""

@@ -26,6 +26,8 @@ from cms.api.fields import (
     SchemaExtra,
     StrictBooleanField,
     StrictCharField,
+    StrictChoiceField,
+    StrictDateTimeField,
     StrictFloatField,
     StrictIntegerField,
     StrictPrimaryKeyRelatedField,
@@ -647,15 +649,15 @@ class ObjectEventPageSerializer(serializers.Serializer):
 
 
 class ObjectEventQuerySerializer(serializers.Serializer):
-    after = serializers.IntegerField(
+    after = StrictIntegerField(
         required=False,
         min_value=0,
         max_value=MAX_BIGINT,
         help_text="Cursor: only events with an id greater than this, oldest first. "
         "Without it, the newest `limit` events. Ids are in one sequence with detection ids.",
     )
-    limit = serializers.IntegerField(required=False, min_value=1, max_value=1000, default=100)
-    type = serializers.ChoiceField(
+    limit = StrictIntegerField(required=False, min_value=1, max_value=1000, default=100)
+    type = StrictChoiceField(
         choices=ObjectEvent.Type.choices, required=False, help_text="Only events of this type."
     )
 
@@ -790,16 +792,16 @@ class DisplayZonesSerializer(serializers.Serializer):
 
 
 class ZoneStatsQuerySerializer(serializers.Serializer):
-    zone = serializers.CharField(
+    zone = StrictCharField(
         required=False, max_length=100, help_text="Only this zone; all zones without it."
     )
     # "from" is a Python keyword: the field is renamed in get_fields.
-    from_ = serializers.DateTimeField(
+    from_ = StrictDateTimeField(
         required=False,
         help_text="ISO time; counted from the start of its bucket. Default: an hour before `to`.",
     )
-    to = serializers.DateTimeField(required=False, help_text="ISO time (excluded). Default: now.")
-    bucket = serializers.ChoiceField(
+    to = StrictDateTimeField(required=False, help_text="ISO time (excluded). Default: now.")
+    bucket = StrictChoiceField(
         choices=["minute", "hour"], default="minute", help_text="Minutes, or UTC hours."
     )
 

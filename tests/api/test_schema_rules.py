@@ -443,3 +443,33 @@ def test_an_unsupported_body_type_is_a_documented_415(schema, operator):
 
     assert response.status_code == 415
     assert "415" in schema["paths"]["/api/v1/cameras/"]["post"]["responses"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["to=", "from=", "bucket=", "zone="],
+)
+def test_an_empty_query_value_is_refused_not_taken_as_left_out(display_client, query):
+    """The schema says what each query value is (an ISO time, a choice, a name): "" is none."""
+    response = display_client.get(f"/api/v1/display/stats/?{query}")
+
+    assert response.status_code == 400
+    assert query.rstrip("=") in response.json()
+
+
+@pytest.mark.parametrize("query", ["after=", "limit=", "type="])
+def test_an_empty_object_event_query_value_is_refused(display_client, query):
+    response = display_client.get(f"/api/v1/display/object-events/?{query}")
+
+    assert response.status_code == 400
+    assert query.rstrip("=") in response.json()
+
+
+@pytest.mark.parametrize("query", ["from=", "to=", "format="])
+def test_an_empty_audience_query_value_is_refused(operator, query):
+    display = make_display()
+
+    response = operator.get(f"/api/v1/displays/{display.pk}/audience/?{query}")
+
+    assert response.status_code == 400
+    assert query.rstrip("=") in response.json()

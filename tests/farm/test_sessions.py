@@ -1,9 +1,10 @@
 """A display session on a real farm: the suite's trained shapes detector on a generated video,
 real Celery workers and beat, the real results consumer, the display client's API.
 
-A session opened, a square and a circle pass, the session closed: its summary lists each
-track with the right class and dwell, results inside carry its session_id and results after
-it do not. Then the farm's housekeeping (beat -> control worker) ends a session open too long.
+A session opened, a dark square and a light circle pass, the session closed: its summary lists
+each track with the right class, dwell and label (the trained shade classifier as the
+display's secondary model), results inside carry its session_id and results after it do
+not. Then the farm's housekeeping (beat -> control worker) ends a session open too long.
 """
 
 from __future__ import annotations
@@ -26,19 +27,25 @@ from inference.synthetic.video import Scene, linear_path, write_video
 from tests.api.conftest import token_client
 from tests.farm.conftest import wait_for
 from tests.farm.test_objects import consume_until, shapes_model
+from tests.farm.test_secondary import classifier_model
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(420)]
 
 # A square left to right, a circle right to left, then 6 s of empty road before it loops.
 PASSING = Scene(
     paths=(
-        linear_path(1, "square", start=(30, 110), end=(290, 110), t0=0.5, t1=5.5, size=40),
-        linear_path(2, "circle", start=(290, 190), end=(30, 190), t0=1.0, t1=6.0, size=36),
+        linear_path(
+            1, "square", start=(30, 110), end=(290, 110), t0=0.5, t1=5.5, size=40, shade="dark"
+        ),
+        linear_path(
+            2, "circle", start=(290, 190), end=(30, 190), t0=1.0, t1=6.0, size=36, shade="light"
+        ),
     ),
     duration_s=12.0,
     fps=10.0,
     seed=7,
 )
+SHADE_OF = {"square": "dark", "circle": "light"}
 RIGHT = [{"name": "right", "polygon": [[160, 0], [320, 0], [320, 240], [160, 240]]}]
 # The farm's housekeeping looks every SIGHTLINE_SESSION_MAX_S / 2 when that is under a minute.
 FARM_SESSION_MAX_S = 30
@@ -86,6 +93,7 @@ def test_a_session_summarises_the_shapes_that_passed_and_the_farm_expires_old_on
     consumer,
     passing_video,
     trained_detector_path,
+    trained_classifier_path,
 ):
     signals = []
     session_updated.connect(
@@ -102,6 +110,7 @@ def test_a_session_summarises_the_shapes_that_passed_and_the_farm_expires_old_on
         camera=camera,
         model=shapes_model(trained_detector_path),
         zones=RIGHT,
+        secondary=[{"model": classifier_model(trained_classifier_path).pk, "every_s": 1.0}],
     )
     token = display.rotate_token()
     display.save(update_fields=["token_hash"])
@@ -125,13 +134,14 @@ def test_a_session_summarises_the_shapes_that_passed_and_the_farm_expires_old_on
         "a result after the session",
     )
 
-    # then its summary lists each shape once, with its class, dwell and zones
+    # then its summary lists each shape once, with its class, dwell, zones and shade
     summary = ended.json()["summary"]
     assert summary["counts"] == {"square": 1, "circle": 1}, summary
     tracks = {t["class_name"]: t for t in summary["tracks"]}
     for shape in ("square", "circle"):
         assert 4.0 <= tracks[shape]["dwell_s"] <= 5.6, tracks[shape]  # on screen for 5 s
         assert {"view", "right"} <= set(tracks[shape]["zones"]), tracks[shape]
+        assert tracks[shape]["attributes"]["shade"]["label"] == SHADE_OF[shape], tracks[shape]
     # results inside carry its session_id, results after it do not
     rows = list(Detection.objects.filter(display=display).order_by("id"))
     earlier = [r for r in rows if r.frame_time < session.started]
