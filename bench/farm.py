@@ -16,9 +16,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -145,6 +146,46 @@ def run(args: argparse.Namespace, scratch: Path) -> None:
     print(f"{'through the farm (results/s)':<36}{farm_fps:>8.1f} frames/s")
     ratio = farm_fps / bare_fps
     print(f"ratio farm / bare: {ratio:.2f} (target >= 0.9) {'ok' if ratio >= 0.9 else 'MISSED'}")
+
+
+SETTLE_S = 1.5
+"""How long a phase waits after its switch before it counts (specs apply within a second)."""
+
+
+def rates_on_and_off(
+    client: Any,
+    stream: str,
+    switch: Callable[[bool], None],
+    *,
+    rounds: int,
+    seconds: float,
+    check: Callable[[list[bytes]], None] = lambda results: None,
+) -> dict[bool, list[float]]:
+    """Results per second on the results stream with something off, then on, round by round.
+
+    ``switch(on)`` changes the rows and runs reconcile (the running tasks apply the spec in
+    place); each phase then settles for SETTLE_S and counts the results (object events left
+    out) written in ``seconds``. ``check`` sees each "on" phase's raw results.
+    """
+    rates: dict[bool, list[float]] = {True: [], False: []}
+    for _ in range(rounds):
+        for on in (False, True):
+            switch(on)
+            time.sleep(SETTLE_S)
+            first, started = _newest_id(client, stream), time.perf_counter()
+            time.sleep(seconds)
+            last, elapsed = _newest_id(client, stream), time.perf_counter() - started
+            entries = client.xrange(stream, min=f"({first}", max=last)
+            results = [fields[b"r"] for _, fields in entries if b"r" in fields]
+            rates[on].append(len(results) / elapsed)
+            if on:
+                check(results)
+    return rates
+
+
+def _newest_id(client: Any, stream: str) -> str:
+    [(entry_id, _)] = client.xrevrange(stream, count=1)
+    return str(entry_id.decode())
 
 
 def wait(condition, timeout: float, what: str):  # type: ignore[no-untyped-def]

@@ -30,7 +30,6 @@ import os
 import statistics
 import threading
 import time
-from typing import Any
 
 from inference.synthetic.video import Scene, linear_path
 
@@ -73,7 +72,7 @@ def farm_fps_with_and_without(
     from django.conf import settings
     from django.core.files import File
 
-    from bench.farm import start_ingest_worker, wait
+    from bench.farm import rates_on_and_off, start_ingest_worker, wait
     from cms import redis_connection
     from cms.demo import shapes_model
     from cms.farm import farm_keys
@@ -96,28 +95,21 @@ def farm_fps_with_and_without(
     worker = start_ingest_worker(scratch, cameras)
     client = redis_connection.client()
     stream = settings.SIGHTLINE_RESULTS_STREAM
-    rates: dict[bool, list[float]] = {True: [], False: []}
+
+    def switch(on: bool) -> None:
+        Display.objects.update(secondary=secondary if on else [])
+        run_reconcile()
+
     try:
         wait(lambda: farm_keys.read_workers(client), 60, "the ingest worker")
         run_reconcile()
         wait(lambda: client.xlen(stream) >= 20 * cameras, 180, "results to flow (warm-up)")
-        for _ in range(rounds):
-            for on in (False, True):
-                Display.objects.update(secondary=secondary if on else [])
-                run_reconcile()  # applied in place by the running tasks within a second
-                time.sleep(1.5)
-                first, started = _newest_id(client, stream), time.perf_counter()
-                time.sleep(seconds)
-                last, elapsed = _newest_id(client, stream), time.perf_counter() - started
-                entries = client.xrange(stream, min=f"({first}", max=last)
-                results = [f[b"r"] for _, f in entries if b"r" in f]  # not events
-                rates[on].append(len(results) / elapsed)
-                if on:
-                    _check_attributes(results)
+        return rates_on_and_off(
+            client, stream, switch, rounds=rounds, seconds=seconds, check=_check_attributes
+        )
     finally:
         worker.terminate()
         worker.wait(60)
-    return rates
 
 
 def _check_attributes(raw_results: list[bytes]) -> None:
@@ -167,11 +159,6 @@ def crops_per_second(weights: Path, seconds: float, threads: int) -> tuple[float
             t.join(60)
         elapsed = time.perf_counter() - started
     return sum(done) / elapsed, size
-
-
-def _newest_id(client: Any, stream: str) -> str:
-    [(entry_id, _)] = client.xrevrange(stream, count=1)
-    return str(entry_id.decode())
 
 
 def main() -> None:

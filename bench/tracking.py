@@ -329,7 +329,7 @@ def farm_fps_on_vs_off(seconds: float, rounds: int, cameras: int) -> None:
     """
     import os
 
-    from bench.farm import farm_environment, start_ingest_worker, wait
+    from bench.farm import farm_environment, rates_on_and_off, start_ingest_worker, wait
 
     with farm_environment("sightline-bench-tracking-") as scratch:
         from django.conf import settings
@@ -353,24 +353,18 @@ def farm_fps_on_vs_off(seconds: float, rounds: int, cameras: int) -> None:
         worker = start_ingest_worker(scratch, cameras)
         client = redis_connection.client()
         stream = settings.SIGHTLINE_RESULTS_STREAM
-        rates: dict[bool, list[float]] = {True: [], False: []}
+
+        def switch(tracking: bool) -> None:
+            for display in Display.objects.all():
+                display.tracking = tracking
+                display.save()
+            run_reconcile()
+
         try:
             wait(lambda: farm_keys.read_workers(client), 60, "the ingest worker")
             run_reconcile()
             wait(lambda: client.xlen(stream) >= 20 * cameras, 180, "results to flow (warm-up)")
-            for _ in range(rounds):
-                for tracking in (False, True):
-                    for display in Display.objects.all():
-                        display.tracking = tracking
-                        display.save()
-                    run_reconcile()  # applied in place by the running tasks within a second
-                    time.sleep(1.5)
-                    first, started = _newest_id(client, stream), time.perf_counter()
-                    time.sleep(seconds)
-                    last, elapsed = _newest_id(client, stream), time.perf_counter() - started
-                    entries = client.xrange(stream, min=f"({first}", max=last)
-                    results = sum(1 for _, fields in entries if b"r" in fields)  # not events
-                    rates[tracking].append(results / elapsed)
+            rates = rates_on_and_off(client, stream, switch, rounds=rounds, seconds=seconds)
         finally:
             worker.terminate()
             worker.wait(60)
@@ -380,11 +374,6 @@ def farm_fps_on_vs_off(seconds: float, rounds: int, cameras: int) -> None:
     print(f"{'tracking on':<36}{on:>8.1f}   rounds {rates[True]}")
     ratio = on / off
     print(f"ratio on / off: {ratio:.3f} (target >= 0.97) {'ok' if ratio >= 0.97 else 'MISSED'}")
-
-
-def _newest_id(client: Any, stream: str) -> str:
-    [(entry_id, _)] = client.xrevrange(stream, count=1)
-    return str(entry_id.decode())
 
 
 def main() -> None:

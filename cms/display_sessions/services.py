@@ -2,7 +2,9 @@
 
 At most one session per display is open: the database says so (a conditional unique
 constraint, DisplaySession.Meta), and starting one ends the open one in the same
-transaction. A session's close is claimed by one conditional UPDATE, so however many
+transaction. Starts and ends of one display take its row's lock first, so they run one after
+the other (without it, two starts that both find no open session both insert, and one
+fails on the constraint). A session's close is claimed by one conditional UPDATE, so however many
 callers race to end it, one of them does, and only that one sends the closing
 ``session_updated`` (after its transaction commits).
 """
@@ -12,15 +14,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from cms.display_sessions.signalling import send_closed
 from cms.models import Display, DisplaySession
 
 Reason = DisplaySession.EndReason
-# A start that loses a race with another start (the unique constraint) is tried again.
-_START_ATTEMPTS = 3
 
 
 def open_session(display: Display) -> DisplaySession | None:
@@ -37,14 +37,8 @@ def start_session(
     one has this ``session_id`` already: a client that repeats its start (a retry after a
     lost answer) keeps its session.
     """
-    for attempt in range(_START_ATTEMPTS):
-        try:
-            with transaction.atomic():
-                return _start(display, session_id, now or timezone.now())
-        except IntegrityError:  # another start committed first: end that one instead
-            if attempt == _START_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+    with transaction.atomic():
+        return _start(display, session_id, now or timezone.now())
 
 
 def _start(display: Display, session_id: str, now: datetime) -> tuple[DisplaySession, bool]:
@@ -84,10 +78,10 @@ def expire_sessions(*, now: datetime | None = None, max_s: float | None = None) 
 
 
 def _lock_open(display: Display) -> DisplaySession | None:
-    """The open session, locked until the transaction ends (PostgreSQL; SQLite serialises
-    writers anyway)."""
-    rows = DisplaySession.objects.select_for_update().filter(display=display, ended__isnull=True)
-    session = rows.first()
+    """Lock the display's row until the transaction ends (PostgreSQL; SQLite serialises
+    writers anyway), then read its open session."""
+    Display.objects.select_for_update().filter(pk=display.pk).values_list("pk").first()
+    session = DisplaySession.objects.filter(display=display, ended__isnull=True).first()
     if session is not None:
         session.display = display
     return session

@@ -1,11 +1,9 @@
 """The shades classifier: a small YOLO classify model that tells a shape's shade, "dark" or
 "light" (`shades.py`), from its classification crop; trained on generated crops, cached on disk.
 
-`trained_classifier(cache_root)` returns the path of the trained .pt, training it first (a
-minute or two on two CPU cores) when the cache has none for the current generator, settings
-and library versions. Like the shapes detector (`training.py`, whose lock and atomic writes
-this reuses): training runs in a child process, in a temporary directory, under a file
-lock, and its result appears in the cache atomically.
+`trained_classifier(cache_root)` returns the path of the trained .pt, training it first (under
+a minute on two CPU cores) when the cache has none for the current generator, settings and
+library versions, the way the shapes detector is (`cached_training`).
 
 The crops are made by `inference.crops.classification_crop`, the function the workers use
 on tracked objects, from generated frames: one target shape of every class and both shades,
@@ -15,18 +13,8 @@ backgrounds with sensor noise.
 
 from __future__ import annotations
 
-import argparse
-import hashlib
-import json
-import logging
-import os
-import platform
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +23,7 @@ import numpy as np
 
 from inference.crops import DEFAULT_PADDING, classification_crop
 from inference.entities import Box
+from inference.synthetic import cached_training
 from inference.synthetic.images import IMAGE_HEIGHT, IMAGE_WIDTH
 from inference.synthetic.shades import SHADES, random_shade, shade_color
 from inference.synthetic.shapes import (
@@ -46,10 +35,6 @@ from inference.synthetic.shapes import (
     shape_color,
     textured_background,
 )
-from inference.synthetic.training import _locked, _write_atomically
-from inference.ultralytics_env import configure_ultralytics, yolo_class
-
-logger = logging.getLogger(__name__)
 
 CACHE_SUBDIR = "shades-classifier"
 LABELS = SHADES
@@ -61,6 +46,7 @@ _SOURCES = (
     Path(__file__).parent / "shades.py",
     Path(__file__),
     Path(__file__).parents[1] / "crops.py",
+    cached_training.SOURCE,
 )
 TRAINING_TIMEOUT_S = 1800.0
 _MODULE = "inference.synthetic.classifier_training"
@@ -211,29 +197,12 @@ def write_crops_dataset(root: Path, spec: CropsSpec = CropsSpec()) -> Path:
 
 def cache_key_contents(spec: ClassifierSpec = DEFAULT_CLASSIFIER_SPEC) -> dict[str, Any]:
     """What the cache key hashes: the spec, the generator's source and the library versions."""
-    import torch
-
-    configure_ultralytics()  # before its first import, which reads where its settings live
-    import ultralytics
-
-    sources = {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in _SOURCES}
-    return {
-        "spec": asdict(spec),
-        "sources": sources,
-        "versions": {
-            "python": platform.python_version(),
-            "ultralytics": ultralytics.__version__,
-            "torch": torch.__version__,
-            "numpy": np.__version__,
-            "opencv": cv2.__version__,
-        },
-    }
+    return cached_training.cache_contents(spec, _SOURCES)
 
 
 def cache_key(spec: ClassifierSpec = DEFAULT_CLASSIFIER_SPEC) -> str:
     """The sha256 of `cache_key_contents(spec)` as canonical JSON."""
-    contents = json.dumps(cache_key_contents(spec), sort_keys=True, default=list)
-    return hashlib.sha256(contents.encode()).hexdigest()
+    return cached_training.cache_key(cache_key_contents(spec))
 
 
 def cached_classifier_path(
@@ -249,38 +218,14 @@ def trained_classifier(cache_root: Path, spec: ClassifierSpec = DEFAULT_CLASSIFI
     Next to it, a .json file records the cache key's contents and the training time.
     Raises RuntimeError when training fails.
     """
-    path = cached_classifier_path(cache_root, spec)
-    if path.is_file():
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(path.with_suffix(".lock")):
-        if path.is_file():  # another process trained it while this one waited
-            return path
-        logger.info("training the shades classifier into %s (a minute or two on a CPU)", path)
-        started = time.monotonic()
-        with tempfile.TemporaryDirectory(prefix="sightline-train-cls-") as work:
-            weights = Path(work) / "shades.pt"
-            _train_in_child(spec, weights, Path(work))
-            seconds = time.monotonic() - started
-            record = {"key": cache_key(spec), **cache_key_contents(spec), "train_s": seconds}
-            _write_atomically(path.with_suffix(".json"), json.dumps(record, indent=2).encode())
-            _write_atomically(path, weights.read_bytes())
-        logger.info("trained the shades classifier in %.0f s", seconds)
-    return path
-
-
-def _train_in_child(spec: ClassifierSpec, weights: Path, work: Path) -> None:
-    spec_file = work / "spec.json"
-    spec_file.write_text(json.dumps(asdict(spec)))
-    project_root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(project_root), *sys.path])}
-    command = [sys.executable, "-m", _MODULE, str(spec_file), str(weights)]
-    done = subprocess.run(  # noqa: S603 (our own interpreter and module, no shell)
-        command, cwd=work, env=env, capture_output=True, text=True, timeout=TRAINING_TIMEOUT_S
+    return cached_training.train_cached(
+        cached_classifier_path(cache_root, spec),
+        spec=spec,
+        contents=cache_key_contents(spec),
+        module=_MODULE,
+        what="shades classifier",
+        timeout=TRAINING_TIMEOUT_S,
     )
-    if done.returncode != 0 or not weights.is_file():
-        tail = (done.stderr or done.stdout)[-2000:]
-        raise RuntimeError(f"training the shades classifier failed ({done.returncode}): {tail}")
 
 
 def spec_from_dict(data: dict[str, Any]) -> ClassifierSpec:
@@ -303,64 +248,34 @@ def spec_from_dict(data: dict[str, Any]) -> ClassifierSpec:
 
 def model_config(spec: ClassifierSpec) -> dict[str, Any]:
     """ultralytics' YOLOv8 classify architecture for the two shades at the spec's scale."""
-    configure_ultralytics()
-    from ultralytics.utils import ROOT, YAML
-
-    config: dict[str, Any] = YAML.load(ROOT / "cfg/models/v8/yolov8-cls.yaml")
-    config.pop("scales")
-    config.update(
-        nc=len(LABELS), depth_multiple=spec.depth_multiple, width_multiple=spec.width_multiple
+    return cached_training.architecture(
+        "v8/yolov8-cls.yaml",
+        classes=len(LABELS),
+        depth=spec.depth_multiple,
+        width=spec.width_multiple,
     )
-    return config
 
 
 def train(spec: ClassifierSpec, weights: Path, work: Path) -> None:
-    """Generate the crops and train on them in this process; write the weights to `weights`.
-
-    Everything ultralytics writes goes under `work`. Plots are off (they would fetch a
-    font), so is AMP (its check fetches a model); workers=0 keeps data loading in order.
-    """
-    import torch
-
-    configure_ultralytics()
-    from ultralytics.utils import YAML
-
-    dataset = write_crops_dataset(work / "dataset", spec.crops)
-    architecture = work / "sightline-shades-cls.yaml"
-    YAML.save(architecture, model_config(spec))
-    torch.manual_seed(spec.seed)
-    model = yolo_class()(str(architecture))
-    model.train(
-        data=str(dataset),
-        epochs=spec.epochs,
+    """Generate the crops and train on them in this process; write the weights to `weights`
+    (everything ultralytics writes goes under `work`; the labels travel inside the checkpoint,
+    ultralytics names classes by their folders)."""
+    cached_training.train_yolo(
+        model_config(spec),
+        data=write_crops_dataset(work / "dataset", spec.crops),
         imgsz=spec.crops.imgsz,
+        epochs=spec.epochs,
         batch=spec.batch,
         seed=spec.seed,
-        deterministic=True,
-        workers=0,
-        device="cpu",
-        project=str(work / "runs"),
-        name="train",
-        exist_ok=True,
-        plots=False,
-        amp=False,
-        val=False,
-        verbose=False,
-        **dict(spec.train_args),
+        train_args=spec.train_args,
+        weights=weights,
+        work=work,
     )
-    last = work / "runs" / "train" / "weights" / "last.pt"
-    # The labels travel inside the checkpoint (ultralytics names classes by their folders).
-    weights.write_bytes(last.read_bytes())
 
 
 def main(argv: list[str] | None = None) -> None:
     """`python -m inference.synthetic.classifier_training SPEC.json OUT.pt`: the child process."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("spec", type=Path)
-    parser.add_argument("weights", type=Path)
-    args = parser.parse_args(argv)
-    spec = spec_from_dict(json.loads(args.spec.read_text()))
-    train(spec, args.weights, args.weights.parent)
+    cached_training.child_main(argv, spec_from_dict=spec_from_dict, train=train)
 
 
 if __name__ == "__main__":
