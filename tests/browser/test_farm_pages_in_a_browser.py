@@ -75,6 +75,14 @@ def log_in(browser, live_server, django_user_model, path="/admin/"):
     browser.find_element(By.NAME, "username").send_keys("operator")
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    # The click only starts the navigation: wait for the page it leads to, so that the
+    # caller's first lookup is on that page, not on the login page still showing.
+    WebDriverWait(browser, 30).until(
+        lambda b: (
+            "/admin/login/" not in b.current_url
+            and b.execute_script("return document.readyState") == "complete"
+        )
+    )
 
 
 def text_of(browser, element_id: str) -> str:
