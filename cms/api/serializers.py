@@ -265,6 +265,7 @@ class DetectionModelSerializer(CleanedModelSerializer):
             "iou",
             "imgsz",
             "classes",
+            "backend",
             "notes",
             "enabled",
             "created",
@@ -292,6 +293,12 @@ class DetectionModelSerializer(CleanedModelSerializer):
             "confidence": {"schema_extra": UNIT_INTERVAL},
             "iou": {"schema_extra": UNIT_INTERVAL},
             "imgsz": {"schema_extra": {"multipleOf": IMGSZ_STEP}},
+            "backend": {
+                "help_text": "The inference backend workers run this model on: empty for "
+                "the worker's SIGHTLINE_INFERENCE_BACKEND (auto by default), else torch, "
+                "openvino, onnxruntime or tensorrt (torch where that one fails; "
+                "docs/backends.md). What each worker chose is in /api/v1/cluster/."
+            },
         }
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
