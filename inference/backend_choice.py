@@ -12,14 +12,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from inference.backends.agreement import REQUIRED_AGREEMENT
+from inference.backends.formats import BACKENDS
+
 TORCH = "torch"
-BACKEND_NAMES = (TORCH, "openvino", "onnxruntime", "tensorrt")
+BACKEND_NAMES = BACKENDS
 """Every backend a model can run on (what SIGHTLINE_INFERENCE_BACKEND and a model's
 `backend` name); which of them a worker has is `inference.backends.available_backends`."""
 AUTO = "auto"
 WANTED_CHOICES = (AUTO, *BACKEND_NAMES)
 """What a worker setting may ask for: `auto` (the fastest that agrees) or one backend."""
-MIN_AGREEMENT = 0.99
+MIN_AGREEMENT = REQUIRED_AGREEMENT
 """The fraction of torch's objects a backend must reproduce to be eligible (the issue's 99 %)."""
 
 

@@ -15,7 +15,6 @@ Uploaded exports (.onnx, .torchscript) are not re-exported: they run as uploaded
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import logging
 import queue
 import statistics
@@ -28,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from inference import backends
 from inference.backend_choice import (
     TORCH,
     Choice,
@@ -95,8 +95,7 @@ class BackendTools:
 
 
 def default_tools() -> BackendTools:
-    """The export side's functions (imported on first use: it pulls in ultralytics)."""
-    backends: Any = importlib.import_module("inference.backends")
+    """The export side's functions (inference.backends)."""
     return BackendTools(
         available=backends.available_backends,
         export=backends.export_model,
@@ -106,11 +105,14 @@ def default_tools() -> BackendTools:
     )
 
 
-Loader = Callable[[Path, ModelSource, str, int], Detector]
-"""Loads weights or an export of `source` on a device, warmed up at an imgsz."""
+Loader = Callable[[Path, ModelSource, str, int, tuple[int, int]], Detector]
+"""Loads weights or an export of `source` on a device, warmed up at an imgsz and the stream's
+input shape."""
 
 
-def load_detector(path: Path, source: ModelSource, device: str, imgsz: int) -> Detector:
+def load_detector(
+    path: Path, source: ModelSource, device: str, imgsz: int, shape: tuple[int, int]
+) -> Detector:
     """The default loader: an UltralyticsDetector (torch for .pt, the export's runtime else)."""
     from inference.ultralytics_backend import UltralyticsDetector
 
@@ -121,6 +123,7 @@ def load_detector(path: Path, source: ModelSource, device: str, imgsz: int) -> D
         sha256=source.sha256,
         device=device,
         imgsz=imgsz,
+        warmup_shape=shape,
     )
 
 
@@ -272,7 +275,7 @@ class BackendSwitcher:
                         name,
                         time.monotonic() - started,
                     )
-                models[name] = self._loader(path, request.source, device, imgsz)
+                models[name] = self._loader(path, request.source, device, imgsz, shape)
             except Exception as exc:  # an export or a load that fails rules out that backend
                 errors[name] = _describe(exc)
         return models, errors

@@ -157,7 +157,7 @@ class ModelStore:
             entry.loaded, entry.policy = swapped, policy
             if entry.batcher is not None:
                 entry.batcher.swap_model(model, policy=policy)
-        logger.info("model %r now runs as %s", model.info.name, type(model).__name__)
+        logger.info("model %r now runs on %s", model.info.name, model.info.backend)
         return True
 
     def loaded(self) -> list[ModelInfo]:
