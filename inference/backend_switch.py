@@ -224,21 +224,34 @@ class BackendSwitcher:
             return BackendReport(request.key, backend, reason)
         device = self._store.device
         names = candidates_to_try(request.wanted, tools.available(device))
-        if names == [TORCH]:
-            return BackendReport(request.key, TORCH, "forced by setting")
         imgsz = request.options.imgsz
         height, width = request.frame.shape[:2]
         shape = tools.letterbox_shape((height, width), imgsz)
-        models, errors = self._load_candidates(request, weights.path, names, shape, tools)
-        measurements = self._measure(request, models, errors, tools)
-        choice = choose(request.wanted, measurements)
-        if choice.backend != TORCH:
-            # Exported for batches of one: a group of frames runs one pass per frame.
-            policy = SplitPolicy(always_batch=False, never_batch=True)
-            if not self._store.swap(
-                source.key, models[choice.backend], load_id=load_id, policy=policy
-            ):
+        if names == [TORCH]:
+            choice = Choice(TORCH, "forced by setting")
+            models: dict[str, Detector] = {}
+        else:
+            models, errors = self._load_candidates(request, weights.path, names, shape, tools)
+            choice = choose(request.wanted, self._measure(request, models, errors, tools))
+        running = self._store.current(source.key)
+        if running is None:
+            return BackendReport(request.key, TORCH, "the model was unloaded while measuring")
+        if running.info.backend != choice.backend:
+            # A model moved to another backend earlier (another wanted backend) goes back
+            # to torch when torch is the choice now.
+            chosen = models.get(choice.backend) or self._loader(
+                weights.path, source, device, imgsz, shape
+            )
+            # An export is for batches of one: a group of frames runs one pass per frame.
+            policy = (
+                None
+                if choice.backend == TORCH
+                else SplitPolicy(always_batch=False, never_batch=True)
+            )
+            if not self._store.swap(source.key, chosen, load_id=load_id, policy=policy):
                 return BackendReport(request.key, TORCH, "the model was unloaded while measuring")
+        if not choice.candidates:
+            return BackendReport(request.key, choice.backend, choice.reason)
         return _report(request.key, choice, shape)
 
     def _load_candidates(

@@ -170,8 +170,11 @@ class MicroBatcher(Generic[ModelT]):
 
     @property
     def model(self) -> ModelT:
-        """The detector or classifier this batcher feeds."""
-        return self._model
+        """The detector or classifier this batcher feeds (after `swap_model`, the new one:
+        every frame not yet in a running batch goes to it)."""
+        with self._cond:
+            swap = self._swap
+        return swap[0] if swap is not None else self._model
 
     @property
     def detector(self) -> ModelT:

@@ -141,6 +141,14 @@ class ModelStore:
                 return None
             return entry.load_id
 
+    def current(self, key: str) -> Model | None:
+        """The model `key` (a ModelSource.key) runs as now, if it is loaded."""
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None or not entry.loaded.done() or entry.loaded.exception() is not None:
+            return None
+        return entry.loaded.result()
+
     def swap(
         self, key: str, model: Model, *, load_id: int, policy: SplitPolicy | None = None
     ) -> bool:

@@ -19,7 +19,7 @@ from inference.backend_switch import MEASURING
 from inference.synthetic.video import Scene, stationary_path, write_video
 from tests.farm.conftest import wait_for
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(600)]
 
 SCENE = Scene(
     paths=(
@@ -88,7 +88,7 @@ def test_auto_switches_a_running_display_in_place_and_a_missing_backend_keeps_to
     wait_for(lambda: farm.results_for(display), 60, "results on torch")
 
     # When the worker has chosen (exports, measurements and the swap take a while)
-    report = wait_for(lambda: chosen(staff, shapes), 600, f"a backend choice\n{farm.logs()}")
+    report = wait_for(lambda: chosen(staff, shapes), 300, f"a backend choice\n{farm.logs()}")
     switched_at = time.time()
     wait_for(
         lambda: [r for r in farm.results_for(display) if r.frame_time > switched_at + 3],

@@ -104,6 +104,26 @@ def test_auto_moves_a_running_model_to_the_fastest_agreeing_backend_without_losi
     assert batcher.stats().failed_frames == 0
 
 
+def test_a_model_moved_to_another_backend_goes_back_to_torch_when_torch_is_wanted(
+    tmp_path, trained_detector_path, frame
+):
+    source = source_of(trained_detector_path)
+    store = ModelStore(tmp_path / "cache")
+    switcher = BackendSwitcher(store, cache_dir=tmp_path / "exports")
+    with store.acquire_batcher(source) as batcher:
+        switcher.request(SwitchRequest("7:abc", source, "onnxruntime", frame, OPTIONS))
+        assert wait_for_choice(switcher, "7:abc").backend == "onnxruntime"
+        assert batcher.model.info.backend == "onnxruntime"
+
+        switcher.request(SwitchRequest("7:abc", source, "torch", frame, OPTIONS))
+        report = wait_for_choice(switcher, "7:abc")
+        switcher.close()
+
+        assert (report.backend, report.reason) == ("torch", "forced by setting")
+        assert batcher.detect(frame, OPTIONS, timeout=60)
+        assert batcher.model.info.backend == "torch"
+
+
 def test_a_forced_backend_that_cannot_run_leaves_torch_with_the_reason(
     tmp_path, trained_detector_path, frame
 ):
