@@ -313,15 +313,17 @@ class CameraRunner:
         image = Crop.from_box(crop, frame.image.shape).apply(frame.image) if crop else frame.image
         model = entry.group.model
         wanted = wanted_backend(model.backend, settings.SIGHTLINE_INFERENCE_BACKEND)
-        self.runtime.backends.request(
-            SwitchRequest(
-                key=f"{model.id}:{model.sha256}",
-                source=entry.source,
-                wanted=wanted,
-                frame=image,
-                options=entry.options,
-            )
+        request = SwitchRequest(
+            key=f"{model.id}:{model.sha256}",
+            source=entry.source,
+            wanted=wanted,
+            frame=image,
+            options=entry.options,
         )
+        try:
+            self.runtime.backends.request(request)
+        except Exception:  # the camera runs on torch whatever happens to the choice
+            log.exception("camera %s: no backend choice for %s", self.camera_id, request.key)
 
     def _see_frame_size(self, frame: Frame) -> tuple[int, int]:
         """The frame's (width, height); a new one is recorded on the camera row (zones and
