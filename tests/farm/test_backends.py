@@ -81,7 +81,7 @@ def test_auto_switches_a_running_display_in_place_and_a_missing_backend_keeps_to
     farm.start_beat()
     worker = farm.ingest(capacity=2)
     shapes = model_row(trained_detector_path)
-    forced = model_row(farm.weights, name="forced", backend="tensorrt", confidence=1e-4)
+    forced = model_row(farm.weights, name="forced", backend="tensorrt")
     display = display_of("shapes", shapes_video, shapes)
     other = display_of("forced", shapes_video, forced)
     wait_for(lambda: farm.running_on(display.camera) == worker.name, 120, "the camera to run")
