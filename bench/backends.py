@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from inference import ExportError
 from inference.backends import export_model, export_record, letterbox_shape
 from inference.backends.openvino_precision import compile_at_fp32
 from inference.fetch import sha256_of
@@ -148,58 +149,50 @@ def build_arms(
 
     conf = args.conf if args.conf is not None else UNTRAINED_CONFIDENCE
     shape = letterbox_shape(frame.shape[:2], imgsz)
+    rect = f"{shape[0]}x{shape[1]}"
     YOLO = yolo_class()
+
+    def export_arm(name: str, backend: str, threads: int, base: dict[str, Any], **how: Any) -> Arm:
+        artifact, seconds = exported(weights, backend, shape, cache, **how)
+        model = YOLO(str(artifact), task="detect")
+        return Arm(name, model, threads, base, backend, artifact, seconds)
+
     if args.device == "cuda":
-        device = "cuda:0"
-        base = {"conf": conf, "imgsz": imgsz, "device": device, "verbose": False}
+        base = {"conf": conf, "imgsz": imgsz, "device": "cuda:0", "verbose": False}
         arms = [
             Arm("torch fp32", YOLO(str(weights)), NUM_THREADS, base),
             Arm("torch fp16", YOLO(str(weights)), NUM_THREADS, {**base, "quantize": 16}),
         ]
-        engine, seconds = exported(weights, "tensorrt", shape, cache, half=True, device=device)
-        arms.append(
-            Arm(
-                f"tensorrt fp16 {shape[0]}x{shape[1]}",
-                YOLO(str(engine), task="detect"),
-                NUM_THREADS,
-                base,
-                "tensorrt",
-                engine,
-                seconds,
-            )
-        )
-        return arms
+        engine = ("tensorrt fp16 " + rect, "tensorrt", {"half": True, "device": "cuda:0"})
+        return arms + try_arms([engine], export_arm, NUM_THREADS, base)
     base = {"conf": conf, "imgsz": imgsz, "device": "cpu", "verbose": False}
     threads = farm_threads()
     arms = [
         Arm(f"torch, {NUM_THREADS} threads (default)", YOLO(str(weights)), NUM_THREADS, base),
         Arm(f"torch, {threads} threads (farm)", YOLO(str(weights)), threads, base),
     ]
-    onnx, onnx_s = exported(weights, "onnxruntime", shape, cache, half=False, device="cpu")
-    arms.append(
-        Arm(
-            f"onnxruntime {shape[0]}x{shape[1]}",
-            YOLO(str(onnx), task="detect"),
-            threads,
-            base,
-            "onnxruntime",
-            onnx,
-            onnx_s,
-        )
-    )
-    vino, vino_s = exported(weights, "openvino", shape, cache, half=False, device="cpu")
-    for label in ("ultralytics' default precision", "fp32"):
-        arms.append(
-            Arm(
-                f"openvino {shape[0]}x{shape[1]} {label}",
-                YOLO(str(vino), task="detect"),
-                threads,
-                base,
-                "openvino",
-                vino,
-                vino_s,
-            )
-        )
+    cpu = {"half": False, "device": "cpu"}
+    exports = [
+        (f"onnxruntime {rect}", "onnxruntime", cpu),
+        (f"openvino {rect} ultralytics' default precision", "openvino", cpu),
+        (f"openvino {rect} fp32", "openvino", cpu),  # compile_at_fp32 in prepare()
+    ]
+    return arms + try_arms(exports, export_arm, threads, base)
+
+
+def try_arms(
+    exports: list[tuple[str, str, dict[str, Any]]],
+    export_arm: Any,
+    threads: int,
+    base: dict[str, Any],
+) -> list[Arm]:
+    """The export arms that export; one that fails is reported and left out."""
+    arms = []
+    for name, backend, how in exports:
+        try:
+            arms.append(export_arm(name, backend, threads, base, **how))
+        except ExportError as exc:
+            print(f"{name}: left out: {exc}")
     return arms
 
 
@@ -305,14 +298,14 @@ def run_imgsz(
 def report(imgsz: int, rows: list[dict[str, Any]]) -> None:
     print()
     print(
-        f"imgsz {imgsz}: {'arm':44} {'fps':>7} {'best':>7} {'ratio':>6} {'threads':>7} "
+        f"imgsz {imgsz}: {'arm':52} {'fps':>7} {'best':>7} {'ratio':>6} {'threads':>7} "
         f"{'export s':>8} {'model MiB':>9} {'RSS MiB':>8}"
     )
     for row in rows:
         export_s = f"{row['export_s']:8.1f}" if row["export_s"] is not None else f"{'-':>8}"
         name = row["arm"] + (f" [{row['precision']}]" if row["precision"] else "")
         print(
-            f"{'':11}{name:44} {row['fps']:7.1f} {row['best']:7.1f} {row['ratio']:6.2f} "
+            f"{'':11}{name:52} {row['fps']:7.1f} {row['best']:7.1f} {row['ratio']:6.2f} "
             f"{row['threads']:7d} {export_s} {row.get('model_mib', float('nan')):9.0f} "
             f"{row.get('total_mib', float('nan')):8.0f}"
         )
@@ -333,10 +326,9 @@ def main() -> None:
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
 
+    configure_ultralytics()  # before ultralytics' first import, which reads it
     import torch
     import ultralytics
-
-    configure_ultralytics()
     from ultralytics.utils import NUM_THREADS
 
     print(f"CPU: {cpu_model()}, {os.cpu_count()} logical cores")
