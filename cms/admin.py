@@ -315,6 +315,7 @@ class DetectionModelAdmin(admin.ModelAdmin):
         "confidence",
         "iou",
         "imgsz",
+        "backend",
         "notes",
         "enabled",
     ]

@@ -32,6 +32,23 @@ def env_str(name: str, default: str = "", *, environ_: Mapping[str, str] | None 
     return default if value is None else value
 
 
+def env_choice(
+    name: str,
+    default: str,
+    choices: tuple[str, ...],
+    *,
+    environ_: Mapping[str, str] | None = None,
+) -> str:
+    """One of ``choices`` (case and surrounding blanks ignored); anything else is an error."""
+    value = _raw(name, environ_)
+    if value is None or not value.strip():
+        return default
+    lowered = value.strip().lower()
+    if lowered not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r} must be one of {', '.join(choices)}")
+    return lowered
+
+
 def env_bool(name: str, default: bool, *, environ_: Mapping[str, str] | None = None) -> bool:
     """A boolean written as 1/0, true/false, yes/no or on/off; anything else is an error."""
     value = _raw(name, environ_)

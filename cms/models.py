@@ -31,6 +31,7 @@ from cms.validators import (
     validate_unit_interval,
     validate_weights_file,
 )
+from inference.backend_choice import BACKEND_NAMES
 from streams.redaction import split_credentials
 
 DISPLAY_TOKEN_BYTES = 32
@@ -212,6 +213,15 @@ class DetectionModel(models.Model):
         blank=True,
         validators=[validate_class_filter],
         help_text="Optional list of class ids to keep, e.g. [0, 2]. Empty keeps all.",
+    )
+    # Empty: the worker's SIGHTLINE_INFERENCE_BACKEND (docs/backends.md).
+    backend = models.CharField(
+        "inference backend",
+        max_length=20,
+        blank=True,
+        choices=[(name, name) for name in BACKEND_NAMES],
+        help_text="Empty: the worker's setting (auto by default: the fastest backend that "
+        "agrees with torch). A backend named here is used where the worker has it, else torch.",
     )
     notes = models.CharField(max_length=200, blank=True)
     enabled = models.BooleanField(default=True)

@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from cms.environment import (
     env_bool,
+    env_choice,
     env_database,
     env_float,
     env_int,
@@ -25,6 +26,7 @@ from cms.environment import (
     env_str,
     redis_broker_url,
 )
+from inference.backend_choice import AUTO, WANTED_CHOICES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("SIGHTLINE_DATA_DIR", str(BASE_DIR / "data"))).resolve()
@@ -288,6 +290,9 @@ SIGHTLINE_DETECTION_RETENTION_DAYS = env_float(
 # Model weights cached by sha256; at most this many models loaded per worker process.
 SIGHTLINE_MODEL_CACHE_DIR = Path(env_str("SIGHTLINE_MODEL_CACHE_DIR", str(DATA_DIR / "models")))
 SIGHTLINE_MAX_MODELS = env_int("SIGHTLINE_MAX_MODELS", 4, minimum=1)
+# The backend ingest workers run models on (docs/backends.md): "auto" measures what the
+# device has and keeps the fastest that agrees with torch; a model's own `backend` wins.
+SIGHTLINE_INFERENCE_BACKEND = env_choice("SIGHTLINE_INFERENCE_BACKEND", AUTO, WANTED_CHOICES)
 # torch CPU threads of an ingest worker (0: one per core).
 SIGHTLINE_TORCH_THREADS = env_int("SIGHTLINE_TORCH_THREADS", 0, minimum=0)
 # Micro-batching across a worker's streams.

@@ -20,6 +20,7 @@ from inference.entities import (
 )
 from inference.errors import (
     BatcherClosedError,
+    ExportError,
     InferenceError,
     InferenceTimeoutError,
     ModelLoadError,
@@ -40,6 +41,7 @@ __all__ = [
     "Crop",
     "DetectedObject",
     "Detector",
+    "ExportError",
     "InferenceError",
     "InferenceTimeoutError",
     "LocalWeights",

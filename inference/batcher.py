@@ -86,18 +86,21 @@ class SplitPolicy:
     Keeps the last `window` per-frame costs of each way and compares their medians (a
     neighbour's burst on a shared CPU must not flip the choice), tries each way a few
     times first and the worse one again every `explore_every` decisions, so a change
-    in load or input size is noticed. With `always_batch` (CUDA) it never splits.
+    in load or input size is noticed. With `always_batch` (CUDA) it never splits; with
+    `never_batch` (a model exported for batches of one) it always does.
     """
 
     def __init__(
         self,
         *,
         always_batch: bool,
+        never_batch: bool = False,
         explore_every: int = 100,
         min_samples: int = 3,
         window: int = 9,
     ) -> None:
         self.always_batch = always_batch
+        self.never_batch = never_batch
         self._explore_every = explore_every
         self._min_samples = min_samples
         self._window = window
@@ -106,6 +109,8 @@ class SplitPolicy:
 
     def batched(self, key: ShapeKey, n: int) -> bool:
         """Whether to run the n frames of this shape as one forward pass."""
+        if self.never_batch:
+            return False
         if n < 2 or self.always_batch:
             return n >= 2
         count = self._decisions[key] = self._decisions.get(key, 0) + 1
@@ -155,6 +160,7 @@ class MicroBatcher(Generic[ModelT]):
         self._queue: deque[_Request] = deque()
         self._cond = threading.Condition()
         self._closed = False
+        self._swap: tuple[Any, SplitPolicy | None] | None = None  # taken between batches
         self._recent_sizes: deque[int] = deque(maxlen=8)
         self._stats = BatcherStats()
         self._thread = threading.Thread(
@@ -164,8 +170,11 @@ class MicroBatcher(Generic[ModelT]):
 
     @property
     def model(self) -> ModelT:
-        """The detector or classifier this batcher feeds."""
-        return self._model
+        """The detector or classifier this batcher feeds (after `swap_model`, the new one:
+        every frame not yet in a running batch goes to it)."""
+        with self._cond:
+            swap = self._swap
+        return swap[0] if swap is not None else self._model
 
     @property
     def detector(self) -> ModelT:
@@ -250,6 +259,24 @@ class MicroBatcher(Generic[ModelT]):
                 f"no result from {self._model.info.name!r} within {timeout:g} s"
             ) from exc
 
+    def swap_model(
+        self, model: Detector | Classifier, *, policy: SplitPolicy | None = None
+    ) -> None:
+        """Serve every later batch with `model` (another backend of the same model).
+
+        Takes effect between batches, on the batcher's thread: the batch running now
+        finishes on the old model, queued and later frames run on the new one, so no frame
+        and no result is lost. `policy` replaces the split policy (the old one's costs were
+        the old model's; None: a fresh one). Raises TypeError for a model of another kind.
+        """
+        _, kind = _forward_of(model)
+        if kind != self.kind:
+            raise TypeError(f"cannot swap a {self.kind!r} model for a {kind!r} one")
+        with self._cond:
+            if self._closed:
+                raise BatcherClosedError(f"the batcher of {self._model.info.name!r} is closed")
+            self._swap = (model, policy)
+
     def stats(self) -> BatcherStats:
         with self._cond:
             return self._stats
@@ -277,6 +304,7 @@ class MicroBatcher(Generic[ModelT]):
 
     def _run(self) -> None:
         while (batch := self._gather()) is not None:
+            self._take_swap()
             groups: dict[tuple[PredictOptions | None, tuple[int, ...]], list[_Request]] = {}
             for request in batch:
                 groups.setdefault(request.group, []).append(request)
@@ -286,6 +314,18 @@ class MicroBatcher(Generic[ModelT]):
                 except Exception as exc:  # a bug here must not kill the thread all streams use
                     logger.exception("batcher of %r failed a group", self._model.info.name)
                     _fail(group, exc)
+
+    def _take_swap(self) -> None:
+        """Switch to a model given to swap_model, before the batch about to run."""
+        with self._cond:
+            swap, self._swap = self._swap, None
+        if swap is None:
+            return
+        model, policy = swap
+        self._model = model
+        self._forward, _ = _forward_of(model)
+        self.policy = policy or SplitPolicy(always_batch=model.info.device != "cpu")
+        logger.info("batcher of %r swapped its model", model.info.name)
 
     def _gather(self) -> list[_Request] | None:
         """Wait for a frame, then for more until the expected count arrives or max_wait passes."""

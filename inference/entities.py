@@ -168,6 +168,11 @@ class ModelInfo:
     TorchScript), the size it was exported at: ultralytics runs those at that size
     whatever `PredictOptions.imgsz` says. A classifier runs every image at its `imgsz` (by
     default the size it was trained at).
+
+    `backend` is what runs it (`inference.backends.BACKENDS`: "torch" for .pt and TorchScript,
+    "onnxruntime", "openvino", "tensorrt" for exports). `input_shape` is a static export's
+    fixed (height, width), every frame being letterboxed into it; None where the model takes
+    each frame at its own rect shape (torch, dynamic exports).
     """
 
     name: str
@@ -176,6 +181,8 @@ class ModelInfo:
     class_names: Mapping[int, str]
     device: str
     imgsz: int
+    backend: str = "torch"
+    input_shape: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

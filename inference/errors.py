@@ -21,3 +21,16 @@ class BatcherClosedError(InferenceError):
 
 class InferenceTimeoutError(InferenceError, TimeoutError):
     """A frame's results did not arrive within the caller's timeout."""
+
+
+class ExportError(InferenceError):
+    """A model could not be exported to a faster backend; the caller keeps running it on torch.
+
+    `backend` is the backend that was asked for and `reason` what went wrong, both also in
+    the message.
+    """
+
+    def __init__(self, backend: str, reason: str) -> None:
+        super().__init__(f"{backend} export failed: {reason}")
+        self.backend = backend
+        self.reason = reason

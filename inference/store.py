@@ -11,6 +11,7 @@ that arrive meanwhile wait for that load instead of starting their own.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections import OrderedDict
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inference.batcher import MicroBatcher
+from inference.batcher import MicroBatcher, SplitPolicy
 from inference.entities import Classifier, Detector, ModelInfo, ModelSource
 from inference.errors import InferenceTimeoutError
 from inference.fetch import LocalWeights, fetch_weights
@@ -57,11 +58,18 @@ def load_ultralytics(source: ModelSource, weights: LocalWeights, device: str) ->
     )
 
 
+_load_ids = itertools.count(1)
+
+
 @dataclass
 class _Entry:
     loaded: Future[Model] = field(default_factory=Future)
     leases: int = 0
     batcher: MicroBatcher[Any] | None = None
+    # Tells this load from a later one of the same key (after an eviction): a backend
+    # chosen for one load is never swapped into the next.
+    load_id: int = field(default_factory=lambda: next(_load_ids))
+    policy: SplitPolicy | None = None  # for a batcher created after a swap
 
 
 class ModelStore:
@@ -119,10 +127,46 @@ class ModelStore:
             with self._lock:
                 if entry.batcher is None:
                     entry.batcher = MicroBatcher(
-                        model, max_batch=max_batch, max_wait_ms=max_wait_ms
+                        model, max_batch=max_batch, max_wait_ms=max_wait_ms, policy=entry.policy
                     )
                 batcher = entry.batcher
             yield batcher
+
+    def load_id(self, key: str) -> int | None:
+        """Which load of the model `key` (a ModelSource.key) is in the store now, if it is
+        loaded: a later load (after an eviction) has another id."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or not entry.loaded.done() or entry.loaded.exception() is not None:
+                return None
+            return entry.load_id
+
+    def current(self, key: str) -> Model | None:
+        """The model `key` (a ModelSource.key) runs as now, if it is loaded."""
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None or not entry.loaded.done() or entry.loaded.exception() is not None:
+            return None
+        return entry.loaded.result()
+
+    def swap(
+        self, key: str, model: Model, *, load_id: int, policy: SplitPolicy | None = None
+    ) -> bool:
+        """Serve the model `key` with `model` from now on (the same weights on another
+        backend): its batcher switches between batches (MicroBatcher.swap_model), and
+        later leases get `model`. False, and nothing changes, when that load of the model
+        (`load_id`) is no longer in the store."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry.load_id != load_id or not entry.loaded.done():
+                return False
+            swapped: Future[Model] = Future()
+            swapped.set_result(model)
+            entry.loaded, entry.policy = swapped, policy
+            if entry.batcher is not None:
+                entry.batcher.swap_model(model, policy=policy)
+        logger.info("model %r now runs on %s", model.info.name, model.info.backend)
+        return True
 
     def loaded(self) -> list[ModelInfo]:
         """The models loaded now, least recently used first."""

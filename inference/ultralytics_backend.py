@@ -1,6 +1,14 @@
-"""A `Detector` on ultralytics YOLO detection weights (.pt, ONNX, TorchScript).
+"""A `Detector` on ultralytics YOLO detection weights (.pt, TorchScript) and their exports
+(ONNX, an OpenVINO `*_openvino_model/` directory, a TensorRT `.engine`).
 
 Also the loading checks every ultralytics backend shares (`load_yolo`, `check_export_task`).
+
+Every backend's boxes are in frame pixels: ultralytics letterboxes each frame into the model's
+input and scales the boxes back. A static export (`ModelInfo.input_shape`) letterboxes every
+frame into its fixed shape, whatever the frame's size: a frame whose rect shape
+(`inference.backends.letterbox_shape`) is that shape runs exactly as torch runs it; another
+frame is scaled to fit and padded, so it still gives frame-pixel boxes, but of a different
+scale than torch's (boxes differ a little, and a small frame is scaled up).
 """
 
 from __future__ import annotations
@@ -13,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from inference.backends.formats import OPENVINO_DIR_SUFFIX, backend_of_weights
+from inference.backends.openvino_precision import compile_at_fp32, is_full_precision_export
 from inference.entities import WEIGHT_SUFFIXES, DetectedObject, ModelInfo, PredictOptions
 from inference.errors import ModelLoadError
 from inference.ultralytics_env import yolo_class
@@ -24,6 +34,9 @@ CLASSIFY_TASK = "classify"
 TASK_NOUNS = {DETECTION_TASK: "a detection model", CLASSIFY_TASK: "a classification model"}
 """How errors name what a model of each task is."""
 MAX_DETECTIONS = 300  # ultralytics' default max_det, kept explicit so it never drifts
+LOADABLE_SUFFIXES = (*WEIGHT_SUFFIXES, ".engine")
+"""What loads: uploadable weights and the exports the worker makes (`inference.backends`), a
+TensorRT engine being one file and an OpenVINO export a directory."""
 
 
 class UltralyticsDetector:
@@ -44,19 +57,24 @@ class UltralyticsDetector:
         device: str = "cpu",
         imgsz: int = 640,
         half: bool | None = None,
+        warmup_shape: tuple[int, int] | None = None,
     ) -> None:
         """Load `weights`, check it is a detection model and warm it up once at `imgsz`.
 
-        `half` defaults to True on CUDA and is always off on CPU. Raises ModelLoadError
-        naming the model for empty, corrupt or non-detection weights.
+        `warmup_shape` is the (height, width) of the frames it will see: the warm-up runs a
+        blank frame of that shape, so a dynamic export or torch prepares the stream's own
+        input shape (a static export runs at its fixed shape anyway); a square of `imgsz` by
+        default. `half` defaults to True on CUDA and is always off on CPU. Raises
+        ModelLoadError naming the model for empty, corrupt or non-detection weights.
         """
         self._label = f"{name} {version}".strip()
         self._device = device
         self._half = bool(half if half is not None else device.startswith("cuda"))
         self._half &= device.startswith("cuda")
         self._lock = threading.Lock()
-        self._yolo = self._load(Path(weights))
-        self._warm_up(imgsz)
+        self._weights = Path(weights)
+        self._yolo = self._load(self._weights)
+        self._warm_up(imgsz, warmup_shape or (imgsz, imgsz))
         # Exports only know their class names once ultralytics' predictor exists (warm-up).
         self.info = ModelInfo(
             name=name,
@@ -65,6 +83,8 @@ class UltralyticsDetector:
             class_names=dict(self._yolo.names),
             device=device,
             imgsz=export_fixed_imgsz(self._yolo) or imgsz,
+            backend=backend_of_weights(Path(weights)),
+            input_shape=export_input_shape(self._yolo),
         )
 
     def detect(
@@ -107,7 +127,7 @@ class UltralyticsDetector:
     def _load(self, path: Path) -> Any:
         return load_yolo(path, label=self._label, task=DETECTION_TASK)
 
-    def _warm_up(self, imgsz: int) -> None:
+    def _warm_up(self, imgsz: int, shape: tuple[int, int]) -> None:
         """Build ultralytics' predictor and run one pass, so the first real frame is not slow."""
         # ultralytics sets torch's CPU thread count while it builds a predictor; the worker's
         # own setting is process-wide and must survive loading a model.
@@ -115,8 +135,12 @@ class UltralyticsDetector:
 
         threads = torch.get_num_threads()
         try:
-            blank = np.zeros((imgsz, imgsz, 3), np.uint8)
-            self._yolo.predict([blank], **self._predict_args(PredictOptions(imgsz=imgsz)))
+            blank = np.zeros((*shape, 3), np.uint8)
+            arguments = self._predict_args(PredictOptions(imgsz=imgsz))
+            self._yolo.predict([blank], **arguments)
+            if self._needs_fp32_compile():
+                compile_at_fp32(self._yolo, self._weights)
+                self._yolo.predict([blank], **arguments)  # the first pass after compiling
         except Exception as exc:
             self._check_export_task()  # a classifier export fails here: say so, not "warm-up"
             raise ModelLoadError(
@@ -125,6 +149,11 @@ class UltralyticsDetector:
         finally:
             torch.set_num_threads(threads)
         self._check_export_task()
+
+    def _needs_fp32_compile(self) -> bool:
+        return backend_of_weights(self._weights) == "openvino" and is_full_precision_export(
+            export_metadata(self._yolo)
+        )
 
     def _check_export_task(self) -> None:
         check_export_task(self._yolo, label=self._label, task=DETECTION_TASK)
@@ -145,16 +174,20 @@ def load_yolo(path: Path, *, label: str, task: str) -> Any:
 
     Refuses a missing, empty or unknown-format file, one that does not load, and a .pt
     whose own task is another (an export's task is checked after warm-up:
-    `check_export_task`).
+    `check_export_task`). `path` may also be an OpenVINO export directory.
     """
-    if not path.is_file():
+    if path.is_dir() and path.name.endswith(OPENVINO_DIR_SUFFIX):
+        if not any(path.glob("*.xml")):
+            raise ModelLoadError(f"model {label!r}: OpenVINO export {path.name} has no .xml model")
+    elif not path.is_file():
         raise ModelLoadError(f"model {label!r}: weights file {path} does not exist")
-    if path.stat().st_size == 0:
+    elif path.stat().st_size == 0:
         raise ModelLoadError(f"model {label!r}: weights file {path.name} is empty")
-    if path.suffix not in WEIGHT_SUFFIXES:
+    elif path.suffix not in LOADABLE_SUFFIXES:
         raise ModelLoadError(
             f"model {label!r}: unsupported weights format {path.suffix!r} "
-            f"(expected one of {', '.join(WEIGHT_SUFFIXES)})"
+            f"(expected one of {', '.join(LOADABLE_SUFFIXES)} or a *{OPENVINO_DIR_SUFFIX}/ "
+            "directory)"
         )
     try:
         # The task only matters for exports, whose task ultralytics otherwise guesses from
@@ -182,6 +215,17 @@ def export_fixed_imgsz(yolo: Any) -> int | None:
     if metadata.get("dynamic") or not size:
         return None
     return int(max(size)) if isinstance(size, (list, tuple)) else int(size)
+
+
+def export_input_shape(yolo: Any) -> tuple[int, int] | None:
+    """A static export's fixed (height, width); None for .pt and dynamic exports."""
+    metadata = export_metadata(yolo)
+    size = metadata.get("imgsz")
+    if metadata.get("dynamic") or not size:
+        return None
+    if isinstance(size, (list, tuple)):
+        return int(size[0]), int(size[-1])
+    return int(size), int(size)
 
 
 def check_export_task(yolo: Any, *, label: str, task: str) -> None:

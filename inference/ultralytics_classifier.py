@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from inference.backends.formats import backend_of_weights
 from inference.entities import Classification, ModelInfo
 from inference.errors import ModelLoadError
 from inference.ultralytics_backend import (
@@ -67,6 +68,7 @@ class UltralyticsClassifier:
             class_names=dict(self._yolo.names),
             device=device,
             imgsz=self._imgsz,
+            backend=backend_of_weights(Path(weights)),
         )
 
     def classify(self, images: Sequence[np.ndarray]) -> list[Classification]:

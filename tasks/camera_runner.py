@@ -28,7 +28,9 @@ from cms.farm.reconcile import load_desired
 from cms.frame_size import record_frame_size
 from cms.model_validation import record_worker_read
 from cms.models import CLASSIFY_TASK, DETECTION_TASK, Camera, DetectionModel, StreamAssignment
-from inference import InferenceError, MicroBatcher, ModelSource, PredictOptions
+from inference import Crop, InferenceError, MicroBatcher, ModelSource, PredictOptions
+from inference.backend_choice import wanted_backend
+from inference.backend_switch import SwitchRequest
 from inference.objects import PresenceEvent
 from streams import Frame, LatestFrameReader, SourceSpec, StreamState
 from tasks.camera_attributes import CameraAttributes
@@ -52,6 +54,8 @@ class _Group:
     group: InferenceGroup
     batcher: MicroBatcher
     options: PredictOptions
+    source: ModelSource
+    backend_asked: bool = False  # whether its model was handed to the backend switcher
 
 
 class CameraRunner:
@@ -234,9 +238,10 @@ class CameraRunner:
 
     def _prepare(self, group: InferenceGroup) -> _Group:
         key = f"{group.model.id}:{group.model.sha256}"
+        source = model_source(group.model)
         batcher = self._models.enter_context(
             self.runtime.store.acquire_batcher(
-                model_source(group.model),
+                source,
                 max_batch=settings.SIGHTLINE_MAX_BATCH,
                 max_wait_ms=settings.SIGHTLINE_MAX_WAIT_MS,
                 timeout=settings.SIGHTLINE_START_GRACE_S,
@@ -245,7 +250,7 @@ class CameraRunner:
         self.runtime.hold_model(key)
         self._models.callback(self.runtime.release_model, key)
         record_worker_read(group.model.id, batcher.detector.info.class_names, task=DETECTION_TASK)
-        return _Group(group, batcher, predict_options(group.model))
+        return _Group(group, batcher, predict_options(group.model), source)
 
     def _release_models(self) -> None:
         self._models.close()
@@ -266,6 +271,9 @@ class CameraRunner:
                 self._inference_failed(exc)
                 continue
             pending.append((entry, future))
+            if not entry.backend_asked:
+                entry.backend_asked = True
+                self._choose_backend(entry, frame)
         for entry, future in pending:
             try:
                 objects = future.result(timeout=INFERENCE_TIMEOUT_S)
@@ -297,6 +305,25 @@ class CameraRunner:
         self._latency_ms = (
             elapsed_ms if self._latency_ms is None else 0.8 * self._latency_ms + 0.2 * elapsed_ms
         )
+
+    def _choose_backend(self, entry: _Group, frame: Frame) -> None:
+        """Hand the group's model to the worker's backend switcher, with a real frame of
+        its input (its crop): it measures and switches off the frame path."""
+        crop = entry.group.crop
+        image = Crop.from_box(crop, frame.image.shape).apply(frame.image) if crop else frame.image
+        model = entry.group.model
+        wanted = wanted_backend(model.backend, settings.SIGHTLINE_INFERENCE_BACKEND)
+        request = SwitchRequest(
+            key=f"{model.id}:{model.sha256}",
+            source=entry.source,
+            wanted=wanted,
+            frame=image,
+            options=entry.options,
+        )
+        try:
+            self.runtime.backends.request(request)
+        except Exception:  # the camera runs on torch whatever happens to the choice
+            log.exception("camera %s: no backend choice for %s", self.camera_id, request.key)
 
     def _see_frame_size(self, frame: Frame) -> tuple[int, int]:
         """The frame's (width, height); a new one is recorded on the camera row (zones and

@@ -25,7 +25,7 @@ from django.conf import settings
 
 from cms import redis_connection
 from cms.farm import farm_keys
-from cms.farm.heartbeats import WorkerInfo
+from cms.farm.heartbeats import ModelBackend, WorkerInfo
 from cms.logs import set_process_context
 from tasks.worker_runtime import WorkerRuntime, worker_runtime
 from tasks.worker_watch import WorkerWatch
@@ -64,6 +64,7 @@ def worker_info(runtime: WorkerRuntime, *, started_at: float) -> WorkerInfo:
         models=runtime.models(),
         last_seen=time.time(),
         started_at=started_at,
+        backends=tuple(ModelBackend.from_dict(r) for r in runtime.backend_reports()),
     )
 
 

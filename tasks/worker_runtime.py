@@ -10,12 +10,14 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
 if TYPE_CHECKING:
     from inference import ModelStore
+    from inference.backend_switch import BackendSwitcher
 
 
 @dataclass
@@ -43,6 +45,21 @@ class WorkerRuntime:
             device=self.device,
             max_models=settings.SIGHTLINE_MAX_MODELS,
         )
+
+    @cached_property
+    def backends(self) -> BackendSwitcher:
+        """Puts each loaded model on its fastest backend, off the frame path."""
+        from inference.backend_switch import BackendSwitcher
+
+        return BackendSwitcher(
+            self.store, cache_dir=Path(settings.SIGHTLINE_MODEL_CACHE_DIR) / "exports"
+        )
+
+    def backend_reports(self) -> tuple[dict[str, Any], ...]:
+        """The heartbeat's view of the backends: nothing until a model asked for one."""
+        if "backends" not in self.__dict__:  # never create the switcher just to report
+            return ()
+        return tuple(r.to_dict() for r in self.backends.report())
 
     def started(self, camera_id: int, generation: int) -> None:
         with self._lock:

@@ -37,6 +37,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if not os.environ.get("REDIS_URL"):
         _embedded_redis = EmbeddedRedis(_session_dir / "redis").start()
         use_redis(_embedded_redis.url)
+    # Every camera of the suite on torch, unless a test asks for another backend: `auto` would
+    # export each test's models to OpenVINO and ONNX Runtime (seconds of both cores per model).
+    if "SIGHTLINE_INFERENCE_BACKEND" not in os.environ:
+        os.environ["SIGHTLINE_INFERENCE_BACKEND"] = settings.SIGHTLINE_INFERENCE_BACKEND = "torch"
     database = settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.sqlite3":
         database["TEST"]["NAME"] = str(_session_dir / "test.sqlite3")

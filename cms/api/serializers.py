@@ -50,6 +50,7 @@ from cms.models import (
     ObjectEvent,
 )
 from cms.validators import IMGSZ_STEP, camera_url_pattern, snapshot_url_pattern
+from inference.backend_choice import BACKEND_NAMES
 from streams.redaction import redact_url
 
 CROP_FIELDS = ("crop_x1", "crop_y1", "crop_x2", "crop_y2")
@@ -265,6 +266,7 @@ class DetectionModelSerializer(CleanedModelSerializer):
             "iou",
             "imgsz",
             "classes",
+            "backend",
             "notes",
             "enabled",
             "created",
@@ -292,6 +294,12 @@ class DetectionModelSerializer(CleanedModelSerializer):
             "confidence": {"schema_extra": UNIT_INTERVAL},
             "iou": {"schema_extra": UNIT_INTERVAL},
             "imgsz": {"schema_extra": {"multipleOf": IMGSZ_STEP}},
+            "backend": {
+                "help_text": "The inference backend workers run this model on: empty for "
+                "the worker's SIGHTLINE_INFERENCE_BACKEND (auto by default), else torch, "
+                "openvino, onnxruntime or tensorrt (torch where that one fails; "
+                "docs/backends.md). What each worker chose is in /api/v1/cluster/."
+            },
         }
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -685,6 +693,20 @@ class HeartbeatResponseSerializer(serializers.Serializer):
 # --- operators: the cluster -------------------------------------------------------------------
 
 
+class ModelBackendSerializer(serializers.Serializer):
+    model = serializers.CharField(help_text="The model's key, as in `models`.")
+    backend = serializers.ChoiceField(
+        choices=BACKEND_NAMES, help_text="What the worker runs the model on now."
+    )
+    reason = serializers.CharField(
+        allow_blank=True, help_text="Why: the choice, or why a backend was not taken."
+    )
+    candidates = serializers.DictField(
+        child=serializers.FloatField(),
+        help_text="Each backend measured, by name: ms per frame on the stream's frame.",
+    )
+
+
 class WorkerSerializer(serializers.Serializer):
     name = serializers.CharField()
     device = serializers.CharField()
@@ -696,6 +718,9 @@ class WorkerSerializer(serializers.Serializer):
     gpu_percent = serializers.FloatField(allow_null=True)
     gpu_memory_percent = serializers.FloatField(allow_null=True)
     models = serializers.ListField(child=serializers.CharField())
+    backends = ModelBackendSerializer(
+        many=True, help_text="The backend of each loaded model (docs/backends.md)."
+    )
     draining = serializers.BooleanField()
     last_heartbeat = serializers.DateTimeField()
 

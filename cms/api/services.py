@@ -454,6 +454,10 @@ def _worker(info: Any) -> dict[str, Any]:
         "gpu_percent": info.gpu_percent,
         "gpu_memory_percent": info.gpu_memory_percent,
         "models": list(info.models),
+        "backends": [
+            {"model": b.key, "backend": b.backend, "reason": b.reason, "candidates": b.candidates}
+            for b in info.backends
+        ],
         "draining": info.draining,
         "last_heartbeat": datetime.fromtimestamp(info.last_seen, UTC),
     }

@@ -31,6 +31,8 @@ class ModelSpec:
     iou: float
     imgsz: int
     classes: tuple[int, ...] | None
+    # The model's own inference backend ("": the worker's SIGHTLINE_INFERENCE_BACKEND).
+    backend: str = ""
 
 
 Point = tuple[float, float]
@@ -263,7 +265,9 @@ def _display_fields(d: DisplaySpec) -> list[object]:
 
 
 def _model_fields(m: ModelSpec) -> list[object]:
-    return [m.id, m.name, m.version, m.sha256, m.confidence, m.iou, m.imgsz, m.classes]
+    fields = [m.id, m.name, m.version, m.sha256, m.confidence, m.iou, m.imgsz, m.classes]
+    # Appended only when set: a model without its own backend keeps its camera's hash.
+    return [*fields, m.backend] if m.backend else fields
 
 
 def _digest(payload: object) -> str:

@@ -30,7 +30,7 @@ import redis
 from django.conf import settings
 
 from cms.farm.commands import Assignment
-from cms.farm.heartbeats import StreamInfo, WorkerInfo
+from cms.farm.heartbeats import ModelBackend, StreamInfo, WorkerInfo
 from cms.redis_connection import PREFIX
 from inference.objects import OpenPresence
 from streams.entities import StreamReason, StreamState
@@ -104,6 +104,7 @@ def read_workers(r: redis.Redis) -> dict[str, WorkerInfo]:
         data = json.loads(raw)
         data["running"] = tuple(data.get("running", ()))
         data["models"] = tuple(data.get("models", ()))
+        data["backends"] = tuple(ModelBackend.from_dict(b) for b in data.get("backends", ()))
         workers[name] = WorkerInfo(**data)
     # Forget names silent for a day so the index does not grow forever.
     r.zremrangebyscore(WORKER_INDEX, 0, time.time() - 86400)

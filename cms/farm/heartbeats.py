@@ -6,7 +6,8 @@ and the metrics read them. Their Redis encoding lives in cms.farm.farm_keys.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from streams.entities import StreamReason, StreamState
 
@@ -27,6 +28,27 @@ def is_secondary_error(message: str) -> bool:
 
 
 @dataclass(frozen=True)
+class ModelBackend:
+    """What a worker runs one of its loaded models on ("model id:sha256" `key`), why, and
+    each candidate backend's measured ms per frame (docs/backends.md)."""
+
+    key: str
+    backend: str
+    reason: str = ""
+    candidates: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelBackend:
+        candidates = data.get("candidates") or {}
+        return cls(
+            key=str(data.get("key", "")),
+            backend=str(data.get("backend", "")),
+            reason=str(data.get("reason", "")),
+            candidates={str(k): float(v) for k, v in candidates.items()},
+        )
+
+
+@dataclass(frozen=True)
 class WorkerInfo:
     """An ingest worker's latest heartbeat."""
 
@@ -43,6 +65,8 @@ class WorkerInfo:
     draining: bool = False
     # When the worker's process became ready to take tasks (0: not reported).
     started_at: float = 0.0
+    # The backend of each loaded model (none in heartbeats from before backends existed).
+    backends: tuple[ModelBackend, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,7 @@ def model_spec(model: Any) -> ModelSpec:
         iou=model.iou,
         imgsz=model.imgsz,
         classes=tuple(model.classes) if model.classes else None,
+        backend=model.backend,
     )
 
 

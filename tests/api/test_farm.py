@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import cv2
@@ -206,3 +207,45 @@ def test_reconcile_request_marks_the_farm_for_a_reconcile(operator, redis_client
     assert response.status_code == 202
     assert redis_client.get(farm_keys.RECONCILE_DIRTY) == b"1"
     assert b"root" in redis_client.get(farm_keys.RECONCILE_SCHEDULED)
+
+
+def test_cluster_shows_each_models_backend_and_old_heartbeats_stay_readable(operator, redis_client):
+    from cms.farm.heartbeats import ModelBackend
+
+    now = time.time()
+    farm_keys.write_worker(
+        redis_client,
+        WorkerInfo(
+            name="cpu-1@host",
+            device="cpu",
+            capacity=4,
+            models=("3:abc",),
+            last_seen=now,
+            backends=(
+                ModelBackend(
+                    "3:abc",
+                    "openvino",
+                    "auto: fastest (2.1x torch)",
+                    {"torch": 40.2, "openvino": 19.1},
+                ),
+            ),
+        ),
+    )
+    # A heartbeat written before backends existed has no "backends" key.
+    old = {"name": "old@host", "device": "cpu", "capacity": 2, "last_seen": now}
+    redis_client.set(farm_keys.worker_key("old@host"), json.dumps(old))
+    redis_client.zadd(farm_keys.WORKER_INDEX, {"old@host": now})
+
+    response = operator.get("/api/v1/cluster/")
+
+    assert response.status_code == 200
+    workers = {w["name"]: w for w in response.json()["workers"]}
+    assert workers["cpu-1@host"]["backends"] == [
+        {
+            "model": "3:abc",
+            "backend": "openvino",
+            "reason": "auto: fastest (2.1x torch)",
+            "candidates": {"torch": 40.2, "openvino": 19.1},
+        }
+    ]
+    assert workers["old@host"]["backends"] == []

@@ -178,6 +178,8 @@ def test_create_model_by_hub_name_as_json(operator):
         ({"hub_name": "yolo11n.pt", "imgsz": 8}, "imgsz"),
         ({"hub_name": "yolo11n.pt", "classes": [-1]}, "classes"),
         ({"hub_name": "yolo11n.pt", "classes": "0,2"}, "classes"),
+        ({"hub_name": "yolo11n.pt", "backend": "tflite"}, "backend"),
+        ({"hub_name": "yolo11n.pt", "backend": "auto"}, "backend"),
     ],
 )
 def test_invalid_model_is_400(operator, fields, error_field):
@@ -185,6 +187,19 @@ def test_invalid_model_is_400(operator, fields, error_field):
 
     assert response.status_code == 400
     assert error_field in response.json(), response.json()
+
+
+def test_a_model_backend_is_set_and_cleared_through_the_api(operator):
+    created = operator.post(
+        "/api/v1/models/", {"name": "m", "hub_name": "yolo11n.pt", "backend": "openvino"}
+    )
+    assert created.status_code == 201, created.json()
+    assert created.json()["backend"] == "openvino"
+    url = f"/api/v1/models/{created.json()['id']}/"
+    cleared = operator.patch(url, {"backend": ""}, format="json")
+    assert cleared.status_code == 200, cleared.json()
+    assert cleared.json()["backend"] == ""
+    assert DetectionModel.objects.get().backend == ""
 
 
 def test_a_model_in_use_cannot_be_deleted(operator):

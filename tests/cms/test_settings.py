@@ -134,3 +134,13 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
+
+
+def test_env_choice_reads_a_known_value_and_refuses_others():
+    from cms.environment import env_choice
+
+    choices = ("auto", "torch")
+    assert env_choice("X", "auto", choices, environ_={}) == "auto"
+    assert env_choice("X", "auto", choices, environ_={"X": " Torch "}) == "torch"
+    with pytest.raises(ImproperlyConfigured, match="X='tflite' must be one of auto, torch"):
+        env_choice("X", "auto", choices, environ_={"X": "tflite"})

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -353,3 +354,77 @@ def test_a_batcher_refuses_the_other_kind_of_input(
         with pytest.raises(ValueError, match="a frame must be"):
             crops_only.submit_crop(np.zeros((8, 8), np.uint8))
         assert crops_only.classify(object_crops[0], timeout=60).label
+
+
+class RenamingDetector:
+    """The real detector, its objects' class names prefixed: which model answered a frame
+    shows in each result (two untrained models give the same boxes)."""
+
+    def __init__(self, detector, prefix: str) -> None:
+        self.inner = detector
+        self.info = detector.info
+        self.prefix = prefix
+
+    def detect(self, frames, options):
+        return [
+            [dataclasses.replace(o, class_name=self.prefix + o.class_name) for o in objects]
+            for objects in self.inner.detect(frames, options)
+        ]
+
+
+@pytest.fixture(scope="module")
+def other_detector(other_detection_weights):
+    from inference import UltralyticsDetector
+
+    loaded = UltralyticsDetector(other_detection_weights, name="yolov8n", version="2", imgsz=IMGSZ)
+    return RenamingDetector(loaded, "new-")
+
+
+def test_swapping_the_model_under_load_loses_no_frame_and_no_result(
+    detector, other_detector, bus, options
+):
+    """Streams keep submitting while the model is swapped: every frame gets a result, from
+    the old model until the swap and from the new one after it, never a mix within a stream."""
+    before = detector.detect([bus], options)[0]
+    after = other_detector.detect([bus], options)[0]
+    assert before != after  # two different models, so each result says which one ran
+    swapped = threading.Event()
+    stop = threading.Event()
+
+    def stream(batcher) -> list[str]:
+        seen: list[str] = []
+        while not stop.is_set():
+            objects = batcher.submit(bus, options).result(timeout=30)
+            seen.append("old" if objects == before else "new" if objects == after else "?")
+        return seen
+
+    with MicroBatcher(detector, max_batch=4, max_wait_ms=2) as batcher:
+        with ThreadPoolExecutor(3) as pool:
+            streams = [pool.submit(stream, batcher) for _ in range(3)]
+            deadline = time.monotonic() + 30
+            while batcher.stats().frames < 6 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            batcher.swap_model(other_detector)
+            swapped.set()
+            frames_at_swap = batcher.stats().frames
+            while batcher.stats().frames < frames_at_swap + 9 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            stop.set()
+            results = [s.result(timeout=60) for s in streams]
+        assert batcher.model is other_detector
+        assert batcher.stats().failed_frames == 0
+    for seen in results:
+        assert "?" not in seen
+        assert seen[0] == "old" and seen[-1] == "new"
+        first_new = seen.index("new")
+        assert set(seen[first_new:]) == {"new"}, seen  # once swapped, never back
+
+
+def test_a_model_of_another_kind_cannot_be_swapped_in(detector, classifier):
+    with MicroBatcher(detector) as batcher, pytest.raises(TypeError, match="cannot swap"):
+        batcher.swap_model(classifier)
+
+
+def test_a_policy_that_never_batches_splits_every_group():
+    policy = SplitPolicy(always_batch=False, never_batch=True)
+    assert not policy.batched((320, 480, 640), 4)

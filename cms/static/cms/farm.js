@@ -73,6 +73,7 @@
           cell(pct(w.cpu_percent), "num"), cell(pct(w.memory_percent), "num"),
           cell(pct(w.gpu_percent), "num"), cell(pct(w.gpu_memory_percent), "num"),
           cell((w.model_labels || w.models || []).join(", ") || "none"),
+          cell((w.backend_labels || []).join("\n") || "torch", "backends"),
           timeCell(w.last_heartbeat));
         return tr;
       }));
