@@ -223,14 +223,16 @@ def test_each_key_field_makes_its_own_export(trained_detector_path, shape, tmp_p
 
 EXPORT_SCRIPT = textwrap.dedent(
     """
-    import logging, sys
+    import logging, sys, time
     from pathlib import Path
     from inference.backends import export_model
     logging.basicConfig(level=logging.INFO, format="%(name)s %(message)s")
     weights, cache, sha256, ready = sys.argv[1:5]
     Path(ready).touch()
+    deadline = time.monotonic() + 60
     while len(list(Path(ready).parent.glob("ready-*"))) < 2:  # start both exports together
-        pass
+        assert time.monotonic() < deadline, "the other process never got ready"
+        time.sleep(0.01)
     path = export_model(Path(weights), backend="openvino", shape=(256, 320), batch=1,
                         dynamic=False, half=False, device="cpu", cache_dir=Path(cache),
                         sha256=sha256)
