@@ -19,7 +19,7 @@ confidence 1e-4, so NMS has boxes to work on as with real weights (DESIGN.md).
     .venv/bin/python bench/backends.py [--imgsz 640 320] [--rounds 8] [--frames 24] [--device cpu]
 
 The issue's farm-level figures (farm fps with `auto` against these loops, 1 and 4 cameras)
-need the backend switching in the ingest worker: see `farm_arms` (not built here).
+are not measured yet (issue 15 stays open for them).
 """
 
 from __future__ import annotations
@@ -250,18 +250,6 @@ def model_rss(arm: Arm, weights: Path, imgsz: int, frame: np.ndarray) -> dict[st
     return result
 
 
-def farm_arms() -> None:
-    """TODO(issue 15, branch backends-select): the farm-level figures of the issue's benchmark.
-
-    Farm fps with SIGHTLINE_INFERENCE_BACKEND=auto through a real ingest worker (bench/farm.py's
-    farm_environment and start_ingest_worker), 1 and 4 cameras, against the bare loops above:
-    >= 2.5x torch at its defaults, >= 1.6x torch at the farm's threads, >= 0.95x a bare loop of
-    the backend `auto` chose. It needs the worker to choose and switch backends, which is not
-    on this branch.
-    """
-    raise NotImplementedError("farm-level backend figures need the backend switching")
-
-
 def run_imgsz(
     weights: Path, frame: np.ndarray, imgsz: int, args: argparse.Namespace
 ) -> list[dict[str, Any]]:
@@ -351,7 +339,7 @@ def main() -> None:
         "\nfps: median over rounds; best: the fastest round; ratio: median of the per-round\n"
         "ratios to the first arm (arms run back to back). model MiB: RSS a child gains by\n"
         "loading the model and predicting 3 frames; RSS MiB: that child's whole RSS.\n"
-        "Farm-level figures: not measured here (farm_arms, needs backend switching)."
+        "Farm-level figures (farm fps with auto): not measured by this script yet."
     )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
