@@ -57,11 +57,6 @@ def secondary_key(group: InferenceGroup, secondary: SecondarySpec) -> SecondaryK
     return (group_key(group), secondary)
 
 
-def model_key(model: ModelSpec) -> str:
-    """How workers name weights in their heartbeat ("model id:sha256"), for placement."""
-    return f"{model.id}:{model.sha256}"
-
-
 @dataclass
 class _Classifier:
     """A leased secondary model: its shared micro-batcher and the crop size it takes."""
@@ -155,7 +150,7 @@ class CameraAttributes:
             if batcher.kind != "classify":  # a store key never mixes tasks; a bug otherwise
                 raise InferenceError("it is not a classification model")
             self._loaded(model, batcher.model.info)
-            key = model_key(model)
+            key = model.key
             self.runtime.hold_model(key)
             stack.callback(self.runtime.release_model, key)
             self._classifiers[model] = _Classifier(batcher, int(batcher.model.info.imgsz))

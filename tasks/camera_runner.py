@@ -237,7 +237,7 @@ class CameraRunner:
         )
 
     def _prepare(self, group: InferenceGroup) -> _Group:
-        key = f"{group.model.id}:{group.model.sha256}"
+        key = group.model.key
         source = model_source(group.model)
         batcher = self._models.enter_context(
             self.runtime.store.acquire_batcher(
@@ -314,7 +314,7 @@ class CameraRunner:
         model = entry.group.model
         wanted = wanted_backend(model.backend, settings.SIGHTLINE_INFERENCE_BACKEND)
         request = SwitchRequest(
-            key=f"{model.id}:{model.sha256}",
+            key=model.key,
             source=entry.source,
             wanted=wanted,
             frame=image,

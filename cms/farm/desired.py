@@ -34,6 +34,11 @@ class ModelSpec:
     # The model's own inference backend ("": the worker's SIGHTLINE_INFERENCE_BACKEND).
     backend: str = ""
 
+    @property
+    def key(self) -> str:
+        """How workers name these weights in their heartbeat ("model id:sha256")."""
+        return f"{self.id}:{self.sha256}"
+
 
 Point = tuple[float, float]
 
@@ -102,7 +107,7 @@ class CameraSpec:
         """The weights this camera needs, named as workers report them ("model id:sha256")."""
         models = [d.model for d in self.displays]
         models += [s.model for d in self.displays for s in d.secondary]
-        return frozenset(f"{m.id}:{m.sha256}" for m in models)
+        return frozenset(m.key for m in models)
 
 
 @dataclass(frozen=True)
