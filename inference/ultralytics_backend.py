@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from inference import torch_thread
 from inference.backends.formats import OPENVINO_DIR_SUFFIX, backend_of_weights
 from inference.backends.openvino_precision import compile_at_fp32, is_full_precision_export
 from inference.entities import WEIGHT_SUFFIXES, DetectedObject, ModelInfo, PredictOptions
@@ -61,6 +62,9 @@ class UltralyticsDetector:
     ) -> None:
         """Load `weights`, check it is a detection model and warm it up once at `imgsz`.
 
+        On the CPU, loading and every pass run on the process's torch thread
+        (`inference.torch_thread` says why).
+
         `warmup_shape` is the (height, width) of the frames it will see: the warm-up runs a
         blank frame of that shape, so a dynamic export or torch prepares the stream's own
         input shape (a static export runs at its fixed shape anyway); a square of `imgsz` by
@@ -73,8 +77,8 @@ class UltralyticsDetector:
         self._half &= device.startswith("cuda")
         self._lock = threading.Lock()
         self._weights = Path(weights)
-        self._yolo = self._load(self._weights)
-        self._warm_up(imgsz, warmup_shape or (imgsz, imgsz))
+        self._yolo = torch_thread.run_for(self._device, self._load, self._weights)
+        torch_thread.run_for(self._device, self._warm_up, imgsz, warmup_shape or (imgsz, imgsz))
         # Exports only know their class names once ultralytics' predictor exists (warm-up).
         self.info = ModelInfo(
             name=name,
@@ -96,7 +100,14 @@ class UltralyticsDetector:
         for frame in frames:
             check_frame(frame)
         with self._lock:
-            results = self._yolo.predict(list(frames), **self._predict_args(options))
+            return torch_thread.run_for(
+                self._device, self._predict, list(frames), self._predict_args(options)
+            )
+
+    def _predict(
+        self, frames: list[np.ndarray], arguments: dict[str, Any]
+    ) -> list[list[DetectedObject]]:
+        results = self._yolo.predict(frames, **arguments)
         return [self._objects(result) for result in results]
 
     def _predict_args(self, options: PredictOptions) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from inference import torch_thread
 from inference.backends.formats import backend_of_weights
 from inference.entities import Classification, ModelInfo
 from inference.errors import ModelLoadError
@@ -47,7 +48,8 @@ class UltralyticsClassifier:
         device: str = "cpu",
         imgsz: int | None = None,
     ) -> None:
-        """Load `weights`, check it is a classification model and warm it up once.
+        """Load `weights`, check it is a classification model and warm it up once (on the
+        CPU, on the process's torch thread, as every pass: `inference.torch_thread`).
 
         `imgsz` defaults to the size the model was trained at (its checkpoint's arguments;
         a static export's export size always wins). Raises ModelLoadError naming the model
@@ -57,9 +59,11 @@ class UltralyticsClassifier:
         self._device = device
         self._half = device.startswith("cuda")
         self._lock = threading.Lock()
-        self._yolo = load_yolo(Path(weights), label=self._label, task=CLASSIFY_TASK)
+        self._yolo = torch_thread.run_for(
+            device, load_yolo, Path(weights), label=self._label, task=CLASSIFY_TASK
+        )
         size = imgsz or self._trained_imgsz() or DEFAULT_IMGSZ
-        self._warm_up(size)
+        torch_thread.run_for(device, self._warm_up, size)
         self._imgsz = export_fixed_imgsz(self._yolo) or size
         self.info = ModelInfo(
             name=name,
@@ -82,7 +86,10 @@ class UltralyticsClassifier:
         for image in images:
             check_frame(image)
         with self._lock:
-            results = self._yolo.predict(list(images), **self._predict_args(self._imgsz))
+            return torch_thread.run_for(self._device, self._predict, list(images))
+
+    def _predict(self, images: list[np.ndarray]) -> list[Classification]:
+        results = self._yolo.predict(images, **self._predict_args(self._imgsz))
         return [self._top1(result) for result in results]
 
     def _predict_args(self, imgsz: int) -> dict[str, Any]:
