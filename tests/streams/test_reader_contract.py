@@ -147,8 +147,10 @@ def test_a_file_not_in_realtime_is_read_as_fast_as_it_is_consumed(tmp_path):
         last = None
         deadline = time.monotonic() + 20
         while len(seen) < 30 and time.monotonic() < deadline:
-            frame = reader.wait_newer(last, timeout=5)
-            assert frame is not None
+            # Bounded by the test's deadline, not 5 s per frame: a loaded machine once took
+            # longer than 5 s for one frame here; what the test checks is order and no skips.
+            frame = reader.wait_newer(last, timeout=max(deadline - time.monotonic(), 0.1))
+            assert frame is not None, f"no frame after {seen[-1:]}: {reader.status()}"
             last = frame.seq
             seen.append(frame.seq)
             time.sleep(0.01)  # a slow consumer: nothing is decoded ahead, nothing skipped
