@@ -18,8 +18,24 @@ confidence 1e-4, so NMS has boxes to work on as with real weights (DESIGN.md).
 
     .venv/bin/python bench/backends.py [--imgsz 640 320] [--rounds 8] [--frames 24] [--device cpu]
 
-The issue's farm-level figures (farm fps with `auto` against these loops, 1 and 4 cameras)
-are not measured yet (issue 15 stays open for them).
+With --farm, the farm-level figures instead, per imgsz and camera count (default 1 and 4):
+one real ingest worker (`celery worker --ingest`, threads pool, concurrency = cameras,
+SIGHTLINE_INFERENCE_BACKEND=auto, its model cache in a scratch dir) on an embedded Redis and
+SQLite (bench/farm.py), video-file cameras of a 640x480 clip decoded as fast as they are
+consumed, one display each. Once the worker's heartbeat reports the model's backend choice
+(with each candidate's ms) and results flow, each round counts the farm's results per second
+for --seconds, then stops the worker (SIGSTOP) and runs, in this process, bare predict loops
+over the clip's decoded frames for --seconds each: (a) torch at ultralytics' default threads,
+(b) torch at the farm's threads, (c) the backend auto chose, from the very export in the
+worker's cache, at the precision the worker runs it (an FP32 OpenVINO export recompiled at
+FP32, as UltralyticsDetector does; a variant such as "openvino bf16" at the device's
+default) and, as a plain `YOLO(export).predict` loop does, with torch (pre- and
+post-processing) at ultralytics' default threads; then resumes the worker. It prints the
+choice as reported, the fps and the ratios farm / (a) >= 2.5, farm / (b) >= 1.6 and
+farm / (c) >= 0.95 (issue 15's targets), with the CPU model and the thread counts.
+
+    .venv/bin/python bench/backends.py --farm [--imgsz 640 320] [--cameras 1 4] [--rounds 8] \
+        [--seconds 8]
 """
 
 from __future__ import annotations
@@ -66,6 +82,7 @@ class Arm:
     backend: str = "torch"
     artifact: Path | None = None
     export_s: float | None = None
+    at_fp32: bool = False  # an OpenVINO export recompiled at FP32 (as UltralyticsDetector does)
     fps: list[float] = field(default_factory=list)
 
     def measure(self, frame: np.ndarray, frames: int) -> float:
@@ -78,6 +95,19 @@ class Arm:
         for _ in range(frames):
             self.model.predict(frame, **self.kwargs)
         fps = frames / (time.perf_counter() - started)
+        self.fps.append(fps)
+        return fps
+
+    def measure_window(self, frames: list[np.ndarray], seconds: float) -> float:
+        """Frames/s over `seconds` of predicts, one frame per call, cycling through `frames`."""
+        import torch
+
+        torch.set_num_threads(self.threads)
+        done, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            self.model.predict(frames[done % len(frames)], **self.kwargs)
+            done += 1
+        fps = done / (time.perf_counter() - started)
         self.fps.append(fps)
         return fps
 
@@ -155,7 +185,7 @@ def build_arms(
     def export_arm(name: str, backend: str, threads: int, base: dict[str, Any], **how: Any) -> Arm:
         artifact, seconds = exported(weights, backend, shape, cache, **how)
         model = YOLO(str(artifact), task="detect")
-        return Arm(name, model, threads, base, backend, artifact, seconds)
+        return Arm(name, model, threads, base, backend, artifact, seconds, name.endswith("fp32"))
 
     if args.device == "cuda":
         base = {"conf": conf, "imgsz": imgsz, "device": "cuda:0", "verbose": False}
@@ -202,7 +232,7 @@ def prepare(arms: list[Arm], frame: np.ndarray) -> dict[str, str]:
     precisions = {}
     for arm in arms:
         arm.model.predict(frame, **arm.kwargs)
-        if arm.backend == "openvino" and arm.name.endswith("fp32") and arm.artifact is not None:
+        if arm.at_fp32 and arm.artifact is not None:
             compile_at_fp32(arm.model, arm.artifact)
         if arm.backend == "openvino":
             compiled = arm.model.predictor.model.backend.ov_compiled_model
@@ -299,6 +329,272 @@ def report(imgsz: int, rows: list[dict[str, Any]]) -> None:
         )
 
 
+# --- the farm-level figures (--farm) -----------------------------------------------------
+
+CHOICE_TIMEOUT_S = 900.0
+"""How long the worker may take to export and time its candidates before the bench gives up."""
+FARM_TARGETS = (
+    ("farm / torch at ultralytics' defaults", 2.5),
+    ("farm / torch at the farm's threads", 1.6),
+    ("farm / the backend auto chose", 0.95),
+)
+"""Issue 15's targets, against the farm arms in their order (farm_arms)."""
+REPORTED = ("key", "backend", "reason", "candidates")
+"""The heartbeat report's fields this script knows; any other one is printed as it is."""
+LOWER_PRECISIONS = {"bf16", "fp16", "f16", "int8", "default"}
+"""Words of a chosen variant ("openvino bf16") that mean: not recompiled at FP32."""
+
+
+def run_farm(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Every (imgsz, cameras) case on one embedded Redis + SQLite, a fresh worker each."""
+    from bench.farm import farm_environment
+
+    os.environ["SIGHTLINE_INFERENCE_BACKEND"] = "auto"
+    os.environ.pop("SIGHTLINE_MODEL_CACHE_DIR", None)  # the worker's cache: the scratch dir's
+    with farm_environment("sightline-bench-backends-") as scratch:
+        from cms.demo import untrained_weights, write_demo_clip
+
+        clip = write_demo_clip(scratch / "clip.mp4")
+        weights = Path(args.weights) if args.weights else untrained_weights(scratch / "yolov8n.pt")
+        frames = decoded(clip)
+        print(f"farm scratch dir {scratch}: {len(frames)} frames of {clip.name} (640x480)")
+        return [
+            farm_case(scratch, clip, weights, frames, imgsz, cameras, args)
+            for imgsz in args.imgsz
+            for cameras in args.cameras
+        ]
+
+
+def decoded(clip: Path) -> list[np.ndarray]:
+    import cv2
+
+    capture = cv2.VideoCapture(str(clip))
+    frames = []
+    while (ok_frame := capture.read())[0]:
+        frames.append(ok_frame[1])
+    return frames
+
+
+def farm_case(
+    scratch: Path,
+    clip: Path,
+    weights: Path,
+    frames: list[np.ndarray],
+    imgsz: int,
+    cameras: int,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """One ingest worker on `cameras` file cameras at `imgsz`, its backend chosen by `auto`,
+    interleaved round by round with bare loops in this process while it is stopped."""
+    import signal
+
+    from django.conf import settings
+    from django.core.files import File
+
+    from bench.farm import SETTLE_S, results_written, start_ingest_worker, wait
+    from cms import redis_connection
+    from cms.farm import farm_keys
+    from cms.farm.reconcile import run_reconcile
+    from cms.models import Camera, DetectionModel, Display
+
+    conf = args.conf if args.conf is not None else UNTRAINED_CONFIDENCE
+    Camera.objects.all().delete()  # the previous case's cameras and displays
+    model = DetectionModel(name=f"yolov8n-{imgsz}-{cameras}", confidence=conf, imgsz=imgsz)
+    with weights.open("rb") as handle:
+        model.weights.save(weights.name, File(handle), save=False)
+    model.save()
+    for i in range(cameras):
+        name = f"c{imgsz}-{cameras}-{i}"
+        camera = Camera.objects.create(name=name, identifier=name, url=str(clip), fps=120)
+        Display.objects.create(name=name, identifier=name, camera=camera, model=model)
+    client = redis_connection.client()
+    stream = settings.SIGHTLINE_RESULTS_STREAM
+    case = f"imgsz {imgsz}, {cameras} camera{'s' if cameras > 1 else ''}"
+    worker = start_ingest_worker(scratch, cameras)
+    try:
+        wait(lambda: farm_keys.read_workers(client), 60, "the ingest worker")
+        run_reconcile()
+        key = f"{model.pk}:{model.sha256}"
+        choice = wait(lambda: backend_report(client, key), CHOICE_TIMEOUT_S, "backend choice")
+        warm = client.xlen(stream) + 20 * cameras
+        wait(lambda: client.xlen(stream) >= warm, 120, "results to flow (warm-up)")
+        exports = Path(settings.SIGHTLINE_MODEL_CACHE_DIR) / "exports"
+        arms, export = farm_arms(weights, frames, imgsz, choice, exports, conf)
+        precisions = prepare(arms, frames[0])
+        farm_fps: list[float] = []
+        for round_index in range(args.rounds):
+            results, elapsed = results_written(client, stream, args.seconds)
+            farm_fps.append(len(results) / elapsed)
+            worker.send_signal(signal.SIGSTOP)  # the bare loops get the CPU to themselves
+            try:
+                shift = round_index % len(arms)
+                for arm in arms[shift:] + arms[:shift]:
+                    arm.measure_window(frames, args.seconds)
+            finally:
+                worker.send_signal(signal.SIGCONT)
+            shown = ", ".join(f"{arm.fps[-1]:.1f}" for arm in arms)
+            print(
+                f"{case} round {round_index + 1}/{args.rounds}: farm {farm_fps[-1]:.1f}, "
+                f"bare {shown} fps",
+                flush=True,
+            )
+            time.sleep(SETTLE_S)  # back to full speed before the next farm window
+    except TimeoutError:
+        log = (scratch / "ingest.log").read_text(errors="replace").splitlines()
+        print("\n".join(["the ingest worker's log ends:", *log[-30:]]))
+        raise
+    finally:
+        worker.send_signal(signal.SIGCONT)
+        worker.terminate()
+        worker.wait(60)
+    return {
+        "case": case,
+        "imgsz": imgsz,
+        "cameras": cameras,
+        "choice": choice,
+        "export": export,
+        "farm": statistics.median(farm_fps),
+        "farm_rounds": farm_fps,
+        "arms": [
+            {
+                "arm": arm.name,
+                "threads": arm.threads,
+                "fps": statistics.median(arm.fps),
+                "rounds": arm.fps,
+                "precision": precisions.get(arm.name, ""),
+            }
+            for arm in arms
+        ],
+        "ratios": [
+            statistics.median(farm / bare for farm, bare in zip(farm_fps, arm.fps, strict=True))
+            for arm in arms
+        ],
+    }
+
+
+def backend_report(client: Any, key: str) -> dict[str, Any] | None:
+    """The worker's report of model `key`'s backend once chosen (None while it measures),
+    from the raw heartbeat JSON, so fields this script does not know come along."""
+    from cms.farm import farm_keys
+    from inference.backend_switch import MEASURING
+
+    for name in client.zrange(farm_keys.WORKER_INDEX, 0, -1):
+        raw = client.get(farm_keys.worker_key(name.decode()))
+        for report in json.loads(raw).get("backends", ()) if raw else ():
+            if report.get("key") == key and report.get("reason") != MEASURING:
+                return dict(report)
+    return None
+
+
+def chosen_label(choice: dict[str, Any]) -> tuple[str, list[str]]:
+    """The chosen backend and its variant words: "openvino bf16" or a variant/precision field."""
+    backend, *variant = str(choice["backend"]).split()
+    variant += [str(choice[f]) for f in ("variant", "precision") if choice.get(f)]
+    return backend, variant
+
+
+def farm_arms(
+    weights: Path,
+    frames: list[np.ndarray],
+    imgsz: int,
+    choice: dict[str, Any],
+    exports: Path,
+    conf: float,
+) -> tuple[list[Arm], str]:
+    """The bare loops (a) torch at ultralytics' defaults, (b) torch at the farm's threads,
+    (c) the backend auto chose, from the very export the worker runs, at ultralytics' default
+    torch threads (torch chosen: the farm's); and that export's description."""
+    configure_ultralytics()
+    from ultralytics.utils import NUM_THREADS
+
+    YOLO = yolo_class()
+    base = {"conf": conf, "imgsz": imgsz, "device": "cpu", "verbose": False}
+    threads = farm_threads()
+    arms = [
+        Arm(f"torch, {NUM_THREADS} threads (default)", YOLO(str(weights)), NUM_THREADS, base),
+        Arm(f"torch, {threads} threads (farm)", YOLO(str(weights)), threads, base),
+    ]
+    backend, variant = chosen_label(choice)
+    if backend == "torch":
+        chosen = Arm(f"torch, {threads} threads (chosen)", YOLO(str(weights)), threads, base)
+        return [*arms, chosen], "the .pt itself"
+    shape = letterbox_shape(frames[0].shape[:2], imgsz)
+    artifact, record = cached_export(exports, backend, shape, sha256_of(weights), variant)
+    key = record["key"]
+    at_fp32 = (
+        backend == "openvino"
+        and key["precision"] == "fp32"
+        and not LOWER_PRECISIONS & {word.lower() for word in variant}
+    )
+    # A plain `YOLO(export).predict` loop: torch (pre- and post-processing) at ultralytics'
+    # default count, which leaves the export's runtime its own threads.
+    name = f"{' '.join([backend, *variant])} {shape[0]}x{shape[1]}, {NUM_THREADS} threads (chosen)"
+    model = YOLO(str(artifact), task="detect")
+    chosen = Arm(name, model, NUM_THREADS, base, backend, artifact, record["export_s"], at_fp32)
+    mode = "dynamic" if key["dynamic"] else "static"
+    run_at = ", recompiled at fp32" if at_fp32 else ""
+    export = (
+        f"{artifact.parent.name}: {key['precision']} export, {mode}, batch {key['batch']}, "
+        f"exported in {record['export_s']:.1f} s{run_at}"
+    )
+    return [*arms, chosen], export
+
+
+def cached_export(
+    exports: Path, backend: str, shape: tuple[int, int], sha256: str, variant: list[str]
+) -> tuple[Path, dict[str, Any]]:
+    """The worker's export of `backend` at `shape` in its cache, and its record; where several
+    fit, the one `variant` names (fp16, dynamic), else FP32, static, the smallest batch."""
+    from inference.backends import EXPORT_FORMATS
+    from inference.backends.export import RECORD_NAME
+
+    words = {word.lower() for word in variant}
+    found = []
+    for record_file in exports.glob(f"*/{RECORD_NAME}"):
+        record = json.loads(record_file.read_text())
+        key = record["key"]
+        if (key["backend"], key["sha256"], tuple(key["shape"])) == (backend, sha256, shape):
+            found.append((record_file.parent / EXPORT_FORMATS[backend].artifact, record))
+    if not found:
+        raise SystemExit(f"no {backend} export at {shape} in {exports}: what does the worker run?")
+
+    def rank(item: tuple[Path, dict[str, Any]]) -> tuple[bool, bool, int]:
+        key = item[1]["key"]
+        return (
+            ("fp16" in words) != (key["precision"] == "fp16"),
+            ("dynamic" in words) != key["dynamic"],
+            key["batch"],
+        )
+
+    return min(found, key=rank)
+
+
+def farm_report(rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        choice = row["choice"]
+        candidates = ", ".join(f"{b} {ms} ms" for b, ms in choice.get("candidates", {}).items())
+        print(f"\n{row['case']}: auto chose {choice['backend']}: {choice['reason']}")
+        print(f"  candidates per frame (as the worker measured): {candidates or '-'}")
+        extra = {k: v for k, v in choice.items() if k not in REPORTED}
+        if extra:
+            print(f"  other fields of the report: {json.dumps(extra)}")
+        print(f"  the bare loop of the chosen backend runs {row['export']}")
+        rounds = " ".join(f"{fps:.1f}" for fps in row["farm_rounds"])
+        print(f"  {'farm (results/s)':56} {row['farm']:7.1f}   rounds {rounds}")
+        for arm in row["arms"]:
+            name = arm["arm"] + (f" [{arm['precision']}]" if arm["precision"] else "")
+            rounds = " ".join(f"{fps:.1f}" for fps in arm["rounds"])
+            print(f"  {'bare ' + name:56} {arm['fps']:7.1f}   rounds {rounds}")
+        for (what, target), ratio in zip(FARM_TARGETS, row["ratios"], strict=True):
+            verdict = "ok" if ratio >= target else "MISSED"
+            print(f"  {what:56} {ratio:7.2f}   target >= {target} {verdict}")
+    print(
+        "\nfps: median over rounds; a ratio is the median of the per-round ratios. Each round\n"
+        "counts the farm's results for --seconds, then stops the worker (SIGSTOP) and runs each\n"
+        "bare loop for --seconds in this process, one frame per predict, then resumes it."
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", help="a detection .pt (default: untrained yolov8n)")
@@ -310,9 +606,14 @@ def main() -> None:
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--frames", type=int, default=24, help="frames per arm per round")
+    parser.add_argument("--farm", action="store_true", help="the farm-level figures instead")
+    parser.add_argument("--cameras", type=int, nargs="+", default=[1, 4], help="with --farm")
+    parser.add_argument("--seconds", type=float, default=8, help="each window, with --farm")
     parser.add_argument("--no-rss", action="store_true", help="skip the memory children")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
+    if args.farm and args.device != "cpu":
+        parser.error("--farm measures a CPU ingest worker")
 
     configure_ultralytics()  # before ultralytics' first import, which reads it
     import torch
@@ -326,6 +627,12 @@ def main() -> None:
     )
     if args.device == "cuda":
         print(f"GPU: {torch.cuda.get_device_name(0)}")
+    if args.farm:
+        rows = run_farm(args)
+        farm_report(rows)
+        if args.json:
+            Path(args.json).write_text(json.dumps(rows, indent=2))
+        return
     frame = load_frame(args.frame, args.width, args.height)
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -339,7 +646,7 @@ def main() -> None:
         "\nfps: median over rounds; best: the fastest round; ratio: median of the per-round\n"
         "ratios to the first arm (arms run back to back). model MiB: RSS a child gains by\n"
         "loading the model and predicting 3 frames; RSS MiB: that child's whole RSS.\n"
-        "Farm-level figures (farm fps with auto): not measured by this script yet."
+        "The farm-level figures: --farm."
     )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))

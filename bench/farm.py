@@ -172,15 +172,21 @@ def rates_on_and_off(
         for on in (False, True):
             switch(on)
             time.sleep(SETTLE_S)
-            first, started = _newest_id(client, stream), time.perf_counter()
-            time.sleep(seconds)
-            last, elapsed = _newest_id(client, stream), time.perf_counter() - started
-            entries = client.xrange(stream, min=f"({first}", max=last)
-            results = [fields[b"r"] for _, fields in entries if b"r" in fields]
+            results, elapsed = results_written(client, stream, seconds)
             rates[on].append(len(results) / elapsed)
             if on:
                 check(results)
     return rates
+
+
+def results_written(client: Any, stream: str, seconds: float) -> tuple[list[bytes], float]:
+    """The raw results (object events left out) written to the stream in the next
+    ``seconds``, and the seconds it really took."""
+    first, started = _newest_id(client, stream), time.perf_counter()
+    time.sleep(seconds)
+    last, elapsed = _newest_id(client, stream), time.perf_counter() - started
+    entries = client.xrange(stream, min=f"({first}", max=last)
+    return [fields[b"r"] for _, fields in entries if b"r" in fields], elapsed
 
 
 def _newest_id(client: Any, stream: str) -> str:
