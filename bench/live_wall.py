@@ -12,7 +12,7 @@ uvicorn as in the Procfile; the page is the wall, all 50 tiles. Over a window it
 - the page's requests (frames fetched, of them 304), the metadata poll's duration, and
   the main thread's worst delay (a 50 ms timer's lateness: the page stays responsive).
 
-    .venv/bin/python bench/live_wall.py [--cameras 50] [--seconds 30]
+    .venv/bin/python bench/live_wall.py [--cameras 50] [--seconds 30] [--screenshot wall.png]
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cameras", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--screenshot", help="write a PNG of the wall here after the window")
     args = parser.parse_args()
     if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
         sys.exit("bench/live_wall.py needs Debian's chromium and chromium-driver packages")
@@ -86,6 +87,8 @@ def run(args: argparse.Namespace, scratch: Path) -> None:
         after_browser, after_web = cpu_by_kind(browser), cpu_seconds(web_process)
         page = driver.execute_script(PAGE_FIGURES, args.seconds * 1000)
         tiles = len(driver.find_elements("css selector", ".wall-tile"))
+        if args.screenshot:
+            driver.save_screenshot(args.screenshot)
     finally:
         stop.set()
         if driver is not None:

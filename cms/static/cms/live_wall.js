@@ -197,7 +197,7 @@
       ctx.lineWidth = 3;
       ctx.stroke();
       ctx.lineWidth = 2;
-      outlined(ctx, line.name, b[0] + 4, b[1], "#ffb300");
+      outlined(ctx, line.name, b[0] + 4, b[1] - 4, "#ffb300");
     }
     const objects = [...display.objects].sort((p, q) => (q.confidence || 0) - (p.confidence || 0));
     const texts = objects.map(label);
@@ -238,7 +238,12 @@
     return name + confidence;
   }
 
+  // A zone's or line's name, outlined so it reads on any frame, kept inside the canvas.
   function outlined(ctx, text, x, y, colour) {
+    const width = ctx.canvas.width / (window.devicePixelRatio || 1);
+    const height = ctx.canvas.height / (window.devicePixelRatio || 1);
+    x = Math.min(Math.max(x, 2), width - ctx.measureText(text).width - 2);
+    y = Math.min(Math.max(y, 12), height - 3);
     ctx.lineWidth = 3;
     ctx.strokeStyle = "#000";
     ctx.strokeText(text, x, y);
