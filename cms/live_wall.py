@@ -91,8 +91,8 @@ def wall_cameras() -> list[tuple[Camera, list[Display]]]:
 
 
 def wall_tiles(wall: WallFilter, *, now: float) -> list[dict[str, Any]]:
-    """Each tile's metadata: state, reason, the frame's URL, and per display its zones,
-    lines, crop, newest boxes and counts. No camera URL or password in any of it."""
+    """Each tile's metadata: state, reason, whether a frame is there, and per display its
+    zones, lines, crop, newest boxes and counts. No camera URL or password in any of it."""
     cameras = wall_cameras()
     if wall.display is not None:
         cameras = [(c, ds) for c, ds in cameras if any(d.id == wall.display for d in ds)]
@@ -205,9 +205,11 @@ def _read_latest(client: redis.Redis, display_ids: list[int]) -> dict[int, dict[
     for display_id, raw in zip(display_ids, raws, strict=True):
         if raw is not None:
             try:
-                found[display_id] = orjson.loads(raw)
+                value = orjson.loads(raw)
             except ValueError:
                 continue
+            if isinstance(value, dict):
+                found[display_id] = value
     return found
 
 
