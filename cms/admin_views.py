@@ -1,8 +1,10 @@
-"""Admin pages that are not a model's: the farm dashboard, its actions, the dead letters;
-and the site's home page, which links them."""
+"""Admin pages that are not a model's: the farm dashboard, its actions, the dead letters, the
+live wall; and the site's home page, which links them."""
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -10,13 +12,14 @@ import redis
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
-from cms import redis_connection
+from cms import live_wall, redis_connection
 from cms.api.services import cluster_overview
+from cms.farm import farm_keys
 from cms.farm.reconcile import request_reconcile, restart_camera
 from cms.models import Camera, DetectionModel
 from cms.results import results_stream
@@ -143,3 +146,46 @@ def restart_camera_view(request: HttpRequest, camera_id: int) -> HttpResponse:
     restart_camera(camera.pk)
     messages.success(request, f"Restarting {camera.name}.")
     return redirect(request.POST.get("next") or "admin-farm")
+
+
+def live_wall_view(request: HttpRequest) -> HttpResponse:
+    """A tile per camera that should run: its newest frame, boxes, zones, counts and state."""
+    _require(request, "cms.view_camera")
+    wall = live_wall.WallFilter.from_query(request.GET)
+    context = {
+        **admin.site.each_context(request),
+        "title": "Live wall",
+        "wall": wall,
+        "choices": live_wall.filter_choices(),
+        "query": request.GET.urlencode(),
+        "refresh_ms": live_wall.REFRESH_MS,
+    }
+    return TemplateResponse(request, "admin/cms/live_wall.html", context)
+
+
+def live_wall_state_view(request: HttpRequest) -> JsonResponse:
+    """Every tile's metadata for the wall's filters (the page polls it)."""
+    _require(request, "cms.view_camera")
+    wall = live_wall.WallFilter.from_query(request.GET)
+    return JsonResponse({"cameras": live_wall.wall_tiles(wall, now=time.time())})
+
+
+def live_frame_view(request: HttpRequest, camera_id: int) -> HttpResponse:
+    """A camera's newest snapshot as Redis holds it; 304 when the browser has that one already.
+
+    404 while there is none (the wall shows its placeholder): never a broken image or a 500.
+    """
+    _require(request, "cms.view_camera")
+    try:
+        jpeg = farm_keys.read_snapshot(redis_connection.client(), camera_id)
+    except redis.RedisError as exc:
+        raise Http404(f"Redis unreachable: {exc}") from exc
+    if jpeg is None:
+        raise Http404("No frame of this camera in Redis.")
+    etag = '"' + hashlib.blake2b(jpeg, digest_size=12).hexdigest() + '"'
+    # no-cache: the browser may keep the frame but asks each time (If-None-Match) whether
+    # it is still the newest; an unchanged one costs a 304 without its bytes.
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if etag in request.headers.get("If-None-Match", ""):
+        return HttpResponse(status=304, headers=headers)
+    return HttpResponse(jpeg, content_type="image/jpeg", headers=headers)

@@ -6,6 +6,9 @@ from cms.admin_views import (
     farm_dashboard_view,
     farm_state_view,
     home_view,
+    live_frame_view,
+    live_wall_state_view,
+    live_wall_view,
     reconcile_now_view,
     restart_camera_view,
 )
@@ -38,6 +41,18 @@ urlpatterns = [
         "admin/dead-letters/",
         admin.site.admin_view(dead_letters_view),
         name="admin-dead-letters",
+    ),
+    path("admin/live/", admin.site.admin_view(live_wall_view), name="admin-live"),
+    path(
+        "admin/live/state.json",
+        admin.site.admin_view(live_wall_state_view),
+        name="admin-live-state",
+    ),
+    # cacheable: admin_view would add no-store, and the frame's ETag needs the browser's cache.
+    path(
+        "admin/live/cameras/<int:camera_id>/frame.jpg",
+        admin.site.admin_view(live_frame_view, cacheable=True),
+        name="admin-live-frame",
     ),
     path("admin/", admin.site.urls),
     # REST API /api/v1/, OpenAPI schema /api/schema/, Swagger UI /api/docs/ (docs/api.md).
