@@ -83,6 +83,11 @@ class Measurement:
         return backend_of_label(self.label)
 
     @property
+    def candidate(self) -> Candidate:
+        backend, _, variant = self.label.partition(" ")
+        return Candidate(backend, variant)
+
+    @property
     def cost(self) -> float | None:
         """What ranking compares: the mean of the single-frame and the batched per-frame
         figures (a camera alone runs single frames, several cameras on one model batch),
@@ -213,18 +218,7 @@ def _cheapest(measurements: list[Measurement]) -> Measurement | None:
     ranked = [m for m in measurements if m.cost is not None]
     if not ranked:
         return None
-    return min(
-        ranked,
-        key=lambda m: (
-            m.cost,
-            m.backend != TORCH,
-            not Candidate(m.backend, _variant(m)).exact_precision,
-        ),
-    )
-
-
-def _variant(m: Measurement) -> str:
-    return m.label.partition(" ")[2]
+    return min(ranked, key=lambda m: (m.cost, m.backend != TORCH, not m.candidate.exact_precision))
 
 
 def _join(reason: str, rejected: list[str]) -> str:

@@ -227,11 +227,12 @@ class BackendSwitcher:
                     request.key, TORCH, f"kept torch: {type(exc).__name__}: {exc}"
                 )
             logger.info(
-                "model %r: %s (%s) %s",
+                "model %r: %s (%s) ms per frame alone %s, 4 per call %s",
                 request.source.label,
-                report.backend,
+                report.variant or report.backend,
                 report.reason,
                 report.candidates,
+                report.batched,
             )
             with self._lock:
                 if self._asked.get(request.key, (None,))[0] == load_id:
