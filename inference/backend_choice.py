@@ -1,10 +1,16 @@
-"""Which backend a model runs on: pure logic over what was measured, no I/O.
+"""Which backend (and which variant of it) a model runs on: pure logic over what was
+measured, no I/O.
 
-The worker measures each candidate backend on a real frame of the stream (ms per frame, and
-how many of torch's objects it reproduces: `agreement`), and `choose` keeps the fastest
-eligible one. `auto` never picks a candidate that failed (export, load, run) or that
-disagrees with torch; a forced backend that failed or disagrees falls back to torch, and
-the reason says why. torch is always the reference and always a candidate.
+A candidate is a backend and a variant of it, named by a label: "torch", "openvino" (a static
+batch-1 FP32 export run at FP32: the exact one), "openvino bf16" (the same export compiled at
+the CPU's own default precision, where that is not f32), "openvino dynamic" (an export with a
+dynamic batch and shape), and the like for ONNX Runtime and TensorRT. The worker measures each
+on a real frame of the stream, one frame per call and four frames in one call (ms per frame
+each), and how many of torch's objects it reproduces (`agreement`); `choose` keeps the
+cheapest eligible one, the cost being the mean of the two per-frame figures (`Measurement.cost`).
+`auto` never picks a candidate that failed (export, load, run) or that disagrees with torch; a
+forced backend runs its cheapest eligible variant, or falls back to torch with the reason.
+torch is always the reference and always a candidate.
 """
 
 from __future__ import annotations
@@ -24,17 +30,73 @@ WANTED_CHOICES = (AUTO, *BACKEND_NAMES)
 """What a worker setting may ask for: `auto` (the fastest that agrees) or one backend."""
 MIN_AGREEMENT = REQUIRED_AGREEMENT
 """The fraction of torch's objects a backend must reproduce to be eligible (the issue's 99 %)."""
+DYNAMIC = "dynamic"
+"""The variant exported with a dynamic batch (and shape)."""
+BATCHED_FRAMES = 4
+"""How many copies of the frame the batched timing passes in one call."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One way to run a model: a backend, and a variant of it ("" for the static batch-1
+    export at its exported precision; DYNAMIC; or a device precision such as "bf16", the
+    static export compiled at the device's default precision)."""
+
+    backend: str
+    variant: str = ""
+
+    @property
+    def label(self) -> str:
+        """How people and the reports name it: "openvino", "openvino bf16"."""
+        return f"{self.backend} {self.variant}".strip()
+
+    @property
+    def dynamic(self) -> bool:
+        """Whether it runs an export with a dynamic batch and shape."""
+        return self.variant == DYNAMIC
+
+    @property
+    def exact_precision(self) -> bool:
+        """Whether it runs the export at its own precision (not the device's default)."""
+        return self.variant in ("", DYNAMIC)
+
+
+def backend_of_label(label: str) -> str:
+    """The backend a candidate's label names ("openvino bf16" -> "openvino")."""
+    return label.partition(" ")[0]
 
 
 @dataclass(frozen=True)
 class Measurement:
-    """What trying one backend on a real frame gave: ms per frame and agreement with torch
-    (1.0 for torch itself), or the error that stopped it (export, load or inference)."""
+    """What trying one candidate (by label) on a real frame gave: ms per frame at one frame
+    per call and with BATCHED_FRAMES frames in one call, and agreement with torch (1.0 for
+    torch itself), or the error that stopped it (export, load or inference)."""
 
-    backend: str
+    label: str
     ms_per_frame: float | None = None
     agreement: float | None = None
     error: str = ""
+    ms_batched: float | None = None
+
+    @property
+    def backend(self) -> str:
+        return backend_of_label(self.label)
+
+    @property
+    def candidate(self) -> Candidate:
+        backend, _, variant = self.label.partition(" ")
+        return Candidate(backend, variant)
+
+    @property
+    def cost(self) -> float | None:
+        """What ranking compares: the mean of the single-frame and the batched per-frame
+        figures (a camera alone runs single frames, several cameras on one model batch),
+        the single-frame one alone where batching was not measured."""
+        if self.ms_per_frame is None:
+            return None
+        if self.ms_batched is None:
+            return self.ms_per_frame
+        return (self.ms_per_frame + self.ms_batched) / 2
 
     @property
     def eligible(self) -> bool:
@@ -48,12 +110,12 @@ class Measurement:
     def why_not(self) -> str:
         """Why it is not eligible, for people ("" when it is)."""
         if self.error:
-            return f"{self.backend} failed: {self.error}"
+            return f"{self.label} failed: {self.error}"
         if self.ms_per_frame is None:
-            return f"{self.backend} was not measured"
+            return f"{self.label} was not measured"
         if not self.eligible:
             return (
-                f"{self.backend} disagrees with torch "
+                f"{self.label} disagrees with torch "
                 f"({self.agreement or 0.0:.1%} of objects agree, {MIN_AGREEMENT:.0%} needed)"
             )
         return ""
@@ -61,12 +123,19 @@ class Measurement:
 
 @dataclass(frozen=True)
 class Choice:
-    """The backend a model runs on, why, and what each candidate measured (ms per frame;
-    a candidate that failed is missing from `candidates`)."""
+    """The backend a model runs on, the chosen candidate's label (`variant`), why, and what
+    each candidate measured by label: ms per frame at one frame (`candidates`) and with
+    BATCHED_FRAMES frames per call (`batched`); a candidate that failed is missing."""
 
     backend: str
     reason: str
     candidates: Mapping[str, float] = field(default_factory=dict)
+    variant: str = ""
+    batched: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.variant:
+            object.__setattr__(self, "variant", self.backend)
 
 
 def wanted_backend(model_backend: str, worker_backend: str) -> str:
@@ -74,51 +143,82 @@ def wanted_backend(model_backend: str, worker_backend: str) -> str:
     return model_backend or worker_backend or AUTO
 
 
-def candidates_to_try(wanted: str, available: Iterable[str]) -> list[str]:
-    """The backends to measure for `wanted` on a worker that has `available`: torch first
-    (the reference), then every available one for `auto`, else the forced one (measured
-    even when not installed, so its failure is the reason shown)."""
+def variants_of(backend: str, *, device_precision: str = "") -> list[Candidate]:
+    """The candidates of one backend: torch alone; an exported backend's static export and
+    its dynamic one; OpenVINO also its static export at `device_precision` (the CPU's default
+    inference precision, e.g. "bf16") when that is given and is not f32."""
+    if backend == TORCH:
+        return [Candidate(TORCH)]
+    variants = [Candidate(backend)]
+    if backend == "openvino" and device_precision and device_precision != "f32":
+        variants.append(Candidate(backend, device_precision))
+    variants.append(Candidate(backend, DYNAMIC))
+    return variants
+
+
+def candidates_to_try(
+    wanted: str, available: Iterable[str], *, device_precision: str = ""
+) -> list[Candidate]:
+    """The candidates to measure for `wanted` on a worker that has `available`: torch first
+    (the reference), then every variant (`variants_of`) of every available backend for
+    `auto`, else of the forced one (measured even when not installed, so its failure is the
+    reason shown)."""
     if wanted not in WANTED_CHOICES:
         raise ValueError(f"unknown backend {wanted!r}: use one of {', '.join(WANTED_CHOICES)}")
     if wanted == AUTO:
-        others = [b for b in available if b != TORCH and b in BACKEND_NAMES]
-        return [TORCH, *dict.fromkeys(others)]
-    return [TORCH] if wanted == TORCH else [TORCH, wanted]
+        backends = [b for b in dict.fromkeys(available) if b != TORCH and b in BACKEND_NAMES]
+    else:
+        backends = [] if wanted == TORCH else [wanted]
+    variants = [v for b in backends for v in variants_of(b, device_precision=device_precision)]
+    return [Candidate(TORCH), *variants]
 
 
 def choose(wanted: str, measurements: Iterable[Measurement]) -> Choice:
-    """The backend to run for `wanted` given each candidate's measurement.
+    """The candidate to run for `wanted` given each one's measurement.
 
-    `auto`: the fastest eligible candidate (ties keep torch). A forced backend: that one
-    when eligible, else torch with the reason. torch is the answer whenever nothing else
-    qualifies, even if torch's own measurement failed (it is what already runs).
+    `auto`: the eligible candidate of the lowest cost (ties keep torch, then the exact
+    variant, then the order measured). A forced backend: its cheapest eligible variant, else
+    torch with the reason(s). torch is the answer whenever nothing else qualifies, even if
+    torch's own measurement failed (it is what already runs).
     """
     if wanted not in WANTED_CHOICES:
         raise ValueError(f"unknown backend {wanted!r}: use one of {', '.join(WANTED_CHOICES)}")
-    by_backend = {m.backend: m for m in measurements}
-    timed = {b: m.ms_per_frame for b, m in by_backend.items() if m.eligible and m.ms_per_frame}
-    candidates = {
-        b: round(m.ms_per_frame, 2)
-        for b, m in by_backend.items()
-        if m.ms_per_frame is not None and not m.error
-    }
+    by_label = {m.label: m for m in measurements}
+    ran = [m for m in by_label.values() if m.ms_per_frame is not None and not m.error]
+    candidates = {m.label: round(m.ms_per_frame or 0.0, 2) for m in ran}
+    batched = {m.label: round(m.ms_batched, 2) for m in ran if m.ms_batched is not None}
+
+    def chosen(m: Measurement, reason: str) -> Choice:
+        return Choice(m.backend, reason, candidates, m.label, batched)
+
     if wanted == TORCH:
-        return Choice(TORCH, "forced by setting", candidates)
+        return Choice(TORCH, "forced by setting", candidates, TORCH, batched)
     if wanted != AUTO:
-        forced = by_backend.get(wanted, Measurement(wanted))
-        if forced.eligible:
-            return Choice(wanted, "forced by setting", candidates)
-        return Choice(TORCH, f"fell back to torch: {forced.why_not()}", candidates)
-    rejected = [m.why_not() for m in by_backend.values() if not m.eligible and m.backend != TORCH]
-    if not timed:
-        return Choice(TORCH, _join("auto: nothing measured, torch kept", rejected), candidates)
-    # Torch wins ties: switching costs memory and a swap for nothing.
-    best = min(timed, key=lambda b: (timed[b], b != TORCH))
-    if best == TORCH:
-        return Choice(TORCH, _join("auto: torch is the fastest", rejected), candidates)
-    torch_ms = timed.get(TORCH)
-    speed = f" ({torch_ms / timed[best]:.1f}x torch)" if torch_ms else ""
-    return Choice(best, _join(f"auto: fastest{speed}", rejected), candidates)
+        variants = [m for m in by_label.values() if m.backend == wanted]
+        best = _cheapest([m for m in variants if m.eligible])
+        if best is not None:
+            return chosen(best, "forced by setting")
+        why = [m.why_not() for m in variants] or [f"{wanted} was not measured"]
+        return Choice(TORCH, "fell back to torch: " + "; ".join(why), candidates, TORCH, batched)
+    rejected = [m.why_not() for m in by_label.values() if not m.eligible and m.backend != TORCH]
+    best = _cheapest([m for m in by_label.values() if m.eligible])
+    if best is None:
+        reason = _join("auto: nothing measured, torch kept", rejected)
+        return Choice(TORCH, reason, candidates, TORCH, batched)
+    if best.backend == TORCH:
+        return chosen(best, _join("auto: torch is the fastest", rejected))
+    reference = by_label.get(TORCH)
+    torch_cost = reference.cost if reference is not None and reference.eligible else None
+    speed = f" ({torch_cost / best.cost:.1f}x torch)" if torch_cost and best.cost else ""
+    return chosen(best, _join(f"auto: fastest{speed}", rejected))
+
+
+def _cheapest(measurements: list[Measurement]) -> Measurement | None:
+    """The lowest cost; ties keep torch, then a variant at the export's own precision."""
+    ranked = [m for m in measurements if m.cost is not None]
+    if not ranked:
+        return None
+    return min(ranked, key=lambda m: (m.cost, m.backend != TORCH, not m.candidate.exact_precision))
 
 
 def _join(reason: str, rejected: list[str]) -> str:

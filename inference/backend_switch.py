@@ -2,12 +2,14 @@
 
 A worker process has one `BackendSwitcher`: one background thread that takes one model at a
 time. For a model that runs on torch (every model starts there), it exports the candidates
-(`candidates_to_try`) at the stream's real input shape (`letterbox_shape` of a real frame at
-the model's imgsz), loads each, checks each against a fresh torch instance on that frame
-(`agreement`), times every candidate over a few interleaved passes on it, and lets `choose`
-decide. The winner replaces torch under the model's shared MicroBatcher between two batches
-(`ModelStore.swap`), so the camera never stops and no result is lost. Anything that fails
-leaves torch running, with the reason in `report()`.
+(`candidates_to_try`: each backend's static batch-1 export, its dynamic-batch export, and for
+OpenVINO the static export at the CPU's default precision) at the stream's real input shape
+(`letterbox_shape` of a real frame at the model's imgsz), loads each, checks each against a
+fresh torch instance on that frame (`agreement`), times every candidate over a few interleaved
+passes on it, at one frame per call and at BATCHED_FRAMES per call, and lets `choose` decide.
+The winner replaces torch under the model's shared MicroBatcher between two batches
+(`ModelStore.swap`), with a fresh split policy, so the camera never stops and no result is
+lost. Anything that fails leaves torch running, with the reason in `report()`.
 
 Uploaded exports (.onnx, .torchscript) are not re-exported: they run as uploaded.
 """
@@ -29,7 +31,9 @@ import numpy as np
 
 from inference import backends, torch_thread
 from inference.backend_choice import (
+    BATCHED_FRAMES,
     TORCH,
+    Candidate,
     Choice,
     Measurement,
     candidates_to_try,
@@ -47,6 +51,8 @@ PASSES = 5
 neighbour's burst on a shared CPU costs them all alike; the median counts."""
 
 MEASURING = "measuring the backends"
+DYNAMIC_BATCH = 8
+"""The largest batch a dynamic export is made for: the micro-batcher's default max_batch."""
 
 
 @dataclass(frozen=True)
@@ -64,12 +70,16 @@ class SwitchRequest:
 
 @dataclass(frozen=True)
 class BackendReport:
-    """What a worker runs a model on and why, with each candidate's ms per frame."""
+    """What a worker runs a model on (`backend`, and the candidate's label: `variant`) and
+    why, with each candidate's ms per frame at one frame per call (`candidates`) and with
+    BATCHED_FRAMES frames per call (`batched`), by label."""
 
     key: str
     backend: str
     reason: str
     candidates: dict[str, float] = field(default_factory=dict)
+    variant: str = ""
+    batched: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +87,8 @@ class BackendReport:
             "backend": self.backend,
             "reason": self.reason,
             "candidates": dict(self.candidates),
+            "variant": self.variant or self.backend,
+            "batched": dict(self.batched),
         }
 
 
@@ -92,6 +104,7 @@ class BackendTools:
         [Sequence[Sequence[DetectedObject]], Sequence[Sequence[DetectedObject]]], float
     ]
     backend_of_weights: Callable[[Path], str]
+    device_precision: Callable[[str], str]
 
 
 def default_tools() -> BackendTools:
@@ -102,16 +115,23 @@ def default_tools() -> BackendTools:
         letterbox_shape=backends.letterbox_shape,
         agreement=backends.agreement,
         backend_of_weights=backends.backend_of_weights,
+        device_precision=backends.device_precision,
     )
 
 
-Loader = Callable[[Path, ModelSource, str, int, tuple[int, int]], Detector]
+Loader = Callable[[Path, ModelSource, str, int, tuple[int, int], bool], Detector]
 """Loads weights or an export of `source` on a device, warmed up at an imgsz and the stream's
-input shape."""
+input shape; the last argument says whether an FP32 export runs at FP32 (else at the device's
+default precision)."""
 
 
 def load_detector(
-    path: Path, source: ModelSource, device: str, imgsz: int, shape: tuple[int, int]
+    path: Path,
+    source: ModelSource,
+    device: str,
+    imgsz: int,
+    shape: tuple[int, int],
+    exact_precision: bool = True,
 ) -> Detector:
     """The default loader: an UltralyticsDetector (torch for .pt, the export's runtime else)."""
     from inference.ultralytics_backend import UltralyticsDetector
@@ -124,6 +144,7 @@ def load_detector(
         device=device,
         imgsz=imgsz,
         warmup_shape=shape,
+        exact_precision=exact_precision,
     )
 
 
@@ -149,6 +170,8 @@ class BackendSwitcher:
         # the store key and load id it is for
         self._asked: dict[str, tuple[int, str]] = {}
         self._reports: dict[str, tuple[str, int, BackendReport]] = {}
+        # store key -> (load id, label of the candidate swapped in for that load)
+        self._running: dict[str, tuple[int, str]] = {}
         self._jobs: queue.Queue[tuple[SwitchRequest, int] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._closed = False
@@ -204,11 +227,12 @@ class BackendSwitcher:
                     request.key, TORCH, f"kept torch: {type(exc).__name__}: {exc}"
                 )
             logger.info(
-                "model %r: %s (%s) %s",
+                "model %r: %s (%s) ms per frame alone %s, 4 per call %s",
                 request.source.label,
-                report.backend,
+                report.variant or report.backend,
                 report.reason,
                 report.candidates,
+                report.batched,
             )
             with self._lock:
                 if self._asked.get(request.key, (None,))[0] == load_id:
@@ -223,74 +247,80 @@ class BackendSwitcher:
             reason = f"uploaded {weights.path.suffix} weights run as uploaded (not re-exported)"
             return BackendReport(request.key, backend, reason)
         device = self._store.device
-        names = candidates_to_try(request.wanted, tools.available(device))
+        candidates = candidates_to_try(
+            request.wanted, tools.available(device), device_precision=tools.device_precision(device)
+        )
         imgsz = request.options.imgsz
         height, width = request.frame.shape[:2]
         shape = tools.letterbox_shape((height, width), imgsz)
-        if names == [TORCH]:
+        if candidates == [Candidate(TORCH)]:
             choice = Choice(TORCH, "forced by setting")
             models: dict[str, Detector] = {}
         else:
-            models, errors = self._load_candidates(request, weights.path, names, shape, tools)
+            models, errors = self._load_candidates(request, weights.path, candidates, shape, tools)
             choice = choose(request.wanted, self._measure(request, models, errors, tools))
-        running = self._store.current(source.key)
-        if running is None:
+        if self._store.current(source.key) is None:
             return BackendReport(request.key, TORCH, "the model was unloaded while measuring")
-        if running.info.backend != choice.backend:
-            # A model moved to another backend earlier (another wanted backend) goes back
+        running = self._running.get(source.key, (None, TORCH))
+        running_label = running[1] if running[0] == load_id else TORCH
+        if running_label != choice.variant:
+            # A model moved to another candidate earlier (another wanted backend) goes back
             # to torch when torch is the choice now.
-            chosen = models.get(choice.backend) or self._loader(
-                weights.path, source, device, imgsz, shape
+            chosen = models.get(choice.variant) or self._loader(
+                weights.path, source, device, imgsz, shape, True
             )
-            # An export is for batches of one: a group of frames runs one pass per frame.
-            policy = (
-                None
-                if choice.backend == TORCH
-                else SplitPolicy(always_batch=False, never_batch=True)
-            )
+            # A fresh split policy: it measures batched against single passes of the new
+            # model per shape (ultralytics splits a batch-1 export's forward itself, and
+            # batching the pre- and post-processing still pays).
+            policy = SplitPolicy(always_batch=device != "cpu")
             if not self._store.swap(source.key, chosen, load_id=load_id, policy=policy):
                 return BackendReport(request.key, TORCH, "the model was unloaded while measuring")
+            self._running[source.key] = (load_id, choice.variant)
         if not choice.candidates:
-            return BackendReport(request.key, choice.backend, choice.reason)
+            return BackendReport(request.key, choice.backend, choice.reason, variant=choice.variant)
         return _report(request.key, choice, shape)
 
     def _load_candidates(
         self,
         request: SwitchRequest,
         weights: Path,
-        names: list[str],
+        candidates: list[Candidate],
         shape: tuple[int, int],
         tools: BackendTools,
     ) -> tuple[dict[str, Detector], dict[str, str]]:
-        """A fresh torch instance (the reference, timed like the others) and each export."""
+        """A fresh torch instance (the reference, timed like the others) and each export, by
+        label; a variant at the device's precision loads its backend's static export again."""
         device, imgsz = self._store.device, request.options.imgsz
         models: dict[str, Detector] = {}
         errors: dict[str, str] = {}
-        for name in names:
+        for candidate in candidates:
+            label = candidate.label
             try:
                 path = weights
-                if name != TORCH:
+                if candidate.backend != TORCH:
                     started = time.monotonic()
                     path = tools.export(
                         weights,
-                        backend=name,
+                        backend=candidate.backend,
                         shape=shape,
-                        batch=1,
-                        dynamic=False,
+                        batch=DYNAMIC_BATCH if candidate.dynamic else 1,
+                        dynamic=candidate.dynamic,
                         half=device.startswith("cuda"),
                         device=device,
                         cache_dir=self._cache_dir,
                         sha256=request.source.sha256,
                     )
                     logger.info(
-                        "exported %r to %s in %.1f s",
+                        "exported %r for %s in %.1f s (or found it cached)",
                         request.source.label,
-                        name,
+                        label,
                         time.monotonic() - started,
                     )
-                models[name] = self._loader(path, request.source, device, imgsz, shape)
-            except Exception as exc:  # an export or a load that fails rules out that backend
-                errors[name] = _describe(exc)
+                models[label] = self._loader(
+                    path, request.source, device, imgsz, shape, candidate.exact_precision
+                )
+            except Exception as exc:  # an export or a load that fails rules out that candidate
+                errors[label] = _describe(exc)
         return models, errors
 
     def _measure(
@@ -300,20 +330,23 @@ class BackendSwitcher:
         errors: dict[str, str],
         tools: BackendTools,
     ) -> list[Measurement]:
-        frames, options = [request.frame], request.options
-        outputs: dict[str, list[list[DetectedObject]]] = {}
+        single, options = [request.frame], request.options
+        group = [request.frame] * BATCHED_FRAMES
+        outputs: dict[str, tuple[list[list[DetectedObject]], list[list[DetectedObject]]]] = {}
         for name, model in list(models.items()):
-            try:
-                outputs[name] = model.detect(frames, options)  # also its warm-up pass
+            try:  # also their warm-up passes
+                outputs[name] = (model.detect(single, options), model.detect(group, options))
             except Exception as exc:
                 errors[name] = _describe(exc)
                 del models[name]
-        timings: dict[str, list[float]] = {name: [] for name in models}
+        timings: dict[str, tuple[list[float], list[float]]] = {n: ([], []) for n in models}
         for _ in range(self._passes):
             for name, model in list(models.items()):
                 try:
                     # Timed on the torch thread itself: live frames queued there are not in it.
-                    timings[name].append(torch_thread.timed(model.detect, frames, options))
+                    timings[name][0].append(torch_thread.timed(model.detect, single, options))
+                    batched = torch_thread.timed(model.detect, group, options)
+                    timings[name][1].append(batched / BATCHED_FRAMES)
                 except Exception as exc:
                     errors[name] = _describe(exc)
                     del models[name]
@@ -322,16 +355,32 @@ class BackendSwitcher:
         for name in models:
             agrees = 1.0 if name == TORCH else None
             if reference is not None and name != TORCH:
-                agrees = tools.agreement(reference, outputs[name])
+                # Both ways must agree: one frame, and each frame of a batch.
+                agrees = min(
+                    tools.agreement(reference[0], outputs[name][0]),
+                    tools.agreement(reference[0] * BATCHED_FRAMES, outputs[name][1]),
+                )
             measurements.append(
-                Measurement(name, ms_per_frame=statistics.median(timings[name]), agreement=agrees)
+                Measurement(
+                    name,
+                    ms_per_frame=statistics.median(timings[name][0]),
+                    agreement=agrees,
+                    ms_batched=statistics.median(timings[name][1]),
+                )
             )
         return measurements
 
 
 def _report(key: str, choice: Choice, shape: tuple[int, int]) -> BackendReport:
     reason = f"{choice.reason} (at {shape[0]}x{shape[1]})"
-    return BackendReport(key, choice.backend, reason, dict(choice.candidates))
+    return BackendReport(
+        key,
+        choice.backend,
+        reason,
+        dict(choice.candidates),
+        variant=choice.variant,
+        batched=dict(choice.batched),
+    )
 
 
 def _describe(exc: BaseException) -> str:

@@ -86,21 +86,18 @@ class SplitPolicy:
     Keeps the last `window` per-frame costs of each way and compares their medians (a
     neighbour's burst on a shared CPU must not flip the choice), tries each way a few
     times first and the worse one again every `explore_every` decisions, so a change
-    in load or input size is noticed. With `always_batch` (CUDA) it never splits; with
-    `never_batch` (a model exported for batches of one) it always does.
+    in load or input size is noticed. With `always_batch` (CUDA) it never splits.
     """
 
     def __init__(
         self,
         *,
         always_batch: bool,
-        never_batch: bool = False,
         explore_every: int = 100,
         min_samples: int = 3,
         window: int = 9,
     ) -> None:
         self.always_batch = always_batch
-        self.never_batch = never_batch
         self._explore_every = explore_every
         self._min_samples = min_samples
         self._window = window
@@ -109,8 +106,6 @@ class SplitPolicy:
 
     def batched(self, key: ShapeKey, n: int) -> bool:
         """Whether to run the n frames of this shape as one forward pass."""
-        if self.never_batch:
-            return False
         if n < 2 or self.always_batch:
             return n >= 2
         count = self._decisions[key] = self._decisions.get(key, 0) + 1

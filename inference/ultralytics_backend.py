@@ -59,6 +59,7 @@ class UltralyticsDetector:
         imgsz: int = 640,
         half: bool | None = None,
         warmup_shape: tuple[int, int] | None = None,
+        exact_precision: bool = True,
     ) -> None:
         """Load `weights`, check it is a detection model and warm it up once at `imgsz`.
 
@@ -68,7 +69,9 @@ class UltralyticsDetector:
         `warmup_shape` is the (height, width) of the frames it will see: the warm-up runs a
         blank frame of that shape, so a dynamic export or torch prepares the stream's own
         input shape (a static export runs at its fixed shape anyway); a square of `imgsz` by
-        default. `half` defaults to True on CUDA and is always off on CPU. Raises
+        default. `half` defaults to True on CUDA and is always off on CPU. An FP32 OpenVINO export
+        runs at FP32 (`compile_at_fp32`), or with `exact_precision=False` at the CPU's own
+        default precision (bf16 on CPUs that have it: faster, about a pixel off). Raises
         ModelLoadError naming the model for empty, corrupt or non-detection weights.
         """
         self._label = f"{name} {version}".strip()
@@ -77,6 +80,7 @@ class UltralyticsDetector:
         self._half &= device.startswith("cuda")
         self._lock = threading.Lock()
         self._weights = Path(weights)
+        self._exact_precision = exact_precision
         self._yolo = torch_thread.run_for(self._device, self._load, self._weights)
         torch_thread.run_for(self._device, self._warm_up, imgsz, warmup_shape or (imgsz, imgsz))
         # Exports only know their class names once ultralytics' predictor exists (warm-up).
@@ -162,8 +166,10 @@ class UltralyticsDetector:
         self._check_export_task()
 
     def _needs_fp32_compile(self) -> bool:
-        return backend_of_weights(self._weights) == "openvino" and is_full_precision_export(
-            export_metadata(self._yolo)
+        return (
+            self._exact_precision
+            and backend_of_weights(self._weights) == "openvino"
+            and is_full_precision_export(export_metadata(self._yolo))
         )
 
     def _check_export_task(self) -> None:

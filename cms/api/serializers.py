@@ -703,7 +703,17 @@ class ModelBackendSerializer(serializers.Serializer):
     )
     candidates = serializers.DictField(
         child=serializers.FloatField(),
-        help_text="Each backend measured, by name: ms per frame on the stream's frame.",
+        help_text=(
+            "Each candidate measured, by label (e.g. `openvino bf16`): ms per frame on the "
+            "stream's frame, one frame per call."
+        ),
+    )
+    variant = serializers.CharField(
+        help_text="The candidate it runs, by label: the backend and its variant, if any."
+    )
+    batched = serializers.DictField(
+        child=serializers.FloatField(),
+        help_text="Each candidate measured, by label: ms per frame with 4 frames per call.",
     )
 
 

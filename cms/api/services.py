@@ -455,7 +455,14 @@ def _worker(info: Any) -> dict[str, Any]:
         "gpu_memory_percent": info.gpu_memory_percent,
         "models": list(info.models),
         "backends": [
-            {"model": b.key, "backend": b.backend, "reason": b.reason, "candidates": b.candidates}
+            {
+                "model": b.key,
+                "backend": b.backend,
+                "reason": b.reason,
+                "candidates": b.candidates,
+                "variant": b.variant or b.backend,
+                "batched": b.batched,
+            }
             for b in info.backends
         ],
         "draining": info.draining,

@@ -29,22 +29,31 @@ def is_secondary_error(message: str) -> bool:
 
 @dataclass(frozen=True)
 class ModelBackend:
-    """What a worker runs one of its loaded models on ("model id:sha256" `key`), why, and
-    each candidate backend's measured ms per frame (docs/backends.md)."""
+    """What a worker runs one of its loaded models on ("model id:sha256" `key`): the backend
+    and the candidate's label (`variant`, e.g. "openvino bf16"), why, and each candidate's
+    measured ms per frame by label, at one frame per call (`candidates`) and with four frames
+    per call (`batched`) (docs/backends.md)."""
 
     key: str
     backend: str
     reason: str = ""
     candidates: dict[str, float] = field(default_factory=dict)
+    variant: str = ""
+    batched: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelBackend:
         candidates = data.get("candidates") or {}
+        batched = data.get("batched") or {}
+        backend = str(data.get("backend", ""))
         return cls(
             key=str(data.get("key", "")),
-            backend=str(data.get("backend", "")),
+            backend=backend,
             reason=str(data.get("reason", "")),
             candidates={str(k): float(v) for k, v in candidates.items()},
+            # A heartbeat from before variants names only the backend.
+            variant=str(data.get("variant") or backend),
+            batched={str(k): float(v) for k, v in batched.items()},
         )
 
 

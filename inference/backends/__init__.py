@@ -15,6 +15,7 @@ from inference.backends.formats import (
     check_backend,
     is_installed,
 )
+from inference.backends.openvino_precision import device_precision
 from inference.backends.shapes import letterbox_shape
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "available_backends",
     "backend_of_weights",
     "check_backend",
+    "device_precision",
     "export_key",
     "export_model",
     "export_record",

@@ -226,7 +226,9 @@ def test_cluster_shows_each_models_backend_and_old_heartbeats_stay_readable(oper
                     "3:abc",
                     "openvino",
                     "auto: fastest (2.1x torch)",
-                    {"torch": 40.2, "openvino": 19.1},
+                    {"torch": 40.2, "openvino": 19.1, "openvino bf16": 14.2},
+                    variant="openvino bf16",
+                    batched={"torch": 30.0, "openvino": 18.4, "openvino bf16": 11.7},
                 ),
             ),
         ),
@@ -245,7 +247,9 @@ def test_cluster_shows_each_models_backend_and_old_heartbeats_stay_readable(oper
             "model": "3:abc",
             "backend": "openvino",
             "reason": "auto: fastest (2.1x torch)",
-            "candidates": {"torch": 40.2, "openvino": 19.1},
+            "candidates": {"torch": 40.2, "openvino": 19.1, "openvino bf16": 14.2},
+            "variant": "openvino bf16",
+            "batched": {"torch": 30.0, "openvino": 18.4, "openvino bf16": 11.7},
         }
     ]
     assert workers["old@host"]["backends"] == []

@@ -201,6 +201,34 @@ def test_farm_state_shows_each_models_backend_with_its_measurements(admin_client
     ]
 
 
+def test_farm_state_names_the_chosen_variant_and_the_batched_figures(admin_client, redis_client):
+    from cms.farm.heartbeats import ModelBackend
+
+    model = make_display().model
+    key = f"{model.pk}:{model.sha256}"
+    chosen = ModelBackend(
+        key,
+        "openvino",
+        "auto: fastest",
+        {"torch": 40.2, "openvino bf16": 14.2},
+        variant="openvino bf16",
+        batched={"torch": 30.0, "openvino bf16": 11.7},
+    )
+    farm_keys.write_worker(
+        redis_client,
+        WorkerInfo(
+            "cpu-1@rack", "cpu", 2, models=(key,), last_seen=time.time(), backends=(chosen,)
+        ),
+    )
+
+    state = admin_client.get(reverse("admin-farm-state")).json()
+
+    assert state["workers"][0]["backend_labels"] == [
+        f"{model.name} {model.version}: openvino bf16 (auto: fastest; "
+        "torch 40.2 ms (30 at 4), openvino bf16 14.2 ms (11.7 at 4))"
+    ]
+
+
 def test_camera_page_without_a_frame_shows_a_placeholder_with_the_reason(admin_client, running):
     _, pending = running
 

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from cms.models import Camera, DetectionModel, Display
 from inference.backend_switch import MEASURING
+from inference.backends import device_precision
 from inference.synthetic.video import Scene, stationary_path, write_video
 from tests.farm.conftest import wait_for
 
@@ -100,8 +101,15 @@ def test_auto_switches_a_running_display_in_place_and_a_missing_backend_keeps_to
     assert report["worker"] == worker.name
     assert report["backend"] in ("openvino", "onnxruntime"), report
     assert report["reason"].startswith("auto: fastest"), report
-    assert set(report["candidates"]) == {"torch", "openvino", "onnxruntime"}, report
-    assert all(ms > 0 for ms in report["candidates"].values())
+    # every variant, by label, one frame and four frames per call ("openvino bf16" where
+    # OpenVINO's CPU default precision is bf16, as on this project's EPYCs)
+    labels = {"torch", "openvino", "openvino dynamic", "onnxruntime", "onnxruntime dynamic"}
+    precision = device_precision("cpu")
+    labels |= {f"openvino {precision}"} if precision not in ("", "f32") else set()
+    assert set(report["candidates"]) == labels, report
+    assert set(report["batched"]) == labels, report
+    assert all(ms > 0 for ms in [*report["candidates"].values(), *report["batched"].values()])
+    assert report["variant"] in labels and report["variant"].startswith(report["backend"])
     # and the display's results flowed before, during and after the switch, none lost
     generation = farm.streams()[display.camera_id].generation
     results = [r for r in farm.results_for(display) if r.generation == generation]
@@ -120,6 +128,7 @@ def test_auto_switches_a_running_display_in_place_and_a_missing_backend_keeps_to
     fallback = wait_for(lambda: chosen(staff, forced), 120, "the forced model's report")
     assert fallback["backend"] == "torch"
     assert fallback["reason"].startswith("fell back to torch: tensorrt failed"), fallback
+    assert fallback["variant"] == "torch"
     assert "not installed" in fallback["reason"]
     assert farm.running_on(other.camera) == worker.name
     assert farm.results_for(other)

@@ -84,15 +84,123 @@ def test_forced_torch_needs_no_measurement():
     assert choose("torch", []).backend == "torch"
 
 
-def test_candidates_are_torch_first_then_what_the_device_has():
-    assert candidates_to_try("auto", ["openvino", "torch", "onnxruntime"]) == [
+def labels(candidates):
+    return [c.label for c in candidates]
+
+
+def test_candidates_are_torch_first_then_each_backends_variants():
+    assert labels(candidates_to_try("auto", ["openvino", "torch", "onnxruntime"])) == [
         "torch",
         "openvino",
+        "openvino dynamic",
         "onnxruntime",
+        "onnxruntime dynamic",
     ]
     # A forced backend is tried even where it is not available, so its failure is shown.
-    assert candidates_to_try("tensorrt", ["openvino"]) == ["torch", "tensorrt"]
-    assert candidates_to_try("torch", ["openvino"]) == ["torch"]
+    assert labels(candidates_to_try("tensorrt", ["openvino"])) == [
+        "torch",
+        "tensorrt",
+        "tensorrt dynamic",
+    ]
+    assert labels(candidates_to_try("torch", ["openvino"], device_precision="bf16")) == ["torch"]
+
+
+def test_openvino_gets_a_variant_at_the_cpus_default_precision_unless_that_is_f32():
+    bf16 = candidates_to_try("openvino", ["openvino"], device_precision="bf16")
+    assert labels(bf16) == ["torch", "openvino", "openvino bf16", "openvino dynamic"]
+    assert [(c.backend, c.exact_precision, c.dynamic) for c in bf16] == [
+        ("torch", True, False),
+        ("openvino", True, False),
+        ("openvino", False, False),
+        ("openvino", True, True),
+    ]
+    assert "openvino f32" not in labels(
+        candidates_to_try("auto", ["openvino"], device_precision="f32")
+    )
+    # Only OpenVINO is compiled at the device's precision.
+    assert "onnxruntime bf16" not in labels(
+        candidates_to_try("auto", ["onnxruntime"], device_precision="bf16")
+    )
+
+
+def test_the_cost_is_the_mean_of_the_single_and_the_batched_figures():
+    assert Measurement("openvino", ms_per_frame=20.0, ms_batched=10.0).cost == 15.0
+    assert Measurement("openvino", ms_per_frame=20.0).cost == 20.0
+    assert Measurement("openvino", error="boom").cost is None
+
+
+def test_auto_ranks_every_variant_by_its_cost_and_reports_both_figures():
+    choice = choose(
+        "auto",
+        [
+            Measurement("torch", ms_per_frame=24.0, agreement=1.0, ms_batched=23.0),
+            Measurement("openvino", ms_per_frame=18.8, agreement=1.0, ms_batched=18.4),
+            Measurement("openvino bf16", ms_per_frame=14.2, agreement=0.995, ms_batched=11.7),
+            Measurement("openvino dynamic", ms_per_frame=20.4, agreement=1.0, ms_batched=19.2),
+            # faster single frames, but slower batches: the mean ranks it behind bf16
+            Measurement("onnxruntime", ms_per_frame=13.0, agreement=1.0, ms_batched=16.0),
+        ],
+    )
+    assert (choice.backend, choice.variant) == ("openvino", "openvino bf16")
+    assert choice.candidates["openvino bf16"] == 14.2
+    assert choice.batched == {
+        "torch": 23.0,
+        "openvino": 18.4,
+        "openvino bf16": 11.7,
+        "openvino dynamic": 19.2,
+        "onnxruntime": 16.0,
+    }
+    assert "1.8x torch" in choice.reason
+
+
+def test_a_variant_that_disagrees_is_never_chosen_and_its_backend_keeps_another():
+    choice = choose(
+        "auto",
+        [
+            TORCH,
+            Measurement("openvino", ms_per_frame=20.0, agreement=1.0, ms_batched=20.0),
+            Measurement("openvino bf16", ms_per_frame=10.0, agreement=0.98, ms_batched=8.0),
+        ],
+    )
+    assert choice.variant == "openvino"
+    assert "openvino bf16 disagrees with torch" in choice.reason
+
+
+def test_a_tie_between_variants_keeps_the_exact_one():
+    choice = choose(
+        "auto",
+        [
+            TORCH,
+            Measurement("openvino bf16", ms_per_frame=20.0, agreement=1.0),
+            Measurement("openvino", ms_per_frame=20.0, agreement=1.0),
+        ],
+    )
+    assert choice.variant == "openvino"
+
+
+def test_a_forced_backend_runs_its_cheapest_eligible_variant():
+    measured = [
+        TORCH,
+        Measurement("openvino", ms_per_frame=10.0, agreement=1.0),
+        Measurement("onnxruntime", ms_per_frame=30.0, agreement=1.0, ms_batched=30.0),
+        Measurement("onnxruntime dynamic", ms_per_frame=32.0, agreement=1.0, ms_batched=24.0),
+    ]
+    choice = choose("onnxruntime", measured)
+    assert (choice.backend, choice.variant) == ("onnxruntime", "onnxruntime dynamic")
+    assert choice.reason == "forced by setting"
+
+
+def test_a_forced_backend_whose_variants_all_fail_names_each_reason():
+    choice = choose(
+        "tensorrt",
+        [
+            TORCH,
+            Measurement("tensorrt", error="tensorrt is not installed"),
+            Measurement("tensorrt dynamic", error="tensorrt is not installed"),
+        ],
+    )
+    assert (choice.backend, choice.variant) == ("torch", "torch")
+    assert "tensorrt failed" in choice.reason and "tensorrt dynamic failed" in choice.reason
 
 
 def test_unknown_backend_is_refused():

@@ -423,8 +423,3 @@ def test_swapping_the_model_under_load_loses_no_frame_and_no_result(
 def test_a_model_of_another_kind_cannot_be_swapped_in(detector, classifier):
     with MicroBatcher(detector) as batcher, pytest.raises(TypeError, match="cannot swap"):
         batcher.swap_model(classifier)
-
-
-def test_a_policy_that_never_batches_splits_every_group():
-    policy = SplitPolicy(always_batch=False, never_batch=True)
-    assert not policy.batched((320, 480, 640), 4)
