@@ -131,10 +131,20 @@ def try_model(model: DetectionModel, camera: Camera, *, timeout: float | None = 
     return Tryout(
         worker=worker,
         objects=objects,
-        jpeg=draw_detections(frame, objects),
+        jpeg=draw_detections(frame, [_percent_label(o) for o in objects]),
         frame_size=(int(size[0]), int(size[1])) if size else None,
         elapsed_ms=(time.monotonic() - started) * 1000,
     )
+
+
+def _percent_label(obj: dict[str, Any]) -> dict[str, Any]:
+    """The object as draw_detections labels it "class 87%" (it writes a bare name as is)."""
+    confidence = obj.get("confidence")
+    if not isinstance(confidence, float | int):
+        return obj
+    percent = "<1%" if confidence < 0.01 else f"{round(confidence * 100)}%"
+    name = obj.get("class_name", obj.get("class_id", ""))
+    return {**obj, "class_name": f"{name} {percent}", "confidence": None}
 
 
 def _wait(r: redis.Redis, key: str, deadline: float) -> dict[str, Any] | None:

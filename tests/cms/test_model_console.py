@@ -328,3 +328,11 @@ def test_an_expired_try_out_is_not_run(redis_client):
 def test_replies_expire(redis_client):
     push_reply(redis_client, "sightline:tryout:t4", {"objects": []})
     assert 0 < redis_client.ttl("sightline:tryout:t4") <= 60
+
+
+def test_drawn_labels_say_class_and_percent():
+    from cms.model_tryout import _percent_label
+
+    square = {"class_id": 0, "class_name": "square", "confidence": 0.873, "box": [1, 2, 3, 4]}
+    assert _percent_label(square)["class_name"] == "square 87%"
+    assert _percent_label({**square, "confidence": 0.004})["class_name"] == "square <1%"
