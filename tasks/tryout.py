@@ -54,8 +54,9 @@ def run_tryout(
     try:
         reply = _detect(runtime, model_id, camera_id, deadline)
     except Exception as exc:  # whatever failed, the operator gets a message, not a hang
-        log.warning("try-out of model %s on camera %s failed: %s", model_id, camera_id, exc)
         reply = {"error": redact(f"{type(exc).__name__}: {exc}")}
+        # Redacted in the log too: a fetch error may quote the signed weights URL.
+        log.warning("try-out of model %s on camera %s failed: %s", model_id, camera_id, reply)
     finally:
         close_old_connections()
     push_reply(r, reply_key, reply)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -17,6 +18,7 @@ from cms.farm.heartbeats import WorkerInfo
 from cms.model_console import UNTRAINED_VERSION, model_warnings
 from cms.model_tryout import choose_worker, push_reply, redact
 from cms.models import DetectionModel
+from cms.weights import signed_weights_url
 from tasks.tryout import run_tryout
 from tasks.worker_runtime import WorkerRuntime
 from tests.cms.test_admin import display_change
@@ -336,3 +338,23 @@ def test_drawn_labels_say_class_and_percent():
     square = {"class_id": 0, "class_name": "square", "confidence": 0.873, "box": [1, 2, 3, 4]}
     assert _percent_label(square)["class_name"] == "square 87%"
     assert _percent_label({**square, "confidence": 0.004})["class_name"] == "square <1%"
+
+
+def test_a_weights_fetch_that_fails_leaks_no_signed_url(redis_client, settings, tmp_path, caplog):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SIGHTLINE_MODEL_CACHE_DIR = str(tmp_path / "cache")
+    settings.SIGHTLINE_WEB_URL = "http://127.0.0.1:9"  # nothing listens: the fetch fails
+    model = DetectionModel(name="remote")
+    model.weights.save("remote.pt", ContentFile(torch_archive_bytes()), save=False)
+    model.save()
+    Path(model.weights.path).unlink()  # as on a worker that does not share the media folder
+    camera = make_camera()
+    farm_keys.write_snapshot(redis_client, camera.pk, jpeg())
+    runtime = WorkerRuntime(name="in-test", capacity=1)
+
+    outcome = run_tryout(runtime, model.pk, camera.pk, "sightline:tryout:t5", time.time() + 30)
+
+    assert outcome == "error"
+    error = reply_of(redis_client, "sightline:tryout:t5")["error"]
+    token = signed_weights_url(model).split("token=", 1)[1].split(":", 1)[0]
+    assert error and token not in error and token not in caplog.text
