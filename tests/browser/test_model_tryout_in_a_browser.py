@@ -24,6 +24,14 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 PASSWORD = "operator-pass-123"
 
 
+@pytest.fixture(autouse=True)
+def clean_redis_after(redis_client):
+    """Leave no snapshot or heartbeat behind (later tests reuse these camera ids), after the
+    farm's workers stopped: an autouse fixture is set up first, so torn down last."""
+    yield
+    redis_client.flushdb()
+
+
 def test_the_try_out_draws_the_shapes_boxes_in_the_page(
     browser, live_server, farm_factory, parked_video, trained_detector_path, settings,
     django_user_model,

@@ -30,6 +30,14 @@ pytestmark = pytest.mark.django_db
 COCO_START = {"0": "person", "1": "bicycle", "2": "car", "3": "motorcycle"}
 
 
+@pytest.fixture(autouse=True)
+def clean_redis_after(redis_client):
+    """Leave no snapshot or heartbeat behind (later tests reuse these camera ids), after the
+    farm's workers stopped: an autouse fixture is set up first, so torn down last."""
+    yield
+    redis_client.flushdb()
+
+
 @pytest.fixture
 def staff_client(client, django_user_model):
     user = django_user_model.objects.create_superuser("operator", "", "operator-pass-123")

@@ -31,6 +31,14 @@ PARKED = Scene(
 )
 
 
+@pytest.fixture(autouse=True)
+def clean_redis_after(redis_client):
+    """Leave no snapshot or heartbeat behind (later tests reuse these camera ids), after the
+    farm's workers stopped: an autouse fixture is set up first, so torn down last."""
+    yield
+    redis_client.flushdb()
+
+
 @pytest.fixture(scope="module")
 def parked_video(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("tryout") / "parked.mp4"
