@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 from django.db.models import Count, QuerySet
 
+from cms import display_secondary
 from cms.models import DetectionModel, Display
 
 # The version the offline demo gives its untrained stand-in model (cms.demo).
@@ -174,8 +175,6 @@ def model_warnings(model: DetectionModel, *, used_as_secondary: bool | None = No
 
 def secondary_users(model_ids: list[int]) -> set[int]:
     """Which of these models some display uses as a secondary model."""
-    from cms import display_secondary
-
     wanted = set(model_ids)
     used: set[int] = set()
     for display in Display.using_as_secondary(model_ids):
