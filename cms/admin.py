@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from cms import display_geometry, display_secondary, live, redis_connection
 from cms.admin_audience import display_audience_view
@@ -32,6 +32,7 @@ from cms.admin_widgets import (
     detection_frame_jpeg,
     detections_chart,
     geometry_editor,
+    model_tryout_panel,
     seconds,
     snapshot_image,
     status_badge,
@@ -51,6 +52,14 @@ from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo
 from cms.farm.reconcile import restart_camera
 from cms.farm_status import CameraStatus, FarmState, camera_statuses
+from cms.model_console import (
+    DetectionModelForm,
+    audience_classes_field,
+    model_warnings,
+    secondary_users,
+    with_use_counts,
+)
+from cms.model_tryout import TryoutError, try_model
 from cms.models import Camera, Detection, DetectionModel, Display, ObjectEvent, ZoneMinute
 from cms.session_admin import sessions_link  # also registers the display sessions' admin
 from streams.redaction import redact_url
@@ -221,6 +230,13 @@ class DisplayForm(forms.ModelForm):
         # The admin's fieldsets say which fields the page has; these are the ones declared here.
         fields = ["zones", "lines", "secondary", "audience_classes", "audience_zone"]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "audience_classes" in self.fields:  # by the names of the display's model's classes
+            self.fields["audience_classes"] = audience_classes_field(
+                self.instance, self.fields["audience_classes"]
+            )
+
     def clean_audience_classes(self) -> Any:
         value = self.cleaned_data.get("audience_classes")
         return audience_settings.default_audience_classes() if value in (None, "", []) else value
@@ -303,8 +319,20 @@ class CameraAdmin(admin.ModelAdmin):
         return bool(camera.password)
 
 
+class ModelChangeList(ChangeList):
+    """Finds which models on the page are secondary models of some display (one query)."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        rows = list(self.result_list)
+        used = secondary_users([row.pk for row in rows])
+        for row in rows:
+            row.used_as_secondary = row.pk in used  # read by the warnings column
+
+
 @admin.register(DetectionModel)
 class DetectionModelAdmin(admin.ModelAdmin):
+    form = DetectionModelForm
     list_display = [
         "name",
         "version",
@@ -318,6 +346,7 @@ class DetectionModelAdmin(admin.ModelAdmin):
         "backend",
         "notes",
         "enabled",
+        "warnings",
     ]
     list_filter = ["enabled", "validation_state", "task"]
     search_fields = ["name", "version", "hub_name", "sha256", "notes"]
@@ -328,9 +357,77 @@ class DetectionModelAdmin(admin.ModelAdmin):
         "validation_state",
         "invalid_reason",
         "class_names",
+        "try_out",
         "created",
         "updated",
     ]
+
+    class Media:
+        css = {"all": ["cms/farm.css"]}
+        js = ["cms/model_tryout.js"]
+
+    def get_changelist(self, request: HttpRequest, **kwargs: object) -> type[ChangeList]:
+        return ModelChangeList
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DetectionModel]:
+        return with_use_counts(super().get_queryset(request))
+
+    def get_fields(
+        self, request: HttpRequest, obj: DetectionModel | None = None
+    ) -> list[str | list[str] | tuple[str, ...]]:
+        fields = list(super().get_fields(request, obj))
+        return fields if obj else [f for f in fields if f != "try_out"]
+
+    def get_urls(self) -> list:
+        tryout = self.admin_site.admin_view(self.try_view)
+        return [path("<int:pk>/try/", tryout, name="cms_detectionmodel_try"), *super().get_urls()]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        if request.method == "GET":
+            model = self.get_object(request, object_id)
+            for warning in model_warnings(model) if model is not None else []:
+                messages.warning(request, f"This model is {warning}.")
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def try_view(self, request: HttpRequest, pk: int) -> JsonResponse:
+        """POST camera=<id>: the model run once on that camera's newest frame (JSON)."""
+        model = get_object_or_404(DetectionModel, pk=pk)
+        if not self.has_view_permission(request, model):
+            raise PermissionDenied
+        if request.method != "POST":
+            return JsonResponse({"detail": "POST a camera id."}, status=405)
+        raw = request.POST.get("camera", "")
+        if not (raw.isdecimal() and raw.isascii() and int(raw) <= MAX_BIGINT):
+            return JsonResponse({"detail": "Choose a camera."}, status=400)
+        camera = Camera.objects.filter(pk=int(raw)).first()
+        if camera is None:
+            return JsonResponse({"detail": f"There is no camera {raw}."}, status=404)
+        try:
+            result = try_model(model, camera)
+        except TryoutError as exc:
+            return JsonResponse({"detail": exc.message}, status=exc.status)
+        return JsonResponse({"camera": camera.name, **result.to_dict()})
+
+    @admin.display(description="try on a camera")
+    def try_out(self, model: DetectionModel) -> str:
+        return model_tryout_panel(model)
+
+    @admin.display(description="warnings")
+    def warnings(self, model: DetectionModel) -> str:
+        found = model_warnings(model, used_as_secondary=getattr(model, "used_as_secondary", None))
+        if not found:
+            return "-"
+        return format_html_join(
+            " ",
+            '<span class="badge badge-warning" title="{}">{}</span>',
+            ((w, w.split(":", 1)[0]) for w in found),
+        )
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, ...]:
         """Displays that use a model as a secondary model protect it (DetectionModel.delete)."""

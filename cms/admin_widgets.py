@@ -26,7 +26,15 @@ from cms.count_chart import Series, minute_bar_chart, minute_chart
 from cms.display_geometry import NAME_MAX_LENGTH, RESERVED_ZONE
 from cms.farm import farm_keys
 from cms.farm_status import CameraStatus, FarmState, camera_statuses
-from cms.models import Camera, Detection, Display, StreamAssignment, ZoneMinute
+from cms.models import (
+    DETECTION_TASK,
+    Camera,
+    Detection,
+    DetectionModel,
+    Display,
+    StreamAssignment,
+    ZoneMinute,
+)
 from cms.zone_counts import zone_counts
 
 BLANK_FRAME_MAX = 4096  # pixels: a malformed box must not make a huge picture
@@ -369,3 +377,28 @@ def zone_names(display: Display) -> list[str]:
     """The names of the display's drawn zones, in order (``view`` is implicit, not among them)."""
     zones = display.zones if isinstance(display.zones, list) else []
     return [z["name"] for z in zones if isinstance(z, dict) and isinstance(z.get("name"), str)]
+
+
+def model_tryout_panel(model: DetectionModel) -> SafeString:
+    """'Try on a camera': a camera select and a button; cms/model_tryout.js posts to the
+    model's try URL and shows the frame with the boxes and the raw detections."""
+    if model.task and model.task != DETECTION_TASK:
+        return format_html("Only detection models can be tried on a camera.")
+    cameras = Camera.objects.filter(enabled=True).order_by("name").only("id", "name")
+    if not cameras:
+        return format_html("No enabled camera to try the model on.")
+    options = format_html_join(
+        "", '<option value="{}">{}</option>', ((c.pk, c.name) for c in cameras)
+    )
+    return format_html(
+        '<div class="model-tryout" data-tryout-url="{}">'
+        '<select data-tryout-camera aria-label="camera">{}</select> '
+        '<button type="button" class="button" data-tryout-run>Run once on its newest frame'
+        "</button>"
+        '<p class="help" data-tryout-status>Runs on an ingest worker (within {} s); '
+        "nothing is saved and no display is created.</p>"
+        "<div data-tryout-result></div></div>",
+        reverse("admin:cms_detectionmodel_try", args=[model.pk]),
+        options,
+        f"{settings.SIGHTLINE_TRYOUT_TIMEOUT_S:g}",
+    )

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from django.core.files import File
 
+from cms.model_console import UNTRAINED_VERSION
 from cms.models import Camera, DetectionModel, Display
 from inference.synthetic.demo import DEMO_LINE, DEMO_ZONE, demo_scene
 from inference.synthetic.images import IMAGE_WIDTH
@@ -29,7 +30,6 @@ log = logging.getLogger(__name__)
 DEMO_SIZE = (640, 480)
 DEMO_FPS = 10
 UNTRAINED_CONFIDENCE = 1e-4  # untrained weights score about 1.5e-4
-UNTRAINED_VERSION = "untrained"
 # The offline demo (inference.synthetic.demo): a 320x240 scene, looping, whose shapes
 # cross the zone "lane" and the line "door" (its direction: docs/objects.md).
 DEMO_ZONES = [{"name": "lane", "polygon": [list(point) for point in DEMO_ZONE]}]

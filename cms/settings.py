@@ -264,6 +264,8 @@ SIGHTLINE_WORKER_WATCH_S = env_float(
 SIGHTLINE_WORKER_TIMEOUT_S = env_float("SIGHTLINE_WORKER_TIMEOUT_S", 10.0, greater_than=0)
 # How long a started task may take (model download and load) before it must heartbeat.
 SIGHTLINE_START_GRACE_S = env_float("SIGHTLINE_START_GRACE_S", 60.0, greater_than=0)
+# How long the admin's "Try on a camera" waits for an ingest worker (load and one frame).
+SIGHTLINE_TRYOUT_TIMEOUT_S = env_float("SIGHTLINE_TRYOUT_TIMEOUT_S", 30.0, greater_than=0)
 SIGHTLINE_MODEL_VALIDATION_TIMEOUT_S = env_float(
     "SIGHTLINE_MODEL_VALIDATION_TIMEOUT_S", 120.0, greater_than=0
 )

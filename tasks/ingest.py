@@ -35,3 +35,16 @@ def ingest_camera(self, camera_id: int, generation: int) -> str:
             return "crashed"
         log.info("camera %s generation %s ended: %s", camera_id, generation, ended)
     return ended
+
+
+@shared_task(name="tasks.ingest.try_model", bind=True, ignore_result=True, acks_late=False)
+def try_model(self, model_id: int, camera_id: int, reply_key: str, deadline: float) -> str:
+    """The admin's "Try on a camera": run the model once on the camera's newest frame and
+    push the detections to ``reply_key`` (cms.model_tryout waits there until ``deadline``)."""
+    from tasks.tryout import run_tryout
+
+    runtime = worker_runtime(self.request.hostname or "")
+    with log_context(camera_id=camera_id, worker=runtime.name):
+        outcome = run_tryout(runtime, model_id, camera_id, reply_key, deadline)
+    log.info("try-out of model %s on camera %s: %s", model_id, camera_id, outcome)
+    return outcome
