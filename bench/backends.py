@@ -62,6 +62,7 @@ from typing import Any
 import numpy as np
 
 from inference import ExportError
+from inference.backend_choice import Candidate
 from inference.backends import export_model, export_record, letterbox_shape
 from inference.backends.openvino_precision import compile_at_fp32
 from inference.fetch import sha256_of
@@ -341,8 +342,6 @@ FARM_TARGETS = (
 """Issue 15's targets, against the farm arms in their order (farm_arms)."""
 REPORTED = ("key", "backend", "reason", "candidates")
 """The heartbeat report's fields this script knows; any other one is printed as it is."""
-LOWER_PRECISIONS = {"bf16", "fp16", "f16", "int8", "default"}
-"""Words of a chosen variant ("openvino bf16") that mean: not recompiled at FP32."""
 
 
 def run_farm(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -391,7 +390,13 @@ def farm_case(
     from django.conf import settings
     from django.core.files import File
 
-    from bench.farm import SETTLE_S, results_written, start_ingest_worker, wait
+    from bench.farm import (
+        SETTLE_S,
+        UNCAPPED_FPS,
+        results_written,
+        start_ingest_worker,
+        wait,
+    )
     from cms import redis_connection
     from cms.farm import farm_keys
     from cms.farm.reconcile import run_reconcile
@@ -405,7 +410,7 @@ def farm_case(
     model.save()
     for i in range(cameras):
         name = f"c{imgsz}-{cameras}-{i}"
-        camera = Camera.objects.create(name=name, identifier=name, url=str(clip), fps=120)
+        camera = Camera.objects.create(name=name, identifier=name, url=str(clip), fps=UNCAPPED_FPS)
         Display.objects.create(name=name, identifier=name, camera=camera, model=model)
     client = redis_connection.client()
     stream = settings.SIGHTLINE_RESULTS_STREAM
@@ -486,11 +491,10 @@ def backend_report(client: Any, key: str) -> dict[str, Any] | None:
     return None
 
 
-def chosen_label(choice: dict[str, Any]) -> tuple[str, list[str]]:
-    """The chosen backend and its variant words: "openvino bf16" or a variant/precision field."""
-    backend, *variant = str(choice["backend"]).split()
-    variant += [str(choice[f]) for f in ("variant", "precision") if choice.get(f)]
-    return backend, variant
+def chosen_label(choice: dict[str, Any]) -> Candidate:
+    """The candidate the worker runs: its report's `variant` label ("openvino bf16")."""
+    backend, _, variant = str(choice.get("variant") or choice["backend"]).partition(" ")
+    return Candidate(backend, variant)
 
 
 def farm_arms(
@@ -514,21 +518,20 @@ def farm_arms(
         Arm(f"torch, {NUM_THREADS} threads (default)", YOLO(str(weights)), NUM_THREADS, base),
         Arm(f"torch, {threads} threads (farm)", YOLO(str(weights)), threads, base),
     ]
-    backend, variant = chosen_label(choice)
+    candidate = chosen_label(choice)
+    backend = candidate.backend
     if backend == "torch":
         chosen = Arm(f"torch, {threads} threads (chosen)", YOLO(str(weights)), threads, base)
         return [*arms, chosen], "the .pt itself"
     shape = letterbox_shape(frames[0].shape[:2], imgsz)
-    artifact, record = cached_export(exports, backend, shape, sha256_of(weights), variant)
+    artifact, record = cached_export(exports, candidate, shape, sha256_of(weights))
     key = record["key"]
-    at_fp32 = (
-        backend == "openvino"
-        and key["precision"] == "fp32"
-        and not LOWER_PRECISIONS & {word.lower() for word in variant}
-    )
+    # As UltralyticsDetector runs it: an FP32 OpenVINO export at FP32 unless the variant is
+    # the device's own precision ("openvino bf16").
+    at_fp32 = backend == "openvino" and key["precision"] == "fp32" and candidate.exact_precision
     # A plain `YOLO(export).predict` loop: torch (pre- and post-processing) at ultralytics'
     # default count, which leaves the export's runtime its own threads.
-    name = f"{' '.join([backend, *variant])} {shape[0]}x{shape[1]}, {NUM_THREADS} threads (chosen)"
+    name = f"{candidate.label} {shape[0]}x{shape[1]}, {NUM_THREADS} threads (chosen)"
     model = YOLO(str(artifact), task="detect")
     chosen = Arm(name, model, NUM_THREADS, base, backend, artifact, record["export_s"], at_fp32)
     mode = "dynamic" if key["dynamic"] else "static"
@@ -541,32 +544,20 @@ def farm_arms(
 
 
 def cached_export(
-    exports: Path, backend: str, shape: tuple[int, int], sha256: str, variant: list[str]
+    exports: Path, candidate: Candidate, shape: tuple[int, int], sha256: str
 ) -> tuple[Path, dict[str, Any]]:
-    """The worker's export of `backend` at `shape` in its cache, and its record; where several
-    fit, the one `variant` names (fp16, dynamic), else FP32, static, the smallest batch."""
+    """The worker's export for `candidate` at `shape` in its cache, and its record (a
+    dynamic variant runs the dynamic export, any other the static one)."""
     from inference.backends import EXPORT_FORMATS
     from inference.backends.export import RECORD_NAME
 
-    words = {word.lower() for word in variant}
-    found = []
+    wanted = (candidate.backend, sha256, shape, candidate.dynamic)
     for record_file in exports.glob(f"*/{RECORD_NAME}"):
         record = json.loads(record_file.read_text())
         key = record["key"]
-        if (key["backend"], key["sha256"], tuple(key["shape"])) == (backend, sha256, shape):
-            found.append((record_file.parent / EXPORT_FORMATS[backend].artifact, record))
-    if not found:
-        raise SystemExit(f"no {backend} export at {shape} in {exports}: what does the worker run?")
-
-    def rank(item: tuple[Path, dict[str, Any]]) -> tuple[bool, bool, int]:
-        key = item[1]["key"]
-        return (
-            ("fp16" in words) != (key["precision"] == "fp16"),
-            ("dynamic" in words) != key["dynamic"],
-            key["batch"],
-        )
-
-    return min(found, key=rank)
+        if (key["backend"], key["sha256"], tuple(key["shape"]), key["dynamic"]) == wanted:
+            return record_file.parent / EXPORT_FORMATS[candidate.backend].artifact, record
+    raise SystemExit(f"no {candidate.label} export at {shape} in {exports}: what runs there?")
 
 
 def farm_report(rows: list[dict[str, Any]]) -> None:

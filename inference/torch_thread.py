@@ -20,8 +20,9 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -58,6 +59,26 @@ def timed(function: Callable[..., object], *args: object, **kwargs: object) -> f
         return (time.perf_counter() - started) * 1000
 
     return run(measure)
+
+
+@contextmanager
+def threads(count: int | None) -> Iterator[None]:
+    """torch's CPU thread count set to `count` for the calls inside, then put back (None:
+    left as it is). For the torch thread: the count is process-wide, and only the torch
+    thread runs torch, so nothing else sees the change."""
+    if count is None:
+        yield
+        return
+    import torch
+
+    previous = torch.get_num_threads()
+    if previous != count:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        if previous != count:
+            torch.set_num_threads(previous)
 
 
 def on_torch_thread() -> bool:

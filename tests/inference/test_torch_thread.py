@@ -68,3 +68,16 @@ def test_a_cpu_detector_loads_and_infers_on_the_torch_thread(
         list(pool.map(lambda _: detector.detect([frame], options), range(4)))
     assert [method for method, _ in threads] == ["_load", "_warm_up", *["_predict"] * 4]
     assert all(name.startswith(torch_thread.THREAD_NAME) for _, name in threads)
+
+
+def test_threads_sets_the_count_inside_and_puts_it_back() -> None:
+    import torch
+
+    before = torch_thread.run(torch.get_num_threads)
+
+    def inside() -> int:
+        with torch_thread.threads(1):
+            return torch.get_num_threads()
+
+    assert torch_thread.run(inside) == 1
+    assert torch_thread.run(torch.get_num_threads) == before
