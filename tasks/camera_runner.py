@@ -11,8 +11,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from concurrent.futures import Future
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -28,7 +29,14 @@ from cms.farm.reconcile import load_desired
 from cms.frame_size import record_frame_size
 from cms.model_validation import record_worker_read
 from cms.models import CLASSIFY_TASK, DETECTION_TASK, Camera, DetectionModel, StreamAssignment
-from inference import Crop, InferenceError, MicroBatcher, ModelSource, PredictOptions
+from inference import (
+    Crop,
+    DetectedObject,
+    InferenceError,
+    MicroBatcher,
+    ModelSource,
+    PredictOptions,
+)
 from inference.backend_choice import wanted_backend
 from inference.backend_switch import SwitchRequest
 from inference.objects import PresenceEvent
@@ -56,6 +64,15 @@ class _Group:
     options: PredictOptions
     source: ModelSource
     backend_asked: bool = False  # whether its model was handed to the backend switcher
+
+
+@dataclass
+class _InFlight:
+    """A frame handed to its groups' batchers, and their futures."""
+
+    frame: Frame
+    submitted: float  # monotonic
+    pending: list[tuple[_Group, Future[list[DetectedObject]]]] = field(default_factory=list)
 
 
 class CameraRunner:
@@ -115,22 +132,39 @@ class CameraRunner:
     def _loop(self) -> str:
         last_seq: int | None = None
         next_check = 0.0
+        in_flight: _InFlight | None = None
         while not self.runtime.stopping.is_set():
             now = time.monotonic()
             if now >= next_check:
+                if in_flight is not None:  # a spec change applies between frames
+                    self._finish(in_flight)
+                    in_flight = None
                 next_check = now + CHECK_INTERVAL_S
                 ended = self._check_assignment()
                 if ended:
                     return ended
                 self._heartbeat()
-            frame = self.reader.wait_newer(last_seq, timeout=0.5) if self.reader else None
-            if frame is not None:
+            if in_flight is None:
+                frame = self.reader.wait_newer(last_seq, timeout=0.5) if self.reader else None
+                if frame is None:
+                    if time.monotonic() - self._last_frame_at > NO_FRAME_TICK_S:
+                        self._publish_events(self.objects.tick(time.time()))
+                    continue
                 last_seq = frame.seq
-                self._last_frame_at = time.monotonic()
-                self._process(frame)
-                self._snapshot(frame)
-            elif time.monotonic() - self._last_frame_at > NO_FRAME_TICK_S:
-                self._publish_events(self.objects.tick(time.time()))
+                in_flight = self._submit(frame)
+            # A frame that is already waiting goes in before this one's results are handled:
+            # a worker that is behind keeps its models busy instead of idle while it tracks
+            # and publishes. A camera the worker keeps up with has none waiting, and its
+            # frames go one at a time as before (no added latency).
+            waiting = self.reader.wait_newer(last_seq, timeout=0) if self.reader else None
+            upcoming = None
+            if waiting is not None:
+                last_seq = waiting.seq
+                upcoming = self._submit(waiting)
+            self._finish(in_flight)
+            in_flight = upcoming
+        if in_flight is not None:
+            self._finish(in_flight)
         return "worker shutting down"
 
     def _close(self) -> None:
@@ -259,22 +293,27 @@ class CameraRunner:
 
     # --- frames ------------------------------------------------------------------------
 
-    def _process(self, frame: Frame) -> None:
-        started = time.monotonic()
-        events = self.objects.frame(self._see_frame_size(frame))
-        # Submit every group first: groups on one model can share a batch.
-        pending = []
+    def _submit(self, frame: Frame) -> _InFlight:
+        """Hand the frame to every group's batcher (groups on one model can share a batch)."""
+        self._last_frame_at = time.monotonic()
+        in_flight = _InFlight(frame, self._last_frame_at)
         for entry in self.groups:
             try:
                 future = entry.batcher.submit(frame.image, entry.options, crop=entry.group.crop)
             except (InferenceError, ValueError) as exc:  # a crop outside this frame
                 self._inference_failed(exc)
                 continue
-            pending.append((entry, future))
+            in_flight.pending.append((entry, future))
             if not entry.backend_asked:
                 entry.backend_asked = True
                 self._choose_backend(entry, frame)
-        for entry, future in pending:
+        return in_flight
+
+    def _finish(self, in_flight: _InFlight) -> None:
+        """Take the frame's detections, track them and publish a result per display."""
+        frame = in_flight.frame
+        events = self.objects.frame(self._see_frame_size(frame))
+        for entry, future in in_flight.pending:
             try:
                 objects = future.result(timeout=INFERENCE_TIMEOUT_S)
             except (InferenceError, ValueError, TimeoutError) as exc:
@@ -300,8 +339,9 @@ class CameraRunner:
                     objects=payload,
                 )
         self._publish_events(events)
+        self._snapshot(frame)
         self._frames_out += 1
-        elapsed_ms = (time.monotonic() - started) * 1000
+        elapsed_ms = (time.monotonic() - in_flight.submitted) * 1000
         self._latency_ms = (
             elapsed_ms if self._latency_ms is None else 0.8 * self._latency_ms + 0.2 * elapsed_ms
         )
