@@ -34,6 +34,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--imgsz", type=int, default=320)
     args = parser.parse_args()
+    # The baseline is a torch loop: the farm runs torch too (bench/backends.py --farm measures
+    # the farm on the backend `auto` picks).
+    os.environ.setdefault("SIGHTLINE_INFERENCE_BACKEND", "torch")
     with farm_environment("sightline-bench-farm-") as scratch:
         run(args, scratch)
 
