@@ -20,7 +20,7 @@ from django.db import close_old_connections
 
 from cms import redis_connection
 from cms.farm import farm_keys
-from cms.farm.desired import ModelSpec
+from cms.farm.reconcile import model_spec
 from cms.model_tryout import push_reply, redact
 from cms.model_validation import record_worker_read
 from cms.models import DETECTION_TASK, DetectionModel
@@ -28,20 +28,6 @@ from tasks.camera_runner import model_source, predict_options
 from tasks.worker_runtime import WorkerRuntime
 
 log = logging.getLogger(__name__)
-
-
-def model_spec(row: DetectionModel) -> ModelSpec:
-    return ModelSpec(
-        id=row.pk,
-        name=row.name,
-        version=row.version,
-        sha256=row.sha256,
-        confidence=row.confidence,
-        iou=row.iou,
-        imgsz=row.imgsz,
-        classes=tuple(row.classes) if row.classes else None,
-        backend=row.backend,
-    )
 
 
 def run_tryout(

@@ -28,6 +28,8 @@ EXTERNAL = {
     "FORWARDED_ALLOW_IPS": "uvicorn: proxies trusted for X-Forwarded-*",
     "CUDA_VISIBLE_DEVICES": "the CUDA runtime",
     "OMP_WAIT_POLICY": "OpenMP (torch's CPU threads)",
+    "GOMP_SPINCOUNT": "GNU OpenMP (torch's CPU threads)",
+    "INFERENCE_PRECISION_HINT": "OpenVINO: a compile property, named in docs/backends.md",
     "DJANGO_SETTINGS_MODULE": "Django",
     "YOLO_OFFLINE": "ultralytics (defaults set by inference/ultralytics_env.py)",
     "YOLO_AUTOINSTALL": "ultralytics (defaults set by inference/ultralytics_env.py)",
