@@ -187,14 +187,7 @@ def test_farm_state_shows_each_models_backend_with_its_measurements(admin_client
     model = make_display().model
     key = f"{model.pk}:{model.sha256}"
     chosen = ModelBackend(key, "openvino", "auto: fastest", {"torch": 40.2, "openvino": 19.1})
-    farm_keys.write_worker(
-        redis_client,
-        WorkerInfo(
-            "cpu-1@rack", "cpu", 2, models=(key,), last_seen=time.time(), backends=(chosen,)
-        ),
-    )
-
-    state = admin_client.get(reverse("admin-farm-state")).json()
+    state = farm_state_with_backend(admin_client, redis_client, chosen)
 
     assert state["workers"][0]["backend_labels"] == [
         f"{model.name} {model.version}: openvino (auto: fastest; torch 40.2 ms, openvino 19.1 ms)"
@@ -214,14 +207,7 @@ def test_farm_state_names_the_chosen_variant_and_the_batched_figures(admin_clien
         variant="openvino bf16",
         batched={"torch": 30.0, "openvino bf16": 11.7},
     )
-    farm_keys.write_worker(
-        redis_client,
-        WorkerInfo(
-            "cpu-1@rack", "cpu", 2, models=(key,), last_seen=time.time(), backends=(chosen,)
-        ),
-    )
-
-    state = admin_client.get(reverse("admin-farm-state")).json()
+    state = farm_state_with_backend(admin_client, redis_client, chosen)
 
     assert state["workers"][0]["backend_labels"] == [
         f"{model.name} {model.version}: openvino bf16 (auto: fastest; "
@@ -238,3 +224,19 @@ def test_camera_page_without_a_frame_shows_a_placeholder_with_the_reason(admin_c
     assert "No frame: pending: no ingest worker online" in html
     assert 'data-refresh-src="/api/v1/cameras/' in html
     assert ' src="/api/v1/cameras/' not in html  # no request that can only fail
+
+
+def farm_state_with_backend(admin_client, redis_client, backend) -> dict:  # type: ignore[no-untyped-def]
+    """The Farm page's state once one CPU worker reports `backend` for its model."""
+    farm_keys.write_worker(
+        redis_client,
+        WorkerInfo(
+            "cpu-1@rack",
+            "cpu",
+            2,
+            models=(backend.key,),
+            last_seen=time.time(),
+            backends=(backend,),
+        ),
+    )
+    return admin_client.get(reverse("admin-farm-state")).json()
