@@ -150,9 +150,13 @@ def _moment(
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     params.append((name, text))
-    if end:
-        moment += _named_span(text)
-    return moment
+    try:
+        if end:
+            moment += _named_span(text)
+        # In UTC now: the database converts to UTC, and must not overflow doing it.
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return None  # a time at the calendar's edge bounds nothing
 
 
 def _named_span(text: str) -> timedelta:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import cv2
 import numpy as np
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -31,6 +32,15 @@ def selected(browser) -> list[str]:
     return [
         row.get_attribute("id") for row in browser.find_elements(By.CSS_SELECTOR, ".tl-selected")
     ]
+
+
+def row_ids(browser) -> list[str] | None:
+    """The listed rows' ids; None while the page is being replaced."""
+    try:
+        rows = browser.find_elements(By.CSS_SELECTOR, "tr.tl-row")
+        return [row.get_attribute("id") for row in rows]
+    except StaleElementReferenceException:
+        return None
 
 
 def press(browser, key: str) -> None:
@@ -115,10 +125,21 @@ def test_rows_pictures_keys_detail_and_a_filter(
     # when a filter select is changed, the timeline narrows to it (a link with the filter)
     Select(browser.find_element(By.NAME, "type")).select_by_value("detection")
     wait.until(lambda b: "type=detection" in b.current_url)
-    rows = browser.find_elements(By.CSS_SELECTOR, "tr.tl-row")
-    assert [row.get_attribute("id") for row in rows] == [f"detection-{detection.pk}"]
-    assert "person 1" in rows[0].text
+    wait.until(lambda b: row_ids(b) == [f"detection-{detection.pk}"])
+    assert "person 1" in browser.find_element(By.CSS_SELECTOR, "tr.tl-row").text
 
     # and keys typed while a filter has the focus are the filter's
     browser.find_element(By.NAME, "class").send_keys("j")
     assert selected(browser) == []
+
+    # when a time range is given with the button, the link holds only the fields given
+    Select(browser.find_element(By.NAME, "type")).select_by_value("")
+    wait.until(lambda b: b.current_url.endswith("/admin/timeline/"))
+    wait.until(lambda b: row_ids(b) is not None and len(row_ids(b)) == 4)
+    since = browser.find_element(By.NAME, "from")
+    browser.execute_script("arguments[0].value = '2026-12-01T12:00:05'", since)
+    browser.find_element(By.CSS_SELECTOR, "#timeline-filters button[type=submit]").click()
+    wait.until(lambda b: "from=" in b.current_url)
+    assert browser.current_url.split("?", 1)[1] == "from=2026-12-01T12%3A00%3A05"
+    expected = [f"event-{newest.pk}", f"event-{leave.pk}", f"detection-{detection.pk}"]
+    wait.until(lambda b: row_ids(b) == expected)

@@ -7,6 +7,7 @@ import itertools
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import cv2
 import numpy as np
@@ -74,6 +75,16 @@ def test_a_full_filter_is_read_and_kept_for_links():
 def test_to_a_minute_includes_that_minute_and_a_date_its_day():
     assert parse({"to": "2026-12-01T12:30"})[0].until == T0 + timedelta(minutes=31)
     assert parse({"to": "2026-12-01"})[0].until == datetime(2026, 12, 2, tzinfo=UTC)
+
+
+def test_times_are_in_the_given_zone_and_the_calendars_edges_bound_nothing():
+    berlin = ZoneInfo("Europe/Berlin")
+    chosen, _ = parse_filter({"from": "2026-12-01T13:00"}, cameras=(), displays=(), zone=berlin)
+    assert chosen.since == T0
+    edges = {"from": "0001-01-01T00:00", "to": "9999-12-31T23:59"}
+    chosen, errors = parse_filter(edges, cameras=(), displays=(), zone=berlin)
+    assert (chosen.since, chosen.until, errors) == (None, None, [])
+    assert chosen.value("from") == "0001-01-01T00:00"  # kept in the form as typed
 
 
 @pytest.mark.parametrize(
@@ -276,6 +287,8 @@ def test_bad_filter_values_give_a_message_not_a_500(operator, scene):
         assert message in html
     assert "display: not an id" in html and "before: not a position" in html
     assert len(listed(response)) == 4  # the bad values are left out: everything shows
+    response = timeline(operator, **{"from": "0001-01-01T00:00", "to": "9999-12-31T23:59"})
+    assert len(listed(response)) == 4
     # an unknown zone or class filters to nothing, and stays selected in its select
     response = timeline(operator, zone="<b>nowhere</b>")
     assert listed(response) == []

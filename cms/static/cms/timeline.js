@@ -26,14 +26,23 @@
   };
   const plain = (event) => !(event.ctrlKey || event.metaKey || event.altKey) && !typing(event);
 
-  // The filters are a GET form: changing a select loads the filtered timeline.
+  // The filters are a GET form: changing a select loads the filtered timeline. The link it
+  // makes holds only the fields given.
   const filters = document.getElementById("timeline-filters");
   if (filters) {
+    const submit = () => {
+      const params = new URLSearchParams();
+      for (const field of filters.querySelectorAll("select[name], input[name]")) {
+        if (field.value) params.append(field.name, field.value);
+      }
+      const target = new URL(filters.action, location.href);
+      target.search = params.toString();
+      target.hash = "";
+      location.href = target.href;
+    };
+    filters.addEventListener("submit", (event) => { event.preventDefault(); submit(); });
     for (const select of filters.querySelectorAll("select")) {
-      select.addEventListener("change", () => {
-        for (const field of filters.querySelectorAll("select, input")) field.disabled = !field.value;
-        filters.submit();
-      });
+      select.addEventListener("change", submit);
     }
   }
 
@@ -65,7 +74,7 @@
         select(selected + 1);
       } else if (event.key === "k" || event.key === "ArrowUp") {
         select(selected < 0 ? 0 : selected - 1);
-      } else if (event.key === "Enter" && selected >= 0) {
+      } else if (event.key === "Enter" && selected >= 0 && !(event.target instanceof HTMLAnchorElement)) {
         location.href = rows[selected].dataset.href;
       } else {
         return;
