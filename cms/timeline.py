@@ -240,8 +240,10 @@ def dwell_text(dwell_s: float | None) -> str:
 
 def attributes_text(attributes: Mapping[str, Any] | None) -> str:
     """Secondary models' answers: "shade: dark 97% · size: big 80%"."""
+    if not isinstance(attributes, Mapping):
+        return ""
     parts = []
-    for model, answer in (attributes or {}).items():
+    for model, answer in attributes.items():
         if not isinstance(answer, Mapping):
             continue
         confidence = answer.get("confidence")

@@ -136,6 +136,9 @@ def neighbours(
 
 def find_entry(kind: str, pk: int) -> Entry | None:
     """One entry by kind and id (any detection: its display's policy may have changed)."""
-    model = ObjectEvent if kind == EVENT else Detection
-    row = model.objects.select_related("camera", "display").filter(pk=pk).first()
+    row: ObjectEvent | Detection | None
+    if kind == EVENT:
+        row = ObjectEvent.objects.select_related("camera", "display").filter(pk=pk).first()
+    else:
+        row = Detection.objects.select_related("camera", "display", "model").filter(pk=pk).first()
     return None if row is None else Entry(kind, row.pk, getattr(row, _TIME[kind]), row)

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cms import thumbnails
-from cms.admin_widgets import seconds
+from cms.admin_widgets import detected_objects_table, seconds
 from cms.api.serializers import DetectionSerializer, ObjectEventSerializer
 from cms.timeline import (
     DETECTION,
@@ -169,7 +169,7 @@ def timeline_detail_view(request: HttpRequest, kind: str, pk: int) -> HttpRespon
 
 
 def _fields(entry: Entry) -> list[tuple[str, str]]:
-    """Every field an operator may read (no key, no camera URL): label, text."""
+    """Every field an operator may read (no key, no camera URL): label, text (or HTML)."""
     row = entry.row
     if entry.kind == EVENT:
         fields = [
@@ -186,7 +186,9 @@ def _fields(entry: Entry) -> list[tuple[str, str]]:
     else:
         fields = [
             ("frame time", seconds(row.frame_time)),
+            ("model", str(row.model)),
             ("objects", counts_text(row.detected_objects or [])),
+            ("boxes", detected_objects_table(row.detected_objects or [])),
             ("frame", str(row.frame_seq)),
         ]
     fields += [

@@ -151,6 +151,7 @@ def test_row_texts():
     assert percent(0.974) == "97%" and percent(0.004) == "<1%"
     assert attributes_text({"shade": {"label": "dark", "confidence": 0.97}}) == "shade: dark 97%"
     assert attributes_text({"a": "junk", "b": {"label": "x"}}) == "b: x"
+    assert attributes_text(["not", "a", "dict"]) == "" and attributes_text(None) == ""
     objects = [{"class_name": "car"}, {"class_name": "person"}, {"class_name": "person"}]
     assert counts_text(objects) == "person 2 · car 1"
     assert counts_text([]) == "nothing"
@@ -293,6 +294,18 @@ def test_bad_filter_values_give_a_message_not_a_500(operator, scene):
     response = timeline(operator, zone="<b>nowhere</b>")
     assert listed(response) == []
     assert '<option value="&lt;b&gt;nowhere&lt;/b&gt;" selected>' in response.content.decode()
+
+
+def test_a_page_costs_the_same_few_queries_however_many_rows(
+    operator, scene, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(8) as few:
+        listed(timeline(operator))
+    for _ in range(60):
+        make_object_event(scene["door"])
+        make_detection(scene["door"])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(listed(timeline(operator))) == 50
 
 
 def test_older_pages_by_cursor_without_gaps_or_repeats(operator, scene, settings):
