@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import cv2
 import numpy as np
 import pytest
+from django.utils import timezone
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -51,14 +52,15 @@ def test_rows_pictures_keys_detail_and_a_filter(
     browser, live_server, settings, tmp_path, django_user_model
 ):
     # given a change-policy display with three object events and a detection, one picture
-    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT = tmp_path / "media"  # the stand-in thumbnail store's folder
+    settings.SIGHTLINE_THUMBNAIL_DIR = tmp_path / "thumbnails"  # the store proper's
     camera = make_camera(name="Lobby")
     door = make_display(name="Door", camera=camera, policy=Display.Policy.CHANGE)
     enter = make_object_event(door, time=T0, class_name="person")
     detection = make_detection(door, frame_time=T0 + timedelta(seconds=5))
     leave = make_object_event(door, type="leave", dwell_s=9.5, time=T0 + timedelta(seconds=9))
     newest = make_object_event(door, time=T0 + timedelta(seconds=20), class_name="dog")
-    thumbnails.save("event", newest.key, picture(), when=newest.time)
+    thumbnails.save("event", newest.key, picture(), when=timezone.now())  # today: not expired
     django_user_model.objects.create_superuser("operator", "", PASSWORD)
     wait = WebDriverWait(browser, 30)
 

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
+from django.utils import timezone
 
 from cms import thumbnails
 from cms.api.serializers import DetectionSerializer, ObjectEventSerializer
@@ -165,7 +166,10 @@ _users = itertools.count(1)
 
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
+    # Thumbnails in this test's folder: the stand-in store keeps them under MEDIA_ROOT, the
+    # thumbnail store proper under SIGHTLINE_THUMBNAIL_DIR.
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SIGHTLINE_THUMBNAIL_DIR = tmp_path / "thumbnails"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
@@ -350,7 +354,8 @@ def jpeg() -> bytes:
 def test_a_thumbnail_is_served_cacheable_and_a_missing_one_is_a_404(operator, scene):
     event = scene["leave"]
     picture = jpeg()
-    thumbnails.save("event", event.key, picture, when=event.time)
+    # saved today: a store that drops old days keeps it, whenever the suite runs
+    thumbnails.save("event", event.key, picture, when=timezone.now())
     url = reverse("admin-timeline-frame", args=["event", event.pk])
     response = operator.get(url)
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
