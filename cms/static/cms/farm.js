@@ -71,15 +71,16 @@
     }
     return td;
   };
-  const staleCell = (stale) => {
+  // "ok" only for a display that gets its results; a pending one says why under "results".
+  const staleCell = (d) => {
     const td = document.createElement("td");
     td.className = "farm-lines";
-    if (stale.length === 0) {
-      const ok = small("ok", "badge badge-ok");
-      td.appendChild(ok);
+    if (d.stale.length === 0) {
+      if (d.pending_reason || d.camera_state !== "running") td.textContent = "–";
+      else td.appendChild(small("ok", "badge badge-ok"));
       return td;
     }
-    for (const s of stale) {
+    for (const s of d.stale) {
       const line = document.createElement("div");
       let text = "stale: " + s.text;
       if (s.kind === "client" && s.since) text += " since " + when(s.since);
@@ -164,7 +165,7 @@
         const seen = d.client_last_seen ? timeCell(d.client_last_seen) : cell("never");
         tr.append(linkCell(d.name, d.url), linkCell(d.camera_name, d.camera_url),
           cell(d.model_name), seen, cell(d.showing || null), resultsCell(d),
-          staleCell(d.stale));
+          staleCell(d));
         return tr;
       }));
       const r = state.reconcile;
