@@ -484,7 +484,6 @@ def _stream(info: StreamInfo, camera: Camera | None) -> dict[str, Any]:
         "latency_ms": info.latency_ms,
         "reconnects": info.reconnects,
         "last_error": _masked(info.last_error, camera),
-        # Not in the API's StreamSerializer (yet): the admin's Farm page shows it.
         "last_error_at": datetime.fromtimestamp(info.last_error_at, UTC)
         if info.last_error_at
         else None,
