@@ -180,3 +180,28 @@ def test_the_no_results_threshold_is_a_setting(admin_client, farm):
 def test_the_page_has_the_displays_table(admin_client, farm):
     page = admin_client.get(reverse("admin-farm")).content.decode()
     assert 'id="farm-displays"' in page and "client last seen" in page
+
+
+def test_a_camera_or_display_deleted_while_its_task_reports_is_named_so(admin_client, redis_client):
+    gone = make_display(name="Gone soon")
+    camera_id, display_id = gone.camera_id, gone.id
+    stream = StreamInfo(
+        camera_id, "cpu-1", 1, "h", StreamState.ONLINE, updated=time.time(),
+        display_errors=((display_id, "model m: boom"),),
+    )  # fmt: skip
+    farm_keys.write_stream(redis_client, stream)
+    gone.camera.delete()  # its displays go with it
+
+    [row] = farm_state(admin_client)["streams"]
+
+    assert (row["camera_name"], row["camera_url"]) == (f"camera {camera_id} (deleted)", None)
+    assert row["displays"] == [
+        {
+            "id": display_id,
+            "name": f"display {display_id} (gone or disabled)",
+            "url": None,
+            "model_name": None,
+            "error": "model m: boom",
+            "secondary_errors": [],
+        }
+    ]
