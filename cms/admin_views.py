@@ -189,10 +189,15 @@ def live_frame_view(request: HttpRequest, camera_id: int) -> HttpResponse:
         raise Http404(f"Redis unreachable: {exc}") from exc
     if jpeg is None:
         raise Http404("No frame of this camera in Redis.")
-    etag = '"' + hashlib.blake2b(jpeg, digest_size=12).hexdigest() + '"'
     # no-cache: the browser may keep the frame but asks each time (If-None-Match) whether
     # it is still the newest; an unchanged one costs a 304 without its bytes.
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    return jpeg_response(request, jpeg, cache_control="private, no-cache")
+
+
+def jpeg_response(request: HttpRequest, jpeg: bytes, *, cache_control: str) -> HttpResponse:
+    """The JPEG with an ETag of its bytes: 304 without them when the browser has it."""
+    etag = '"' + hashlib.blake2b(jpeg, digest_size=12).hexdigest() + '"'
+    headers = {"ETag": etag, "Cache-Control": cache_control}
     if etag in request.headers.get("If-None-Match", ""):
         return HttpResponse(status=304, headers=headers)
     return HttpResponse(jpeg, content_type="image/jpeg", headers=headers)

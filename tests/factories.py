@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.utils import timezone
 
 from cms.models import Camera, Detection, DetectionModel, Display, ObjectEvent
 
@@ -55,10 +55,17 @@ def make_display(**fields: Any) -> Display:
 
 
 _keys = itertools.count(1)
+PERSON = {
+    "class_id": 0,
+    "class_name": "person",
+    "confidence": 0.91,
+    "box": [10.0, 20.0, 110.0, 220.0],
+}
 
 
 def make_detection(display: Display, **fields: Any) -> Detection:
-    """A stored detection of the display: one person, unless told otherwise."""
+    """A stored detection of the display: one person, at a fixed minute (so rows sort the same
+    on every run), unless told otherwise."""
     n = next(_keys)
     values: dict[str, Any] = {
         "display": display,
@@ -66,11 +73,9 @@ def make_detection(display: Display, **fields: Any) -> Detection:
         "model_id": display.model_id,
         "generation": 1,
         "frame_seq": n,
-        "frame_time": timezone.now(),
-        "detected_objects": [
-            {"class_id": 0, "class_name": "person", "confidence": 0.9, "box": [1, 2, 30, 60]}
-        ],
-        "key": f"factory-detection-{n}-{display.pk}",
+        "frame_time": datetime(2025, 1, 1, 12, 0, n % 60, tzinfo=UTC),
+        "detected_objects": [PERSON],
+        "key": f"test-{n}-{display.pk}",
     }
     values.update(fields)
     return Detection.objects.create(**values)
@@ -83,12 +88,12 @@ def make_object_event(display: Display, **fields: Any) -> ObjectEvent:
         "display": display,
         "camera_id": display.camera_id,
         "generation": 1,
-        "key": f"{display.camera_id}:{display.pk}:enter:lane:{n}:factory",
+        "key": f"{display.camera_id}:{display.pk}:enter:lane:{n}:0",
         "type": "enter",
         "track_id": n,
         "class_id": 2,
         "class_name": "car",
-        "time": timezone.now(),
+        "time": datetime(2025, 1, 1, 12, 0, n % 60, tzinfo=UTC),
         "box": [10.0, 20.0, 110.0, 220.0],
         "zone": "lane",
     }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,17 +11,8 @@ from django.contrib.auth.models import Permission
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from cms.models import Detection, Display, ObjectEvent
+from cms.models import Display
 from tests.factories import make_display
-
-_keys = itertools.count(1)
-
-PERSON = {
-    "class_id": 0,
-    "class_name": "person",
-    "confidence": 0.91,
-    "box": [10.0, 20.0, 110.0, 220.0],
-}
 
 
 @pytest.fixture(autouse=True)
@@ -107,39 +97,3 @@ def display_a() -> tuple[Display, str]:
 @pytest.fixture
 def display_b() -> tuple[Display, str]:
     return display_with_token(name="Car park")
-
-
-def make_detection(display: Display, **fields: Any) -> Detection:
-    n = next(_keys)
-    values: dict[str, Any] = {
-        "display": display,
-        "camera_id": display.camera_id,
-        "model_id": display.model_id,
-        "generation": 1,
-        "frame_seq": n,
-        "frame_time": datetime(2025, 1, 1, 12, 0, n % 60, tzinfo=UTC),
-        "detected_objects": [PERSON],
-        "key": f"test-{n}-{display.pk}",
-    }
-    values.update(fields)
-    return Detection.objects.create(**values)
-
-
-def make_object_event(display: Display, **fields: Any) -> ObjectEvent:
-    """A stored object event of the display: an enter into "lane" unless told otherwise."""
-    n = next(_keys)
-    values: dict[str, Any] = {
-        "display": display,
-        "camera_id": display.camera_id,
-        "generation": 1,
-        "key": f"{display.camera_id}:{display.pk}:enter:lane:{n}:0",
-        "type": "enter",
-        "track_id": n,
-        "class_id": 2,
-        "class_name": "car",
-        "time": datetime(2025, 1, 1, 12, 0, n % 60, tzinfo=UTC),
-        "box": [10.0, 20.0, 110.0, 220.0],
-        "zone": "lane",
-    }
-    values.update(fields)
-    return ObjectEvent.objects.create(**values)

@@ -17,7 +17,8 @@ from django.utils.dateparse import parse_datetime
 
 from cms.audience.services import close_offline_plays
 from cms.models import Display, Play
-from tests.api.conftest import display_with_token, make_object_event, token_client, user_client
+from tests.api.conftest import display_with_token, token_client, user_client
+from tests.factories import make_object_event
 
 pytestmark = pytest.mark.django_db
 

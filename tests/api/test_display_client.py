@@ -13,7 +13,8 @@ from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo
 from cms.models import Display
 from streams import StreamReason, StreamState
-from tests.api.conftest import PERSON, make_detection, token_client
+from tests.api.conftest import token_client
+from tests.factories import PERSON, make_detection
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,8 @@ from cms import live
 from cms.api.events import parse_message
 from cms.api.services import rotate_display_token
 from tests.api.asgi_server import AsgiServer, EventStream, wait_for
-from tests.api.conftest import make_detection, make_object_event, token_client
+from tests.api.conftest import token_client
+from tests.factories import make_detection, make_object_event
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

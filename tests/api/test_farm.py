@@ -14,8 +14,7 @@ from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo, WorkerInfo
 from cms.models import StreamAssignment
 from streams import StreamReason, StreamState
-from tests.api.conftest import PERSON, make_detection
-from tests.factories import make_camera, make_display, make_model
+from tests.factories import PERSON, make_camera, make_detection, make_display, make_model
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from cms import live
 from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo
 from cms.models import StreamAssignment
-from tests.api.conftest import make_detection, token_client
-from tests.factories import make_camera, make_model
+from tests.api.conftest import token_client
+from tests.factories import make_camera, make_detection, make_model
 
 pytestmark = pytest.mark.django_db
 

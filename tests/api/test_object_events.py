@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from cms.api.serializers import ObjectEventSerializer
-from tests.api.conftest import make_detection, make_object_event, token_client, user_client
+from tests.api.conftest import token_client, user_client
+from tests.factories import make_detection, make_object_event
 
 pytestmark = pytest.mark.django_db
 

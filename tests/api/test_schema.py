@@ -12,7 +12,8 @@ import yaml
 
 from cms.api.serializers import DetectedObjectSerializer
 from inference import DetectedObject
-from tests.api.conftest import PERSON, token_client
+from tests.api.conftest import token_client
+from tests.factories import PERSON
 
 pytestmark = pytest.mark.django_db
 

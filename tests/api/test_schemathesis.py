@@ -39,8 +39,12 @@ from schemathesis.transport.wsgi import WSGI_TRANSPORT  # noqa: E402
 
 from cms.models import Camera, DetectionModel, Display  # noqa: E402
 from cms.wsgi import application  # noqa: E402
-from tests.api.conftest import display_with_token, make_detection  # noqa: E402
-from tests.factories import make_camera, make_model  # noqa: E402
+from tests.api.conftest import display_with_token  # noqa: E402
+from tests.factories import (  # noqa: E402
+    make_camera,
+    make_detection,
+    make_model,
+)
 from tests.support.models import torch_archive_bytes  # noqa: E402
 
 pytestmark = pytest.mark.django_db

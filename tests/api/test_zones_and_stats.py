@@ -14,7 +14,8 @@ from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo
 from cms.models import Display, ZoneMinute
 from streams import StreamState
-from tests.api.conftest import display_with_token, make_detection, token_client, user_client
+from tests.api.conftest import display_with_token, token_client, user_client
+from tests.factories import make_detection
 
 pytestmark = pytest.mark.django_db
 
