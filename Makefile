@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test install system-packages lint typecheck check-migrations pytest bench clean
+.PHONY: run test install system-packages lint typecheck check-migrations pytest bench screenshots clean
 
 # Reinstall whenever a requirements file changes.
 $(INSTALLED): requirements.txt requirements-nodeps.txt
@@ -47,6 +47,11 @@ test: lint typecheck check-migrations pytest
 bench: install system-packages
 	$(PY) bench/streams.py
 	$(PY) bench/inference.py
+
+# The console's pictures in docs/images/ (shown in the README): the browser tour of every
+# console page over a real farm (tests/browser/test_console_tour.py) takes them.
+screenshots: install system-packages
+	SCREENSHOTS_DIR=docs/images $(PY) -m pytest tests/browser/test_console_tour.py -q
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

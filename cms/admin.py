@@ -20,7 +20,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from cms import display_geometry, display_secondary, live, redis_connection
+from cms import display_geometry, display_secondary, live, redis_connection, secondary_editor
 from cms.admin_audience import display_audience_view
 from cms.admin_widgets import (
     ClientOnlineFilter,
@@ -232,6 +232,9 @@ class DisplayForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if "secondary" in self.fields:  # secondary_editor.js edits the JSON by name
+            options = json.dumps(secondary_editor.editor_options(self.instance))
+            self.fields["secondary"].widget.attrs["data-secondary-options"] = options
         if "audience_classes" in self.fields:  # by the names of the display's model's classes
             self.fields["audience_classes"] = audience_classes_field(
                 self.instance, self.fields["audience_classes"]
@@ -532,7 +535,7 @@ class DisplayAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["cms/farm.css"]}
-        js = ["cms/geometry_editor.js", "cms/zone_counts.js"]
+        js = ["cms/geometry_editor.js", "cms/zone_counts.js", "cms/secondary_editor.js"]
 
     def get_urls(self) -> list:
         zones = self.admin_site.admin_view(self.zone_counts_view)

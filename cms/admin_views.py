@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
-from cms import live_wall, redis_connection
+from cms import farm_rows, live_wall, redis_connection
 from cms.api.services import cluster_overview
 from cms.farm import farm_keys
 from cms.farm.reconcile import request_reconcile, restart_camera
@@ -84,11 +84,12 @@ def farm_dashboard_view(request: HttpRequest) -> HttpResponse:
 
 
 def farm_state_view(request: HttpRequest) -> JsonResponse:
-    """Workers, streams, pending work, the last reconcile and the dead-letter count."""
+    """Workers, streams, pending work, displays, the last reconcile and the dead letters:
+    everything by name (cms.farm_rows)."""
     _require(request, "cms.view_camera")
     client = redis_connection.client()
     try:
-        state = cluster_overview(client)
+        state = farm_rows.farm_page_state(cluster_overview(client), client)
         state["dead_letters"] = client.xlen(results_stream.dead_letter_stream())
     except redis.RedisError as exc:
         return JsonResponse({"error": f"Redis unreachable: {exc}"}, status=503)

@@ -41,6 +41,24 @@ def read_latest(client: redis.Redis, display_id: int) -> dict[str, Any] | None:
     return None if raw is None else orjson.loads(raw)
 
 
+def read_latest_many(client: redis.Redis, display_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The newest result of each of these displays that has one (one MGET); an unreadable
+    value is left out, never an error."""
+    if not display_ids:
+        return {}
+    raws = cast("list[bytes | None]", client.mget([latest_key(d) for d in display_ids]))
+    found = {}
+    for display_id, raw in zip(display_ids, raws, strict=True):
+        if raw is not None:
+            try:
+                value = orjson.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                found[display_id] = value
+    return found
+
+
 def delivered_events(detections: Iterable[Any]) -> list[dict[str, Any]]:
     """Stored Detections as delivered events (an event's id is its Detection's id).
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-import orjson
 import redis
 from django.conf import settings
 
@@ -101,7 +100,7 @@ def wall_tiles(wall: WallFilter, *, now: float) -> list[dict[str, Any]]:
     assignments = StreamAssignment.objects.in_bulk(ids)
     try:
         streams = farm_keys.read_streams(client, ids)
-        latest = _read_latest(client, [d.id for _, ds in cameras for d in ds])
+        latest = live.read_latest_many(client, [d.id for _, ds in cameras for d in ds])
         frames = _snapshots_exist(client, ids)
     except redis.RedisError as exc:
         unknown = CameraStatus(FarmState.UNKNOWN, reason=f"Redis unreachable ({exc})")
@@ -195,22 +194,6 @@ def _no_frame_reason() -> str:
     if settings.SIGHTLINE_SNAPSHOT_INTERVAL_S <= 0:
         return "running: no frames kept (SIGHTLINE_SNAPSHOT_INTERVAL_S is 0)"
     return "running: no frame yet"
-
-
-def _read_latest(client: redis.Redis, display_ids: list[int]) -> dict[int, dict[str, Any]]:
-    if not display_ids:
-        return {}
-    raws = cast("list[bytes | None]", client.mget([live.latest_key(d) for d in display_ids]))
-    found = {}
-    for display_id, raw in zip(display_ids, raws, strict=True):
-        if raw is not None:
-            try:
-                value = orjson.loads(raw)
-            except ValueError:
-                continue
-            if isinstance(value, dict):
-                found[display_id] = value
-    return found
 
 
 def _snapshots_exist(client: redis.Redis, camera_ids: list[int]) -> set[int]:

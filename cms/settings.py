@@ -406,6 +406,9 @@ SIGHTLINE_SSE_RETRY_MS = env_int("SIGHTLINE_SSE_RETRY_MS", 3000, minimum=0)
 SIGHTLINE_DISPLAY_CLIENT_TIMEOUT_S = env_float(
     "SIGHTLINE_DISPLAY_CLIENT_TIMEOUT_S", 90.0, greater_than=0
 )
+# The Farm page flags a display of a running camera stale when its newest result is older
+# than this, or than its own zones_fresh_s if longer (cms/display_staleness.py).
+SIGHTLINE_DISPLAY_NO_RESULTS_S = env_float("SIGHTLINE_DISPLAY_NO_RESULTS_S", 60.0, greater_than=0)
 
 # --- REST API ------------------------------------------------------------------------------
 # https://www.django-rest-framework.org/api-guide/settings/ ; the API is docs/api.md.

@@ -13,6 +13,7 @@ from cms.admin_views import (
     restart_camera_view,
 )
 from cms.metrics import metrics_view
+from cms.timeline_views import timeline_detail_view, timeline_frame_view, timeline_view
 from cms.weights import weights_view
 
 admin.site.site_header = "Sightline"
@@ -53,6 +54,18 @@ urlpatterns = [
         "admin/live/cameras/<int:camera_id>/frame.jpg",
         admin.site.admin_view(live_frame_view, cacheable=True),
         name="admin-live-frame",
+    ),
+    path("admin/timeline/", admin.site.admin_view(timeline_view), name="admin-timeline"),
+    path(
+        "admin/timeline/<str:kind>/<int:pk>/",
+        admin.site.admin_view(timeline_detail_view),
+        name="admin-timeline-detail",
+    ),
+    # cacheable: a stored thumbnail does not change, so the browser may keep it (ETag too).
+    path(
+        "admin/timeline/<str:kind>/<int:pk>/frame.jpg",
+        admin.site.admin_view(timeline_frame_view, cacheable=True),
+        name="admin-timeline-frame",
     ),
     path("admin/", admin.site.urls),
     # REST API /api/v1/, OpenAPI schema /api/schema/, Swagger UI /api/docs/ (docs/api.md).

@@ -24,7 +24,7 @@ from django.db import DatabaseError, close_old_connections
 from cms import redis_connection
 from cms.farm import farm_keys
 from cms.farm.desired import CameraSpec, InferenceGroup, ModelSpec, inference_groups
-from cms.farm.heartbeats import StreamInfo
+from cms.farm.heartbeats import StreamInfo, error_since
 from cms.farm.reconcile import load_desired
 from cms.frame_size import record_frame_size
 from cms.model_validation import record_worker_read
@@ -95,6 +95,7 @@ class CameraRunner:
         self._fps_out = 0.0
         self._latency_ms: float | None = None
         self._last_error = ""
+        self._error_since: tuple[str, float] = ("", 0.0)  # the error shown, first reported at
         self._display_errors: dict[int, str] = {}  # display id -> its model's load error
         self._group_keys: list[GroupKey] = []  # the groups of the spec the models are for
         self._failed_groups: dict[GroupKey, str] = {}  # group -> why its model did not load
@@ -440,6 +441,8 @@ class CameraRunner:
             self._frames_out = 0
             self._rate_since = now
         status = self.reader.status() if self.reader else None
+        error = self._last_error or (status.detail if status else "")
+        self._error_since = error_since(self._error_since, error, time.time())
         info = StreamInfo(
             camera_id=self.camera_id,
             worker=self.runtime.name,
@@ -454,7 +457,8 @@ class CameraRunner:
             else None,
             latency_ms=round(self._latency_ms, 1) if self._latency_ms is not None else None,
             reconnects=status.reconnects if status else 0,
-            last_error=self._last_error or (status.detail if status else ""),
+            last_error=error,
+            last_error_at=self._error_since[1],
             updated=time.time(),
             display_errors=tuple(
                 sorted([*self._display_errors.items(), *self.attributes.errors()])

@@ -753,6 +753,11 @@ class StreamSerializer(serializers.Serializer):
     latency_ms = serializers.FloatField(allow_null=True)
     reconnects = serializers.IntegerField()
     last_error = serializers.CharField(allow_blank=True)
+    last_error_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the worker first reported last_error as it reads now (a reconnect loop "
+        "repeats one error); null without an error.",
+    )
     display_errors = DisplayErrorSerializer(
         many=True,
         help_text="Displays of the camera whose model failed to load (they get no results), "

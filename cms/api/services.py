@@ -484,6 +484,9 @@ def _stream(info: StreamInfo, camera: Camera | None) -> dict[str, Any]:
         "latency_ms": info.latency_ms,
         "reconnects": info.reconnects,
         "last_error": _masked(info.last_error, camera),
+        "last_error_at": datetime.fromtimestamp(info.last_error_at, UTC)
+        if info.last_error_at
+        else None,
         "display_errors": [
             {"display": display_id, "error": _masked(message, camera)}
             for display_id, message in info.display_errors

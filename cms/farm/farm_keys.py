@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from typing import Any, cast
 
 import redis
@@ -105,7 +105,7 @@ def read_workers(r: redis.Redis) -> dict[str, WorkerInfo]:
         data["running"] = tuple(data.get("running", ()))
         data["models"] = tuple(data.get("models", ()))
         data["backends"] = tuple(ModelBackend.from_dict(b) for b in data.get("backends", ()))
-        workers[name] = WorkerInfo(**data)
+        workers[name] = WorkerInfo(**_known_fields(WorkerInfo, data))
     # Forget names silent for a day so the index does not grow forever.
     r.zremrangebyscore(WORKER_INDEX, 0, time.time() - 86400)
     return workers
@@ -129,7 +129,15 @@ def decode_stream(raw: bytes | str) -> StreamInfo:
     data = json.loads(raw)
     data["state"] = StreamState(data["state"])
     data["reason"] = StreamReason(data["reason"]) if data.get("reason") else None
-    return StreamInfo(**data)
+    return StreamInfo(**_known_fields(StreamInfo, data))
+
+
+def _known_fields(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` without the keys ``cls`` does not know: a heartbeat from a newer worker still
+    reads, so workers and web servers can be upgraded in any order (its new fields are
+    ignored until this side knows them)."""
+    names = {f.name for f in fields(cls)}
+    return {name: value for name, value in data.items() if name in names}
 
 
 def delete_stream(r: redis.Redis, camera_id: int, generation: int) -> None:

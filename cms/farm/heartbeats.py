@@ -98,6 +98,9 @@ class StreamInfo:
     # (display id, why it gets no results: its model failed to load), JSON lists once read;
     # also (display id, secondary_error(...)) for each of its secondary models that fails.
     display_errors: tuple[tuple[int, str], ...] = ()
+    # When ``last_error`` was first reported as it reads now (Unix time; 0: no error, or a
+    # heartbeat from before this field): a reconnect loop repeats one error, so "since".
+    last_error_at: float = 0.0
 
     def primary_error(self, display_id: int) -> str | None:
         """Why the display gets no results from this stream (its model's error), if it does not."""
@@ -119,3 +122,11 @@ class StreamInfo:
         """The state with its reason, for people: "recovering (timeout)"."""
         state = self.state.value
         return state if self.reason is None else f"{state} ({self.reason.value})"
+
+
+def error_since(previous: tuple[str, float], error: str, now: float) -> tuple[str, float]:
+    """(error, since when) after a heartbeat reporting ``error``: the time it was first
+    reported while it stays the same text, ``now`` once it changes, 0 while there is none."""
+    if not error:
+        return "", 0.0
+    return previous if previous[0] == error else (error, now)

@@ -62,6 +62,7 @@ def farm_state(redis_client):
             fps_in=5,
             fps_out=4,
             last_error="401 Unauthorized from the camera",
+            last_error_at=now - 30,
             updated=now,
         ),
     )
@@ -112,12 +113,22 @@ def test_operator_clicks_from_the_admin_to_a_readable_farm_page_and_dead_letters
     assert "Gate" in streams
     assert "5.0 / 4.0" in streams and "undefined" not in streams
     assert "auth: 401 Unauthorized from the camera" in streams  # the reason in the row
+    assert re.search(r"\(since [^)]*\d+ s ago\)", streams), streams  # and since when
+    assert f"{display.name}: {display.model}" in streams  # its displays by name, with models
+    camera_link = browser.find_element(By.LINK_TEXT, "Gate")
+    assert camera_link.get_attribute("href").endswith(
+        f"/admin/cms/camera/{display.camera_id}/change/"
+    )
     pending_rows = text_of(browser, "farm-pending")
     assert "no ingest worker online" in pending_rows
-    assert "Lobby screen its model is disabled" in pending_rows  # a display of its own
+    lobby = DetectionModel.objects.get(enabled=False)
+    assert f"Lobby screen {lobby} its model is disabled" in pending_rows  # a display of its own
+    displays = text_of(browser, "farm-displays")
+    assert "Lobby screen Gate" in displays
+    assert "stale: client never seen" in displays
     reconcile = text_of(browser, "farm-reconcile")
     assert re.search(r"\d+ s ago \(12 ms\)$", reconcile), reconcile
-    for table in ("farm-workers", "farm-streams", "farm-reconcile"):
+    for table in ("farm-workers", "farm-streams", "farm-reconcile", "farm-displays"):
         assert not ISO_TIME.search(text_of(browser, table)), text_of(browser, table)
 
     # and an empty table says "none" once nothing is pending

@@ -6,19 +6,15 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from cms import redis_connection
 from cms.farm import farm_keys
 from cms.models import Camera
-from cms.results import results_stream
-from cms.results.consumer import ResultsConsumer
 from tests.farm.conftest import wait_for
 
 LAYOUT_JS = Path(__file__).parents[2] / "cms" / "static" / "cms" / "label_layout.js"
@@ -70,26 +66,6 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-@pytest.fixture
-def results_consumer(redis_client, settings):
-    """The results consumer in a thread: it keeps each display's latest result in Redis."""
-    settings.SIGHTLINE_RESULTS_BLOCK_MS = 50
-    results_stream.ensure_group(redis_client)
-    stop = threading.Event()
-
-    def run() -> None:
-        try:
-            ResultsConsumer(redis_connection.client(), "test-live-wall").run(stop)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(10)
 
 
 def tile(browser, name: str):

@@ -64,8 +64,11 @@ def test_dashboard_and_its_state(admin_client, running, redis_client):
         {
             "camera": pending.camera_id,
             "camera_name": pending.camera.name,
+            "camera_url": reverse("admin:cms_camera_change", args=[pending.camera_id]),
             "display": None,
             "display_name": None,
+            "display_url": None,
+            "model_names": [str(pending.model)],
             "reason": "no ingest worker online",
         }
     ]

@@ -7,7 +7,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from cms.models import DetectionModel
+from cms.models import DetectionModel, Display
 from tests.cms.test_admin import display_change
 from tests.factories import make_display, make_model
 
@@ -73,3 +73,68 @@ def test_bad_secondary_models_are_errors_on_their_field(staff_client, text, mess
     assert any(message in m for m in errors["secondary"]), errors["secondary"]
     display.refresh_from_db()
     assert display.secondary == []
+
+
+def options_on_the_page(staff_client, display) -> dict:  # type: ignore[type-arg]
+    """The secondary editor's choices, as the display page hands them to its script."""
+    page = staff_client.get(reverse("admin:cms_display_change", args=[display.pk]))
+    field = page.context["adminform"].form.fields["secondary"]
+    assert b"cms/secondary_editor.js" in page.content
+    assert b"data-secondary-options=" in page.content
+    return json.loads(field.widget.attrs["data-secondary-options"])
+
+
+def test_the_editor_offers_classify_models_and_the_primary_models_classes_by_name(staff_client):
+    display = make_display()
+    DetectionModel.objects.filter(pk=display.model_id).update(
+        class_names={"0": "person", "1": "bicycle", "2": "car"}
+    )
+    colour = read_as("classify")
+    unread = make_model(name="zz-unread")  # weights not read yet: may be a classify model
+    read_as("detect")  # a detection model is not offered
+    off = read_as("classify")
+    DetectionModel.objects.filter(pk=off.pk).update(enabled=False)
+    display.refresh_from_db()
+
+    options = options_on_the_page(staff_client, display)
+
+    assert options["models"] == [
+        {"id": colour.id, "label": f"{colour.name} {colour.version}"},
+        {"id": unread.id, "label": f"zz-unread {unread.version} (weights not read yet)"},
+    ]
+    assert options["classes"] == [
+        {"id": 0, "label": "0: person"},
+        {"id": 1, "label": "1: bicycle"},
+        {"id": 2, "label": "2: car"},
+    ]
+    assert options["defaults"] == {"min_size": 32, "every_s": 2.0}
+    assert options["max_items"] == 4
+
+
+def test_models_and_classes_the_display_names_stay_offered_labelled(staff_client):
+    display = make_display()
+    DetectionModel.objects.filter(pk=display.model_id).update(class_names={"0": "person"})
+    off = read_as("classify")
+    Display.objects.filter(pk=display.pk).update(
+        secondary=[{"model": off.id, "classes": [0, 7], "min_size": 32, "every_s": 2.0}]
+    )
+    DetectionModel.objects.filter(pk=off.pk).update(enabled=False)
+    display.refresh_from_db()
+
+    options = options_on_the_page(staff_client, display)
+
+    assert {"id": off.id, "label": f"{off.name} {off.version} (disabled)"} in options["models"]
+    assert options["classes"][-1] == {"id": 7, "label": "7: (not a class of this model)"}
+
+
+def test_without_known_classes_the_editor_offers_none_and_the_json_still_saves(staff_client):
+    display, colour = make_display(), read_as("classify")
+    assert options_on_the_page(staff_client, display)["classes"] == []
+
+    # What the editor writes when a class is ticked by name: the same JSON as ever.
+    posted = [{"model": colour.id, "classes": [2], "min_size": 48, "every_s": 1.5}]
+    response = display_change(staff_client, display, secondary=json.dumps(posted))
+
+    assert response.status_code == 302
+    display.refresh_from_db()
+    assert display.secondary == posted

@@ -138,3 +138,5 @@ def test_a_secondary_model_that_fails_on_the_worker_leaves_primary_results_and_s
         stream.secondary_errors(display.id) == [error] and stream.primary_error(display.id) is None
     )
     assert stream.last_error == error
+    # since when it shows: the first heartbeat that reported it, not each one since
+    assert 0 < stream.last_error_at <= stream.updated
