@@ -289,6 +289,12 @@ SIGHTLINE_RESULTS_BEAT_S = env_float("SIGHTLINE_RESULTS_BEAT_S", 10.0, greater_t
 SIGHTLINE_DETECTION_RETENTION_DAYS = env_float(
     "SIGHTLINE_DETECTION_RETENTION_DAYS", 7, greater_than=0
 )
+# Event thumbnails (docs/admin.md, "Event thumbnails"): a JPEG per object event and per
+# delivered detection of a change-policy display, kept this many whole UTC days (0: none are
+# made; ingest workers and the results consumer each read it), at most this many pixels wide.
+SIGHTLINE_THUMBNAIL_DAYS = env_int("SIGHTLINE_THUMBNAIL_DAYS", 2, minimum=0)
+SIGHTLINE_THUMBNAIL_WIDTH = env_int("SIGHTLINE_THUMBNAIL_WIDTH", 640, minimum=32)
+SIGHTLINE_THUMBNAIL_DIR = Path(env_str("SIGHTLINE_THUMBNAIL_DIR", str(DATA_DIR / "thumbnails")))
 # Model weights cached by sha256; at most this many models loaded per worker process.
 SIGHTLINE_MODEL_CACHE_DIR = Path(env_str("SIGHTLINE_MODEL_CACHE_DIR", str(DATA_DIR / "models")))
 SIGHTLINE_MAX_MODELS = env_int("SIGHTLINE_MAX_MODELS", 4, minimum=1)
@@ -323,6 +329,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     "purge-detections": {
         "task": "tasks.control.purge_detections",
+        "schedule": 3600.0,
+        "options": {"expires": 1800},
+    },
+    # Whole day folders of event thumbnails past SIGHTLINE_THUMBNAIL_DAYS (cms.thumbnails).
+    "prune-thumbnails": {
+        "task": "tasks.control.prune_thumbnails",
         "schedule": 3600.0,
         "options": {"expires": 1800},
     },

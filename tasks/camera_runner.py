@@ -43,6 +43,7 @@ from inference.objects import PresenceEvent
 from streams import Frame, LatestFrameReader, SourceSpec, StreamState
 from tasks.camera_attributes import CameraAttributes
 from tasks.camera_objects import CameraObjects, GroupKey, group_key
+from tasks.camera_thumbnails import CameraThumbnails, EventThumbnails
 from tasks.publisher import ResultPublisher
 from tasks.worker_runtime import WorkerRuntime
 
@@ -100,6 +101,11 @@ class CameraRunner:
         self._failed_groups: dict[GroupKey, str] = {}  # group -> why its model did not load
         self._snapshot_due = 0.0
         self.objects = CameraObjects(generation)
+        self.thumbnails = CameraThumbnails(
+            camera_id,
+            enabled=settings.SIGHTLINE_THUMBNAIL_DAYS > 0,
+            max_width=settings.SIGHTLINE_THUMBNAIL_WIDTH,
+        )
         self.attributes = CameraAttributes(
             runtime,
             source_of=classifier_source,
@@ -261,6 +267,7 @@ class CameraRunner:
         }
         self.spec = spec
         self.attributes.apply(spec)
+        self.thumbnails.apply(spec)
         # After the groups: trackers of unchanged groups live on, ended presences leave.
         self._publish_events(self.objects.apply(spec))
         log.info(
@@ -314,6 +321,7 @@ class CameraRunner:
         """Take the frame's detections, track them and publish a result per display."""
         frame = in_flight.frame
         events = self.objects.frame(self._see_frame_size(frame))
+        self.thumbnails.frame(frame.image)
         for entry, future in in_flight.pending:
             try:
                 objects = future.result(timeout=INFERENCE_TIMEOUT_S)
@@ -338,8 +346,9 @@ class CameraRunner:
                     model_id=entry.group.model.id,
                     frame=frame,
                     objects=payload,
+                    thumbnail=self.thumbnails.for_result(display_id, payload, frame.captured_at),
                 )
-        self._publish_events(events)
+        self._publish_events(events, self.thumbnails.for_events(events))
         self._snapshot(frame)
         self._frames_out += 1
         elapsed_ms = (time.monotonic() - in_flight.submitted) * 1000
@@ -380,15 +389,19 @@ class CameraRunner:
                 close_old_connections()
         return size
 
-    def _publish_events(self, events: dict[int, list[PresenceEvent]]) -> bool:
-        """Send object events, with any that Redis refused before; False if some wait still."""
+    def _publish_events(
+        self, events: dict[int, list[PresenceEvent]], thumbnails: EventThumbnails | None = None
+    ) -> bool:
+        """Send object events, with any that Redis refused before; False if some wait still.
+        The thumbnails go with this attempt only: events kept for a retry go without theirs
+        (a backlog of frames' JPEGs would cost memory for a picture nobody needs)."""
         self._unsent.extend((d, e) for d, made in events.items() for e in made)
         if not self._unsent:
             return True
         by_display: dict[int, list[PresenceEvent]] = {}
         for display_id, event in self._unsent:
             by_display.setdefault(display_id, []).append(event)
-        if self.publisher.publish_events(by_display):
+        if self.publisher.publish_events(by_display, thumbnails):
             self._unsent = []
             return True
         if len(self._unsent) > MAX_UNSENT_EVENTS:

@@ -1,5 +1,5 @@
-"""Tasks on the `control` queue: reconcile, housekeeping (history, display sessions), model
-checks. Thin: they call services.
+"""Tasks on the `control` queue: reconcile, housekeeping (history, display sessions, event
+thumbnails), model checks. Thin: they call services.
 
 The watch on the ingest workers is a thread of the control worker (tasks.worker_watch).
 """
@@ -50,6 +50,14 @@ def purge_detections() -> int:
         + purge_plays(before=cutoff)
         + purge_display_sessions(before=cutoff)
     )
+
+
+@shared_task(name="tasks.control.prune_thumbnails", ignore_result=True)
+def prune_thumbnails() -> int:
+    """Delete the event thumbnails' day folders older than SIGHTLINE_THUMBNAIL_DAYS."""
+    from cms import thumbnails
+
+    return thumbnails.prune()
 
 
 @shared_task(name="tasks.control.close_plays", ignore_result=True)

@@ -1,17 +1,18 @@
 """Results out of an ingest task: one ResultMessage per display per frame on a Redis Stream,
-and each display's object events (ObjectEventMessage) on the same stream."""
+and each display's object events (ObjectEventMessage) on the same stream, each with its
+thumbnail when it has one (tasks.camera_thumbnails), in the same round trip."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import redis
-from django.conf import settings
 
 from cms.results import results_stream
 from cms.results.object_event_message import ObjectEventMessage, event_key
-from cms.results.result_message import ENTRY_FIELD, ResultMessage
+from cms.results.result_message import ResultMessage
 from inference.objects import PresenceEvent, attributes_json
 from streams import Frame
 
@@ -30,9 +31,15 @@ class ResultPublisher:
         self.generation = generation
 
     def publish(
-        self, *, display_id: int, model_id: int, frame: Frame, objects: list[dict[str, Any]]
+        self,
+        *,
+        display_id: int,
+        model_id: int,
+        frame: Frame,
+        objects: list[dict[str, Any]],
+        thumbnail: bytes | None = None,
     ) -> None:
-        """``objects`` are DetectedObject.to_dict() each."""
+        """``objects`` are DetectedObject.to_dict() each; ``thumbnail`` the result's JPEG."""
         message = ResultMessage(
             display_id=display_id,
             camera_id=self.camera_id,
@@ -44,12 +51,8 @@ class ResultPublisher:
             key=result_key(self.camera_id, self.generation, display_id, frame),
         )
         try:
-            self.client.xadd(
-                results_stream.results_stream(),
-                {ENTRY_FIELD: message.to_bytes()},
-                maxlen=settings.SIGHTLINE_RESULTS_MAXLEN,
-                approximate=True,
-            )
+            if not results_stream.append_result(self.client, message, thumbnail=thumbnail):
+                log.warning("camera %s: a result's thumbnail refused by Redis", self.camera_id)
         except redis.RedisError as exc:
             # Live video moves on: a result Redis cannot take now is logged, not queued.
             log.warning(
@@ -59,15 +62,25 @@ class ResultPublisher:
                 extra={"camera_id": self.camera_id, "display_id": display_id},
             )
 
-    def publish_events(self, events: dict[int, list[PresenceEvent]]) -> bool:
-        """Every display's object events in one round trip, each display's in order.
+    def publish_events(
+        self,
+        events: dict[int, list[PresenceEvent]],
+        thumbnails: Mapping[tuple[int, str], bytes] | None = None,
+    ) -> bool:
+        """Every display's object events in one round trip, each display's in order, with
+        their thumbnails (by display id and the event's own key).
 
-        Returns False when Redis did not take them: unlike a result, an event is not
-        replaced by the next frame's, so the caller keeps it and tries again.
+        Returns False when Redis did not take the events: unlike a result, an event is not
+        replaced by the next frame's, so the caller keeps it and tries again. A thumbnail
+        Redis refuses is only logged: an event never waits on its thumbnail.
         """
         messages = [self._message(d, event) for d, made in events.items() for event in made]
+        by_key = {
+            event_key(self.camera_id, display_id, presence_key): jpeg
+            for (display_id, presence_key), jpeg in (thumbnails or {}).items()
+        }
         try:
-            results_stream.append_object_events(self.client, messages)
+            refused = results_stream.append_object_events(self.client, messages, thumbnails=by_key)
         except redis.RedisError as exc:
             log.warning(
                 "camera %s: object events not published: %s",
@@ -76,6 +89,13 @@ class ResultPublisher:
                 extra={"camera_id": self.camera_id},
             )
             return False
+        if refused:
+            log.warning(
+                "camera %s: %d event thumbnails refused by Redis",
+                self.camera_id,
+                refused,
+                extra={"camera_id": self.camera_id},
+            )
         return True
 
     def _message(self, display_id: int, event: PresenceEvent) -> ObjectEventMessage:

@@ -41,6 +41,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # export each test's models to OpenVINO and ONNX Runtime (seconds of both cores per model).
     if "SIGHTLINE_INFERENCE_BACKEND" not in os.environ:
         os.environ["SIGHTLINE_INFERENCE_BACKEND"] = settings.SIGHTLINE_INFERENCE_BACKEND = "torch"
+    # Event thumbnails of the session's consumers and control workers in its own temp dir,
+    # never the checkout's data/ (a test that looks at them sets its own).
+    thumbnail_dir = str(_session_dir / "thumbnails")
+    os.environ["SIGHTLINE_THUMBNAIL_DIR"] = thumbnail_dir
+    settings.SIGHTLINE_THUMBNAIL_DIR = Path(thumbnail_dir)
     database = settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.sqlite3":
         database["TEST"]["NAME"] = str(_session_dir / "test.sqlite3")

@@ -7,31 +7,15 @@
 - interval: at most one result per ``interval_ms``.
 Under "change" and "interval", a result is also delivered when nothing was delivered
 for ``beat_s``: the periodic "unchanged" beat that tells a client its state is fresh.
+What "differs" means is cms.results.signature's, shared with the ingest workers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from cms.models import Display
-
-Signature = tuple[tuple[Any, ...], ...]
-
-
-def signature(objects: Iterable[dict[str, Any]]) -> Signature:
-    """What "changed" means for the on-change policy: for tracked objects (they carry a
-    ``track_id``) which objects there are and their zones, so a parked car whose box
-    jitters changes nothing; for untracked ones the classes and their counts."""
-    counts: dict[str, int] = {}
-    tracked = []
-    for obj in objects:
-        if "track_id" in obj:
-            tracked.append((obj["class_name"], obj["track_id"], *obj.get("zones", ())))
-        else:
-            counts[obj["class_name"]] = counts.get(obj["class_name"], 0) + 1
-    return tuple(sorted(counts.items())) + tuple(sorted(tracked))
+from cms.results.signature import Signature
 
 
 @dataclass(frozen=True)

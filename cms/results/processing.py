@@ -7,6 +7,10 @@ inserts its detections and object events and adds the batch to its zone minutes
 Redis pipeline for the live push and each display's latest state. Then
 ``detection_received`` and ``object_event`` go to the receivers, one message at a time.
 
+Event thumbnails (cms.results.thumbnail_intake): after the transaction, the JPEGs the workers
+left in Redis for the batch's object events and delivered change-policy results are saved
+to disk, one MGET and one DEL for the batch.
+
 Display sessions (cms.display_sessions.batch): in the same transaction, one query for the
 sessions of the batch's displays; each row is stored with the ``session_id`` of the session
 its frame was in, and the open sessions' summaries are patched. ``session_updated`` is sent
@@ -44,10 +48,11 @@ from cms.models import (
     StreamAssignment,
     take_event_ids,
 )
-from cms.results import object_event_message, result_message, zone_minutes
+from cms.results import object_event_message, result_message, thumbnail_intake, zone_minutes
 from cms.results.object_event_message import ObjectEventMessage, enter_key_of
-from cms.results.policy import PolicyState, should_deliver, signature
+from cms.results.policy import PolicyState, should_deliver
 from cms.results.result_message import MalformedResult, ResultMessage
+from cms.results.signature import signature
 from cms.signals import detection_received, object_event
 
 log = logging.getLogger(__name__)
@@ -108,6 +113,12 @@ def process_batch(
     fresh = [r for _, r in received]  # max_count sees every fresh result, not only delivered
     deliver, policy_states = _apply_policy(received, displays, client, outcome)
     stored, stored_events, sessions_changed = _store_all(deliver, events, fresh, displays)
+    # Before the receivers and the live push: whoever they tell finds the thumbnail on disk.
+    thumbnail_intake.save_thumbnails(
+        client,
+        [e for _, e in events],
+        [r for _, r in deliver if displays[r.display_id].policy == Display.Policy.CHANGE],
+    )
     live.push_delivered(
         client,
         [stored[r.key] for _, r in deliver],

@@ -1,10 +1,18 @@
-"""The results path's Redis keys: the results stream, its consumer group, dead letters, counters."""
+"""The results path's Redis keys: the results stream, its consumer group, dead letters, counters,
+and the event thumbnails on their way from an ingest worker to the results consumer.
+
+- ``sightline:thumb:<kind>:<key>``  the JPEG of an object event (kind ``event``, key the
+  ObjectEvent's) or of a change-policy result (``detection``, the Detection's key), SET by the
+  worker just before the message it belongs to, in the same round trip, and taken (GET, then
+  DEL once saved to disk) by the consumer; it expires after THUMBNAIL_TTL_S, so a thumbnail
+  nobody takes (a result the consumer suppressed, a consumer down for long) costs nothing.
+"""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
 import redis
@@ -14,9 +22,15 @@ from redis.typing import EncodableT, FieldT
 from cms.redis_connection import PREFIX
 from cms.results.object_event_message import ENTRY_FIELD as OBJECT_EVENT_FIELD
 from cms.results.object_event_message import ObjectEventMessage
+from cms.results.result_message import ENTRY_FIELD as RESULT_FIELD
+from cms.results.result_message import ResultMessage
 
 GROUP = "sightline-results"
 COUNTERS = f"{PREFIX}:results:counters"
+# Long enough for a consumer that is minutes behind; short enough that thumbnails nobody takes
+# (at most one a second per change-policy display, see tasks.camera_thumbnails) stay few.
+THUMBNAIL_TTL_S = 600
+ThumbnailKey = tuple[str, str]  # (kind, the ObjectEvent's or Detection's key)
 
 
 def results_stream() -> str:
@@ -27,11 +41,48 @@ def dead_letter_stream() -> str:
     return f"{settings.SIGHTLINE_RESULTS_STREAM}:dead"
 
 
-def append_object_events(client: redis.Redis, messages: Sequence[ObjectEventMessage]) -> None:
-    """XADD object events in one round trip, in order; raises redis.RedisError."""
-    if not messages:
-        return
+def thumbnail_key(kind: str, key: str) -> str:
+    return f"{PREFIX}:thumb:{kind}:{key}"
+
+
+def append_result(
+    client: redis.Redis, message: ResultMessage, *, thumbnail: bytes | None = None
+) -> bool:
+    """XADD a result, after its thumbnail's SET when it has one (one round trip).
+
+    Raises redis.RedisError when the result was not taken; returns False when only the
+    thumbnail was refused (a result never waits on its thumbnail).
+    """
+    entry: dict[FieldT, EncodableT] = {RESULT_FIELD: message.to_bytes()}
+    if thumbnail is None:
+        client.xadd(
+            results_stream(), entry, maxlen=settings.SIGHTLINE_RESULTS_MAXLEN, approximate=True
+        )
+        return True
     pipe = client.pipeline(transaction=False)
+    pipe.set(thumbnail_key("detection", message.key), thumbnail, ex=THUMBNAIL_TTL_S)
+    pipe.xadd(results_stream(), entry, maxlen=settings.SIGHTLINE_RESULTS_MAXLEN, approximate=True)
+    stored, added = pipe.execute(raise_on_error=False)
+    if isinstance(added, Exception):
+        raise added
+    return not isinstance(stored, Exception)
+
+
+def append_object_events(
+    client: redis.Redis,
+    messages: Sequence[ObjectEventMessage],
+    *,
+    thumbnails: Mapping[str, bytes] | None = None,
+) -> int:
+    """XADD object events in one round trip, in order, after the SETs of their thumbnails
+    (by message key; set first, so the consumer finds them). Raises redis.RedisError when an
+    event was not taken; returns how many thumbnails Redis refused (they are dropped)."""
+    if not messages:
+        return 0
+    thumbnails = thumbnails or {}
+    pipe = client.pipeline(transaction=False)
+    for key, jpeg in thumbnails.items():
+        pipe.set(thumbnail_key("event", key), jpeg, ex=THUMBNAIL_TTL_S)
     for message in messages:
         pipe.xadd(
             results_stream(),
@@ -39,7 +90,28 @@ def append_object_events(client: redis.Redis, messages: Sequence[ObjectEventMess
             maxlen=settings.SIGHTLINE_RESULTS_MAXLEN,
             approximate=True,
         )
-    pipe.execute()
+    replies = pipe.execute(raise_on_error=False)
+    for reply in replies[len(thumbnails) :]:
+        if isinstance(reply, Exception):
+            raise reply
+    return sum(isinstance(reply, Exception) for reply in replies[: len(thumbnails)])
+
+
+def take_thumbnails(
+    client: redis.Redis, wanted: Sequence[ThumbnailKey]
+) -> dict[ThumbnailKey, bytes]:
+    """The thumbnails Redis holds of ``wanted``, in one round trip; they stay until
+    drop_thumbnails (a consumer that dies before saving them finds them again)."""
+    if not wanted:
+        return {}
+    found = cast("list[bytes | None]", client.mget([thumbnail_key(*k) for k in wanted]))
+    return {k: jpeg for k, jpeg in zip(wanted, found, strict=True) if jpeg is not None}
+
+
+def drop_thumbnails(client: redis.Redis, taken: Iterable[ThumbnailKey]) -> None:
+    keys = [thumbnail_key(*k) for k in taken]
+    if keys:
+        client.delete(*keys)
 
 
 def ensure_group(client: redis.Redis) -> None:

@@ -52,8 +52,8 @@ def test_rows_pictures_keys_detail_and_a_filter(
     browser, live_server, settings, tmp_path, django_user_model
 ):
     # given a change-policy display with three object events and a detection, one picture
-    settings.MEDIA_ROOT = tmp_path / "media"  # the stand-in thumbnail store's folder
-    settings.SIGHTLINE_THUMBNAIL_DIR = tmp_path / "thumbnails"  # the store proper's
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SIGHTLINE_THUMBNAIL_DIR = tmp_path / "thumbnails"  # cms.thumbnails' folder
     camera = make_camera(name="Lobby")
     door = make_display(name="Door", camera=camera, policy=Display.Policy.CHANGE)
     enter = make_object_event(door, time=T0, class_name="person")

@@ -166,8 +166,7 @@ _users = itertools.count(1)
 
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
-    # Thumbnails in this test's folder: the stand-in store keeps them under MEDIA_ROOT, the
-    # thumbnail store proper under SIGHTLINE_THUMBNAIL_DIR.
+    # Thumbnails (cms.thumbnails, under SIGHTLINE_THUMBNAIL_DIR) and uploads in this test's folder.
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SIGHTLINE_THUMBNAIL_DIR = tmp_path / "thumbnails"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -187,6 +187,10 @@ def test_data_and_the_model_cache_are_volumes(services):
     assert "models:/data/models" in mounts["ingest"]
     assert "static:/data/static" in mounts["migrate"]
     assert "static:/srv/static:ro" in mounts["proxy"]
+    # event thumbnails: written by the results consumer, pruned by control, read by web
+    assert "thumbnails:/data/thumbnails" in mounts["results"]
+    assert "thumbnails:/data/thumbnails" in mounts["control"]
+    assert "thumbnails:/data/thumbnails:ro" in mounts["web"]
 
 
 # --- the images ---------------------------------------------------------------------------
