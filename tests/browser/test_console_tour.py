@@ -63,9 +63,19 @@ def _farm_rows_show_both_cameras(browser: WebDriver) -> bool:
     return "lane" in streams and "online" in streams and "unreachable" in streams
 
 
+def _timeline_has_events_with_pictures(browser: WebDriver) -> bool:
+    rows = _text("#timeline tbody")(browser)
+    pictures = browser.execute_script(
+        "return [...document.querySelectorAll('#timeline img.tl-thumb')]"
+        ".filter((i) => i.complete && i.naturalWidth > 0).length"
+    )
+    return "enter" in rows and "lane" in rows and pictures > 0
+
+
 CONSOLE_PAGES = (
     ConsolePage("Live wall", "live-wall.png", _wall_has_frames_and_a_placeholder),
     ConsolePage("Dashboard", "farm.png", _farm_rows_show_both_cameras),
+    ConsolePage("Event timeline", "timeline.png", _timeline_has_events_with_pictures),
     ConsolePage("Dead letters", "dead-letters.png", lambda b: "Dead letters" in _text("h1")(b)),
 )
 
@@ -147,6 +157,8 @@ def test_every_console_page_is_reached_from_the_index_and_shows_the_live_farm(
     wait_for(lambda: ObjectEvent.objects.filter(camera=lane).exists(), 60, "an object event")
     wait_for(lambda: getattr(farm.streams().get(dead.pk), "reconnects", 0), 60, "a reconnect")
     log_in(browser, live_server.url, django_user_model)
+    # the admin's navigation sidebar folded away: the pictures show the pages, wider
+    browser.execute_script("localStorage.setItem('django.admin.navSidebarIsOpen', 'false')")
     shots = screenshot_dir(tmp_path)
 
     # when the operator follows each link of the index's Farm box
