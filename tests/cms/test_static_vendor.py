@@ -100,3 +100,23 @@ def test_the_real_tarball_extracts_uplot(tmp_path):
     assert "uPlot" in script and len(script) > 10_000
     assert "MIT" in (package.dest / "LICENSE").read_text()
     assert static_vendor.is_current(package)
+
+
+def test_collectstatic_and_the_development_server_find_the_vendored_files(tmp_path, settings):
+    from django.contrib.staticfiles import finders
+    from django.core.management import call_command
+
+    try:
+        for package in load_manifest():
+            vendor(package)
+    except VendorError as exc:
+        pytest.skip(f"uPlot is not vendored and cannot be: {exc}")
+    assert finders.find("vendor/uplot/uPlot.iife.min.js")  # what DEBUG's static handler serves
+    settings.STATIC_ROOT = tmp_path / "static"
+    call_command("collectstatic", interactive=False, verbosity=0)
+    collected = settings.STATIC_ROOT / "vendor" / "uplot"
+    assert sorted(p.name for p in collected.iterdir()) == [
+        "LICENSE",
+        "uPlot.iife.min.js",
+        "uPlot.min.css",
+    ]  # the stamp stays behind (collectstatic ignores dot files)

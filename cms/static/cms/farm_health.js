@@ -39,7 +39,7 @@
       { label: "time" },
       { label: chart.unit, size: 64, values: (u, splits) => splits.map((v) => number(v)) },
     ],
-    series: [{ label: "time", value: (u, v) => (v === null ? "–" : new Date(v * 1000).toLocaleTimeString()) }].concat(
+    series: [{ label: "time", value: (u, v) => (v === null ? "–" : when(v)) }].concat(
       chart.series.map((s) => ({
         label: s.label,
         stroke: palette[s.entity % palette.length],
@@ -49,6 +49,9 @@
       }))
     ),
   });
+
+  // The day's points name their date too.
+  const when = (t) => (range === "day" ? new Date(t * 1000).toLocaleString() : new Date(t * 1000).toLocaleTimeString());
 
   const data = (chart) => [chart.x].concat(chart.series.map((s) => s.values));
 
