@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test install system-packages lint typecheck check-migrations pytest bench screenshots clean
+.PHONY: run test install static system-packages lint typecheck check-migrations pytest bench screenshots clean
 
 # Reinstall whenever a requirements file changes.
 $(INSTALLED): requirements.txt requirements-nodeps.txt
@@ -25,7 +25,12 @@ install: $(INSTALLED)
 system-packages:
 	@bash tests/support/install-system-packages.sh
 
-run: install
+# Browser libraries (uPlot) from the npm registry, pinned and verified, into the git-ignored
+# cms/static/vendor/ (cms/static_vendor.py): no CDN, the console works on closed networks.
+static: install
+	$(PY) -m cms.static_vendor
+
+run: install static
 	$(PY) manage.py runfarm
 
 lint: install
@@ -39,7 +44,7 @@ typecheck: install
 check-migrations: install
 	$(PY) manage.py makemigrations --check --dry-run
 
-pytest: install system-packages
+pytest: install static system-packages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck check-migrations pytest
@@ -50,7 +55,7 @@ bench: install system-packages
 
 # The console's pictures in docs/images/ (shown in the README): the browser tour of every
 # console page over a real farm (tests/browser/test_console_tour.py) takes them.
-screenshots: install system-packages
+screenshots: install static system-packages
 	SCREENSHOTS_DIR=docs/images $(PY) -m pytest tests/browser/test_console_tour.py -q
 
 clean:

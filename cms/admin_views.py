@@ -21,6 +21,8 @@ from cms import farm_rows, live_wall, redis_connection
 from cms.api.services import cluster_overview
 from cms.farm import farm_keys
 from cms.farm.reconcile import request_reconcile, restart_camera
+from cms.farm_health import series
+from cms.farm_health.service import health_series
 from cms.models import Camera, DetectionModel
 from cms.results import results_stream
 
@@ -153,6 +155,31 @@ def restart_camera_view(request: HttpRequest, camera_id: int) -> HttpResponse:
     restart_camera(camera.pk)
     messages.success(request, f"Restarting {camera.name}.")
     return redirect(request.POST.get("next") or "admin-farm")
+
+
+def farm_health_view(request: HttpRequest) -> HttpResponse:
+    """Charts of the farm over the last hour or day; the page loads them from the series view."""
+    _require(request, "cms.view_camera")
+    range_name = request.GET.get("range", series.HOUR.name)
+    context = {
+        **admin.site.each_context(request),
+        "title": "Farm health",
+        "range": range_name if range_name in series.RANGES else series.HOUR.name,
+        "ranges": [(r.name, f"last {r.name}") for r in series.RANGES.values()],
+    }
+    return TemplateResponse(request, "admin/cms/farm_health.html", context)
+
+
+def farm_health_series_view(request: HttpRequest) -> JsonResponse:
+    """The charts of ``?range=hour`` (10 s points) or ``day`` (5 min points)."""
+    _require(request, "cms.view_camera")
+    range_ = series.RANGES.get(request.GET.get("range", series.HOUR.name))
+    if range_ is None:
+        return JsonResponse({"error": "range must be one of: hour, day"}, status=400)
+    try:
+        return JsonResponse(health_series(redis_connection.client(), range_))
+    except redis.RedisError as exc:
+        return JsonResponse({"error": f"Redis unreachable: {exc}"}, status=503)
 
 
 def live_wall_view(request: HttpRequest) -> HttpResponse:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ipaddress
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any, cast
 
 import redis
 from django.conf import settings
@@ -32,7 +31,6 @@ STREAM_STATES = (
     StreamState.RECOVERING,
     StreamState.FAILED,
 )
-LAG_COUNT_CAP = 10_000
 
 
 class FarmCollector:
@@ -42,7 +40,7 @@ class FarmCollector:
             workers = farm_keys.read_workers(r)
             streams = farm_keys.read_all_streams(r)
             report = farm_keys.read_report(r) or {}
-            results = _results_figures(r)
+            results = results_stream.figures(r)
         except redis.RedisError:
             up = GaugeMetricFamily("sightline_redis_up", "Whether Redis answered the scrape")
             up.add_metric([], 0)
@@ -132,29 +130,6 @@ def _reconcile_metrics(report: dict) -> Iterator[Metric]:
             commands.add_metric([kind], report.get("commands", {}).get(kind, 0))
         pending.add_metric([], len(report.get("pending", {})))
     yield from (duration, commands, pending)
-
-
-def _results_figures(r: redis.Redis) -> dict:
-    stream = results_stream.results_stream()
-    pending = 0
-    lag: int | None = 0
-    if r.exists(stream):
-        for group in cast("list[dict[str, Any]]", r.xinfo_groups(stream)):
-            if group["name"] in (results_stream.GROUP, results_stream.GROUP.encode()):
-                pending = group.get("pending") or 0
-                lag = group.get("lag")
-                if lag is None:  # Redis < 7 does not report it: count, up to a cap
-                    last = group["last-delivered-id"]
-                    last = last.decode() if isinstance(last, bytes) else last
-                    lag = len(
-                        cast("list[Any]", r.xrange(stream, min=f"({last}", count=LAG_COUNT_CAP))
-                    )
-    return {
-        "lag": lag,
-        "pending": pending,
-        "dead": r.xlen(results_stream.dead_letter_stream()),
-        "counters": results_stream.counters(r),
-    }
 
 
 def _results_metrics(results: dict) -> Iterator[Metric]:

@@ -349,6 +349,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": SESSION_EXPIRY_CHECK_S,
         "options": {"expires": SESSION_EXPIRY_CHECK_S * 0.8},
     },
+    # The admin's farm health charts: a point per camera, worker and the results path
+    # (cms/farm_health; docs/admin.md "Farm health"). The series' 10 s step is this interval.
+    "sample-farm-health": {
+        "task": "tasks.control.sample_farm_health",
+        "schedule": 10.0,
+        "options": {"expires": 8},
+    },
 }
 
 # --- logging ----------------------------------------------------------------------------

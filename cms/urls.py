@@ -4,6 +4,8 @@ from django.urls import include, path
 from cms.admin_views import (
     dead_letters_view,
     farm_dashboard_view,
+    farm_health_series_view,
+    farm_health_view,
     farm_state_view,
     home_view,
     live_frame_view,
@@ -28,6 +30,12 @@ urlpatterns = [
     path("", home_view, name="home"),
     path("admin/farm/", admin.site.admin_view(farm_dashboard_view), name="admin-farm"),
     path("admin/farm/state.json", admin.site.admin_view(farm_state_view), name="admin-farm-state"),
+    path("admin/farm/health/", admin.site.admin_view(farm_health_view), name="admin-farm-health"),
+    path(
+        "admin/farm/health/series.json",
+        admin.site.admin_view(farm_health_series_view),
+        name="admin-farm-health-series",
+    ),
     path(
         "admin/farm/reconcile/",
         admin.site.admin_view(reconcile_now_view),

@@ -82,3 +82,12 @@ def expire_sessions() -> int:
     from cms.display_sessions.services import expire_sessions as expire
 
     return expire()
+
+
+@shared_task(name="tasks.control.sample_farm_health", ignore_result=True)
+def sample_farm_health() -> int:
+    """Append the farm's figures to the health series the admin charts (cms.farm_health)."""
+    from cms import redis_connection
+    from cms.farm_health.service import sample_farm
+
+    return sample_farm(redis_connection.client())

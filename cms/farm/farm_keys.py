@@ -2,8 +2,9 @@
 
 This module owns the keys below. Other families have their own owners: cms.live (a
 display's latest result, live channel and policy memory), cms.results.results_stream
-(the results stream, dead letters, counters) and cms.api.throttling (display request
-counters); every key starts with cms.redis_connection.PREFIX.
+(the results stream, dead letters, counters), cms.farm_health.series (the health charts'
+time series) and cms.api.throttling (display request counters); every key starts with
+cms.redis_connection.PREFIX.
 
 - ``sightline:worker:<name>``       worker heartbeat (JSON, expires after the worker timeout)
 - ``sightline:workers``             sorted set of worker names by last heartbeat (discovery)

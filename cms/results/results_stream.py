@@ -31,6 +31,8 @@ COUNTERS = f"{PREFIX}:results:counters"
 # (at most one a second per change-policy display, see tasks.camera_thumbnails) stay few.
 THUMBNAIL_TTL_S = 600
 ThumbnailKey = tuple[str, str]  # (kind, the ObjectEvent's or Detection's key)
+# Redis < 7 reports no group lag: it is counted then, up to this many entries.
+LAG_COUNT_CAP = 10_000
 
 
 def results_stream() -> str:
@@ -134,6 +136,36 @@ def count(client: redis.Redis, **increments: int) -> None:
 def counters(client: redis.Redis) -> dict[str, int]:
     values = cast("dict[bytes, bytes]", client.hgetall(COUNTERS))
     return {k.decode(): int(v) for k, v in values.items()}
+
+
+def figures(client: redis.Redis) -> dict[str, Any]:
+    """The results path's state: entries kept in the stream (``length``, acknowledged ones
+    included up to its MAXLEN), not yet read by any consumer (``lag``), read but not
+    acknowledged (``pending``), dead letters (``dead``), and the handled ``counters``."""
+    stream = results_stream()
+    pending = 0
+    lag: int | None = 0
+    if client.exists(stream):
+        for group in cast("list[dict[str, Any]]", client.xinfo_groups(stream)):
+            if group["name"] in (GROUP, GROUP.encode()):
+                pending = group.get("pending") or 0
+                lag = group.get("lag")
+                if lag is None:  # Redis < 7 does not report it: count, up to a cap
+                    last = group["last-delivered-id"]
+                    last = last.decode() if isinstance(last, bytes) else last
+                    lag = len(
+                        cast(
+                            "list[Any]",
+                            client.xrange(stream, min=f"({last}", count=LAG_COUNT_CAP),
+                        )
+                    )
+    return {
+        "length": client.xlen(stream),
+        "lag": lag,
+        "pending": pending,
+        "dead": client.xlen(dead_letter_stream()),
+        "counters": counters(client),
+    }
 
 
 def dead_letter(

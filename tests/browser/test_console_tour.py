@@ -72,10 +72,17 @@ def _timeline_has_events_with_pictures(browser: WebDriver) -> bool:
     return "enter" in rows and "lane" in rows and pictures > 0
 
 
+def _health_charts_show_the_lane(browser: WebDriver) -> bool:
+    # Beat's sample-farm-health has sampled the running farm: uPlot's legend has its values.
+    fps = _text('[data-chart="fps"] .u-legend')(browser)
+    return "lane in" in fps and " fps" in fps
+
+
 CONSOLE_PAGES = (
     ConsolePage("Live wall", "live-wall.png", _wall_has_frames_and_a_placeholder),
     ConsolePage("Dashboard", "farm.png", _farm_rows_show_both_cameras),
     ConsolePage("Event timeline", "timeline.png", _timeline_has_events_with_pictures),
+    ConsolePage("Health", "farm-health.png", _health_charts_show_the_lane),
     ConsolePage("Dead letters", "dead-letters.png", lambda b: "Dead letters" in _text("h1")(b)),
 )
 
