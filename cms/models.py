@@ -693,6 +693,8 @@ class ObjectEvent(models.Model):
         indexes = [
             models.Index(fields=["display", "id"], name="objectevent_display_id"),
             models.Index(fields=["display", "zone", "time"], name="objectevent_display_zone"),
+            # The event timeline pages the newest first across every display.
+            models.Index(fields=["time", "id"], name="objectevent_time"),
             models.Index(
                 fields=["camera", "generation"],
                 condition=models.Q(open=True),
