@@ -181,7 +181,7 @@ def _fields(entry: Entry) -> list[tuple[str, str]]:
             ("line", f"{row.line} ({row.direction})" if row.line else ""),
             ("dwell", dwell_text(row.dwell_s)),
             ("attributes", attributes_text(row.attributes)),
-            ("box", ", ".join(f"{v:g}" for v in row.box or [])),
+            ("box", ", ".join(str(round(v)) for v in row.box or [])),  # pixels; the JSON is exact
         ]
     else:
         fields = [

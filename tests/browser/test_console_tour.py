@@ -181,6 +181,18 @@ def test_every_console_page_is_reached_from_the_index_and_shows_the_live_farm(
             raise AssertionError(f"{page.link} shows no live data:\n{content}") from None
         assert browser.save_screenshot(str(shots / page.screenshot)), page.link
 
+    # and a timeline entry's detail shows its bigger picture and its JSON
+    browser.get(console["Event timeline"])
+    browser.find_element(By.CSS_SELECTOR, "#timeline tr.tl-event a").click()
+    WebDriverWait(browser, 30).until(
+        lambda b: b.execute_script(
+            "const i = document.querySelector('.tl-detail img.tl-thumb');"
+            "return i && i.complete && i.naturalWidth;"
+        )
+    )
+    assert '"track_id"' in _text("#timeline-json")(browser)
+    assert browser.save_screenshot(str(shots / "timeline-detail.png"))
+
     # and every list of the admin index opens (the model pages of the app list)
     lists = index_links(browser, live_server.url, "#content-main th[scope=row] a")
     assert {"Cameras", "AI models", "Displays"} <= set(lists), lists
