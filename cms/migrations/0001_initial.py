@@ -8,286 +8,109 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
-    dependencies = []
+    dependencies = [
+    ]
 
     operations = [
         migrations.CreateModel(
-            name="Camera",
+            name='Camera',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("name", models.CharField(max_length=100)),
-                ("identifier", models.SlugField(max_length=100, unique=True)),
-                (
-                    "url",
-                    models.CharField(
-                        help_text="rtsp://, rtsps://, http:// or https://. Put credentials in the fields below: any found in the URL are moved there when saved.",
-                        max_length=1000,
-                        verbose_name="stream URL",
-                    ),
-                ),
-                ("username", models.CharField(blank=True, max_length=200)),
-                ("password", models.CharField(blank=True, max_length=200)),
-                (
-                    "snapshot_url",
-                    models.CharField(
-                        blank=True,
-                        help_text="Optional JPEG snapshot URL, polled instead of the stream when set.",
-                        max_length=1000,
-                    ),
-                ),
-                (
-                    "snapshot_interval",
-                    models.FloatField(
-                        default=1.0,
-                        help_text="Seconds between snapshot fetches.",
-                        validators=[django.core.validators.MinValueValidator(0.05)],
-                    ),
-                ),
-                (
-                    "fps",
-                    models.FloatField(
-                        default=5.0,
-                        help_text="Frames per second decoded and inferred; extra frames are skipped.",
-                        validators=[
-                            django.core.validators.MinValueValidator(0.01),
-                            django.core.validators.MaxValueValidator(120),
-                        ],
-                        verbose_name="target fps",
-                    ),
-                ),
-                ("enabled", models.BooleanField(default=True)),
-                ("created", models.DateTimeField(auto_now_add=True)),
-                ("updated", models.DateTimeField(auto_now=True)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=100)),
+                ('identifier', models.SlugField(max_length=100, unique=True)),
+                ('url', models.CharField(help_text='rtsp://, rtsps://, http:// or https://. Put credentials in the fields below: any found in the URL are moved there when saved.', max_length=1000, verbose_name='stream URL')),
+                ('username', models.CharField(blank=True, max_length=200)),
+                ('password', models.CharField(blank=True, max_length=200)),
+                ('snapshot_url', models.CharField(blank=True, help_text='Optional JPEG snapshot URL, polled instead of the stream when set.', max_length=1000)),
+                ('snapshot_interval', models.FloatField(default=1.0, help_text='Seconds between snapshot fetches.', validators=[django.core.validators.MinValueValidator(0.05)])),
+                ('fps', models.FloatField(default=5.0, help_text='Frames per second decoded and inferred; extra frames are skipped.', validators=[django.core.validators.MinValueValidator(0.01), django.core.validators.MaxValueValidator(120)], verbose_name='target fps')),
+                ('enabled', models.BooleanField(default=True)),
+                ('created', models.DateTimeField(auto_now_add=True)),
+                ('updated', models.DateTimeField(auto_now=True)),
             ],
             options={
-                "ordering": ["name"],
+                'ordering': ['name'],
             },
         ),
         migrations.CreateModel(
-            name="DetectionModel",
+            name='DetectionModel',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("name", models.CharField(max_length=100)),
-                ("version", models.CharField(default="1", max_length=50)),
-                (
-                    "weights",
-                    models.FileField(
-                        blank=True,
-                        help_text="A YOLO detection weights file (.pt, .onnx, .torchscript).",
-                        upload_to="weights/",
-                    ),
-                ),
-                (
-                    "hub_name",
-                    models.CharField(
-                        blank=True,
-                        help_text="Instead of a file: a name such as yolo11n.pt that ultralytics downloads where the internet is reachable.",
-                        max_length=100,
-                        verbose_name="ultralytics model name",
-                    ),
-                ),
-                ("sha256", models.CharField(blank=True, editable=False, max_length=64)),
-                (
-                    "class_names",
-                    models.JSONField(
-                        blank=True,
-                        default=dict,
-                        help_text="Filled when the weights are first read.",
-                    ),
-                ),
-                (
-                    "confidence",
-                    models.FloatField(
-                        default=0.25, validators=[cms.validators.validate_unit_interval]
-                    ),
-                ),
-                (
-                    "iou",
-                    models.FloatField(
-                        default=0.7,
-                        validators=[cms.validators.validate_unit_interval],
-                        verbose_name="IoU threshold",
-                    ),
-                ),
-                (
-                    "imgsz",
-                    models.PositiveIntegerField(
-                        default=640,
-                        validators=[
-                            django.core.validators.MinValueValidator(32),
-                            django.core.validators.MaxValueValidator(4096),
-                        ],
-                        verbose_name="image size",
-                    ),
-                ),
-                (
-                    "classes",
-                    models.JSONField(
-                        blank=True,
-                        help_text="Optional list of class ids to keep, e.g. [0, 2]. Empty keeps all.",
-                        null=True,
-                        validators=[cms.validators.validate_class_filter],
-                        verbose_name="class filter",
-                    ),
-                ),
-                ("notes", models.CharField(blank=True, max_length=200)),
-                ("enabled", models.BooleanField(default=True)),
-                ("created", models.DateTimeField(auto_now_add=True)),
-                ("updated", models.DateTimeField(auto_now=True)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=100)),
+                ('version', models.CharField(default='1', max_length=50)),
+                ('weights', models.FileField(blank=True, help_text='A YOLO detection weights file (.pt, .onnx, .torchscript).', upload_to='weights/')),
+                ('hub_name', models.CharField(blank=True, help_text='Instead of a file: a name such as yolo11n.pt that ultralytics downloads where the internet is reachable.', max_length=100, verbose_name='ultralytics model name')),
+                ('sha256', models.CharField(blank=True, editable=False, max_length=64)),
+                ('class_names', models.JSONField(blank=True, default=dict, help_text='Filled when the weights are first read.')),
+                ('confidence', models.FloatField(default=0.25, validators=[cms.validators.validate_unit_interval])),
+                ('iou', models.FloatField(default=0.7, validators=[cms.validators.validate_unit_interval], verbose_name='IoU threshold')),
+                ('imgsz', models.PositiveIntegerField(default=640, validators=[django.core.validators.MinValueValidator(32), django.core.validators.MaxValueValidator(4096)], verbose_name='image size')),
+                ('classes', models.JSONField(blank=True, help_text='Optional list of class ids to keep, e.g. [0, 2]. Empty keeps all.', null=True, validators=[cms.validators.validate_class_filter], verbose_name='class filter')),
+                ('notes', models.CharField(blank=True, max_length=200)),
+                ('enabled', models.BooleanField(default=True)),
+                ('created', models.DateTimeField(auto_now_add=True)),
+                ('updated', models.DateTimeField(auto_now=True)),
             ],
             options={
-                "verbose_name": "AI model",
-                "ordering": ["name", "version"],
+                'verbose_name': 'AI model',
+                'ordering': ['name', 'version'],
             },
         ),
         migrations.CreateModel(
-            name="StreamAssignment",
+            name='StreamAssignment',
             fields=[
-                (
-                    "camera",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        primary_key=True,
-                        related_name="assignment",
-                        serialize=False,
-                        to="cms.camera",
-                    ),
-                ),
-                ("generation", models.BigIntegerField(default=0)),
-                ("worker", models.CharField(blank=True, db_index=True, max_length=200)),
-                ("spec_hash", models.CharField(blank=True, max_length=32)),
-                ("assigned_at", models.DateTimeField(blank=True, null=True)),
-                ("pending_reason", models.CharField(blank=True, max_length=200)),
+                ('camera', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='assignment', serialize=False, to='cms.camera')),
+                ('generation', models.BigIntegerField(default=0)),
+                ('worker', models.CharField(blank=True, db_index=True, max_length=200)),
+                ('spec_hash', models.CharField(blank=True, max_length=32)),
+                ('assigned_at', models.DateTimeField(blank=True, null=True)),
+                ('pending_reason', models.CharField(blank=True, max_length=200)),
             ],
         ),
         migrations.CreateModel(
-            name="Display",
+            name='Display',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("name", models.CharField(max_length=100)),
-                ("identifier", models.SlugField(max_length=100, unique=True)),
-                ("crop_x1", models.PositiveIntegerField(blank=True, null=True)),
-                ("crop_y1", models.PositiveIntegerField(blank=True, null=True)),
-                ("crop_x2", models.PositiveIntegerField(blank=True, null=True)),
-                ("crop_y2", models.PositiveIntegerField(blank=True, null=True)),
-                (
-                    "policy",
-                    models.CharField(
-                        choices=[
-                            ("every", "every result"),
-                            ("change", "on change"),
-                            ("interval", "at most one per interval"),
-                        ],
-                        default="every",
-                        max_length=10,
-                    ),
-                ),
-                (
-                    "policy_interval_ms",
-                    models.PositiveIntegerField(
-                        default=1000,
-                        help_text="With 'at most one per interval'.",
-                        validators=[django.core.validators.MinValueValidator(1)],
-                        verbose_name="interval (ms)",
-                    ),
-                ),
-                ("enabled", models.BooleanField(default=True)),
-                ("token_hash", models.CharField(editable=False, max_length=64, unique=True)),
-                ("client_last_seen", models.DateTimeField(blank=True, editable=False, null=True)),
-                ("created", models.DateTimeField(auto_now_add=True)),
-                ("updated", models.DateTimeField(auto_now=True)),
-                (
-                    "camera",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="displays",
-                        to="cms.camera",
-                    ),
-                ),
-                (
-                    "model",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="displays",
-                        to="cms.detectionmodel",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=100)),
+                ('identifier', models.SlugField(max_length=100, unique=True)),
+                ('crop_x1', models.PositiveIntegerField(blank=True, null=True)),
+                ('crop_y1', models.PositiveIntegerField(blank=True, null=True)),
+                ('crop_x2', models.PositiveIntegerField(blank=True, null=True)),
+                ('crop_y2', models.PositiveIntegerField(blank=True, null=True)),
+                ('policy', models.CharField(choices=[('every', 'every result'), ('change', 'on change'), ('interval', 'at most one per interval')], default='every', max_length=10)),
+                ('policy_interval_ms', models.PositiveIntegerField(default=1000, help_text="With 'at most one per interval'.", validators=[django.core.validators.MinValueValidator(1)], verbose_name='interval (ms)')),
+                ('enabled', models.BooleanField(default=True)),
+                ('token_hash', models.CharField(editable=False, max_length=64, unique=True)),
+                ('client_last_seen', models.DateTimeField(blank=True, editable=False, null=True)),
+                ('created', models.DateTimeField(auto_now_add=True)),
+                ('updated', models.DateTimeField(auto_now=True)),
+                ('camera', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='displays', to='cms.camera')),
+                ('model', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='displays', to='cms.detectionmodel')),
             ],
             options={
-                "ordering": ["name"],
+                'ordering': ['name'],
             },
         ),
         migrations.CreateModel(
-            name="Detection",
+            name='Detection',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("generation", models.BigIntegerField()),
-                (
-                    "frame_seq",
-                    models.BigIntegerField(
-                        help_text="For file sources: the frame's index in the file."
-                    ),
-                ),
-                ("frame_time", models.DateTimeField()),
-                ("detected_objects", models.JSONField(default=list)),
-                (
-                    "key",
-                    models.CharField(help_text="Idempotency key.", max_length=100, unique=True),
-                ),
-                ("created", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                (
-                    "camera",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="cms.camera",
-                    ),
-                ),
-                (
-                    "model",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="cms.detectionmodel",
-                    ),
-                ),
-                (
-                    "display",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="detections",
-                        to="cms.display",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('generation', models.BigIntegerField()),
+                ('frame_seq', models.BigIntegerField(help_text="For file sources: the frame's index in the file.")),
+                ('frame_time', models.DateTimeField()),
+                ('detected_objects', models.JSONField(default=list)),
+                ('key', models.CharField(help_text='Idempotency key.', max_length=100, unique=True)),
+                ('created', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ('camera', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cms.camera')),
+                ('model', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cms.detectionmodel')),
+                ('display', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='detections', to='cms.display')),
             ],
             options={
-                "ordering": ["id"],
-                "indexes": [
-                    models.Index(fields=["display", "id"], name="detection_display_id"),
-                    models.Index(fields=["display", "frame_time"], name="detection_display_time"),
-                ],
+                'ordering': ['id'],
+                'indexes': [models.Index(fields=['display', 'id'], name='detection_display_id'), models.Index(fields=['display', 'frame_time'], name='detection_display_time')],
             },
         ),
     ]

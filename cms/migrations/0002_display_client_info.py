@@ -4,19 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("cms", "0001_initial"),
+        ('cms', '0001_initial'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="display",
-            name="client_showing",
+            model_name='display',
+            name='client_showing',
             field=models.CharField(blank=True, editable=False, max_length=200),
         ),
         migrations.AddField(
-            model_name="display",
-            name="client_version",
+            model_name='display',
+            name='client_version',
             field=models.CharField(blank=True, editable=False, max_length=100),
         ),
     ]

@@ -5,21 +5,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("cms", "0002_display_client_info"),
+        ('cms', '0002_display_client_info'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="detectionmodel",
-            name="weights",
-            field=models.FileField(
-                blank=True,
-                help_text="A YOLO detection weights file (.pt, .onnx, .torchscript).",
-                upload_to="weights/",
-                validators=[
-                    django.core.validators.FileExtensionValidator(["pt", "onnx", "torchscript"])
-                ],
-            ),
+            model_name='detectionmodel',
+            name='weights',
+            field=models.FileField(blank=True, help_text='A YOLO detection weights file (.pt, .onnx, .torchscript).', upload_to='weights/', validators=[django.core.validators.FileExtensionValidator(['pt', 'onnx', 'torchscript'])]),
         ),
     ]

@@ -6,58 +6,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("cms", "0003_model_validation"),
+        ('cms', '0003_model_validation'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="detectionmodel",
-            name="input_size",
-            field=models.PositiveIntegerField(
-                blank=True, editable=False, help_text="The size the model was made for.", null=True
-            ),
+            model_name='detectionmodel',
+            name='input_size',
+            field=models.PositiveIntegerField(blank=True, editable=False, help_text='The size the model was made for.', null=True),
         ),
         migrations.AddField(
-            model_name="detectionmodel",
-            name="invalid_reason",
+            model_name='detectionmodel',
+            name='invalid_reason',
             field=models.CharField(blank=True, editable=False, max_length=1000),
         ),
         migrations.AddField(
-            model_name="detectionmodel",
-            name="task",
-            field=models.CharField(
-                blank=True,
-                editable=False,
-                help_text="detect, classify, segment, ...",
-                max_length=20,
-            ),
+            model_name='detectionmodel',
+            name='task',
+            field=models.CharField(blank=True, editable=False, help_text='detect, classify, segment, ...', max_length=20),
         ),
         migrations.AddField(
-            model_name="detectionmodel",
-            name="validation_state",
-            field=models.CharField(
-                choices=[
-                    ("pending", "not checked yet"),
-                    ("valid", "loads"),
-                    ("invalid", "does not load"),
-                ],
-                default="pending",
-                editable=False,
-                max_length=10,
-            ),
+            model_name='detectionmodel',
+            name='validation_state',
+            field=models.CharField(choices=[('pending', 'not checked yet'), ('valid', 'loads'), ('invalid', 'does not load')], default='pending', editable=False, max_length=10),
         ),
         migrations.AlterField(
-            model_name="detectionmodel",
-            name="weights",
-            field=models.FileField(
-                blank=True,
-                help_text="A YOLO detection weights file (.pt, .onnx, .torchscript).",
-                upload_to="weights/",
-                validators=[
-                    django.core.validators.FileExtensionValidator(["pt", "onnx", "torchscript"]),
-                    cms.validators.validate_weights_file,
-                ],
-            ),
+            model_name='detectionmodel',
+            name='weights',
+            field=models.FileField(blank=True, help_text='A YOLO detection weights file (.pt, .onnx, .torchscript).', upload_to='weights/', validators=[django.core.validators.FileExtensionValidator(['pt', 'onnx', 'torchscript']), cms.validators.validate_weights_file]),
         ),
     ]

@@ -5,65 +5,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("cms", "0004_model_validation_state"),
+        ('cms', '0004_model_validation_state'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="camera",
-            name="frame_height",
+            model_name='camera',
+            name='frame_height',
             field=models.PositiveIntegerField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name="camera",
-            name="frame_width",
+            model_name='camera',
+            name='frame_width',
             field=models.PositiveIntegerField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name="display",
-            name="lines",
-            field=models.JSONField(
-                blank=True,
-                default=list,
-                help_text='Lines to count crossings of, in source pixels, as JSON: [{"name": "door", "points": [[x1, y1], [x2, y2]]}]. Two distinct points each; names unique.',
-            ),
+            model_name='display',
+            name='lines',
+            field=models.JSONField(blank=True, default=list, help_text='Lines to count crossings of, in source pixels, as JSON: [{"name": "door", "points": [[x1, y1], [x2, y2]]}]. Two distinct points each; names unique.'),
         ),
         migrations.AddField(
-            model_name="display",
-            name="max_lost_s",
-            field=models.FloatField(
-                default=2.0,
-                help_text="An object leaves once it has been gone this long.",
-                validators=[cms.validators.SecondsValidator(600.0)],
-                verbose_name="lost for (s)",
-            ),
+            model_name='display',
+            name='max_lost_s',
+            field=models.FloatField(default=2.0, help_text='An object leaves once it has been gone this long.', validators=[cms.validators.SecondsValidator(600.0)], verbose_name='lost for (s)'),
         ),
         migrations.AddField(
-            model_name="display",
-            name="min_seen_s",
-            field=models.FloatField(
-                default=0.5,
-                help_text="An object enters a zone once it has been seen there this long.",
-                validators=[cms.validators.SecondsValidator(60.0)],
-                verbose_name="seen for (s)",
-            ),
+            model_name='display',
+            name='min_seen_s',
+            field=models.FloatField(default=0.5, help_text='An object enters a zone once it has been seen there this long.', validators=[cms.validators.SecondsValidator(60.0)], verbose_name='seen for (s)'),
         ),
         migrations.AddField(
-            model_name="display",
-            name="tracking",
-            field=models.BooleanField(
-                default=True,
-                help_text="Track objects across frames (track ids, zones, enter/leave/cross events). Off: each frame's boxes stand alone.",
-            ),
+            model_name='display',
+            name='tracking',
+            field=models.BooleanField(default=True, help_text="Track objects across frames (track ids, zones, enter/leave/cross events). Off: each frame's boxes stand alone."),
         ),
         migrations.AddField(
-            model_name="display",
-            name="zones",
-            field=models.JSONField(
-                blank=True,
-                default=list,
-                help_text='Areas in source pixels, as JSON: [{"name": "lane", "polygon": [[x, y], [x, y], [x, y]]}]. 3 to 64 points each, inside the camera\'s frame; names unique. An object is in a zone when the bottom-centre of its box is. "view" (the crop, or the whole frame) is implicit.',
-            ),
+            model_name='display',
+            name='zones',
+            field=models.JSONField(blank=True, default=list, help_text='Areas in source pixels, as JSON: [{"name": "lane", "polygon": [[x, y], [x, y], [x, y]]}]. 3 to 64 points each, inside the camera\'s frame; names unique. An object is in a zone when the bottom-centre of its box is. "view" (the crop, or the whole frame) is implicit.'),
         ),
     ]

@@ -16,106 +16,43 @@ def start_the_sequence_above_the_stored_ids(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("cms", "0005_display_objects"),
+        ('cms', '0005_display_objects'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="EventSequence",
+            name='EventSequence',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("last_id", models.BigIntegerField(default=0)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('last_id', models.BigIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name="ObjectEvent",
+            name='ObjectEvent',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("generation", models.BigIntegerField()),
-                (
-                    "key",
-                    models.CharField(help_text="Idempotency key.", max_length=255, unique=True),
-                ),
-                (
-                    "type",
-                    models.CharField(
-                        choices=[("enter", "enter"), ("leave", "leave"), ("cross", "cross")],
-                        max_length=5,
-                    ),
-                ),
-                ("track_id", models.BigIntegerField()),
-                ("class_id", models.IntegerField()),
-                ("class_name", models.CharField(max_length=100)),
-                ("time", models.DateTimeField()),
-                (
-                    "box",
-                    models.JSONField(
-                        help_text="[x1, y1, x2, y2] in pixels of the camera's full frame."
-                    ),
-                ),
-                (
-                    "zone",
-                    models.CharField(blank=True, help_text="enter and leave.", max_length=100),
-                ),
-                (
-                    "dwell_s",
-                    models.FloatField(
-                        blank=True, help_text="leave: seconds in the zone.", null=True
-                    ),
-                ),
-                ("line", models.CharField(blank=True, help_text="cross.", max_length=100)),
-                (
-                    "direction",
-                    models.CharField(
-                        blank=True,
-                        choices=[("in", "in"), ("out", "out")],
-                        help_text="cross.",
-                        max_length=3,
-                    ),
-                ),
-                ("open", models.BooleanField(default=False, editable=False)),
-                ("created", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                (
-                    "camera",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="cms.camera",
-                    ),
-                ),
-                (
-                    "display",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="object_events",
-                        to="cms.display",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('generation', models.BigIntegerField()),
+                ('key', models.CharField(help_text='Idempotency key.', max_length=255, unique=True)),
+                ('type', models.CharField(choices=[('enter', 'enter'), ('leave', 'leave'), ('cross', 'cross')], max_length=5)),
+                ('track_id', models.BigIntegerField()),
+                ('class_id', models.IntegerField()),
+                ('class_name', models.CharField(max_length=100)),
+                ('time', models.DateTimeField()),
+                ('box', models.JSONField(help_text="[x1, y1, x2, y2] in pixels of the camera's full frame.")),
+                ('zone', models.CharField(blank=True, help_text='enter and leave.', max_length=100)),
+                ('dwell_s', models.FloatField(blank=True, help_text='leave: seconds in the zone.', null=True)),
+                ('line', models.CharField(blank=True, help_text='cross.', max_length=100)),
+                ('direction', models.CharField(blank=True, choices=[('in', 'in'), ('out', 'out')], help_text='cross.', max_length=3)),
+                ('open', models.BooleanField(default=False, editable=False)),
+                ('created', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ('camera', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cms.camera')),
+                ('display', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='object_events', to='cms.display')),
             ],
             options={
-                "ordering": ["id"],
-                "indexes": [
-                    models.Index(fields=["display", "id"], name="objectevent_display_id"),
-                    models.Index(
-                        fields=["display", "zone", "time"], name="objectevent_display_zone"
-                    ),
-                    models.Index(
-                        condition=models.Q(("open", True)),
-                        fields=["camera", "generation"],
-                        name="objectevent_open",
-                    ),
-                ],
+                'ordering': ['id'],
+                'indexes': [models.Index(fields=['display', 'id'], name='objectevent_display_id'), models.Index(fields=['display', 'zone', 'time'], name='objectevent_display_zone'), models.Index(condition=models.Q(('open', True)), fields=['camera', 'generation'], name='objectevent_open')],
             },
         ),
         migrations.RunPython(start_the_sequence_above_the_stored_ids, migrations.RunPython.noop),

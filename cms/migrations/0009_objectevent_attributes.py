@@ -4,18 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("cms", "0008_camera_snapshot_interval_max_model_imgsz_step"),
+        ('cms', '0008_camera_snapshot_interval_max_model_imgsz_step'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="objectevent",
-            name="attributes",
-            field=models.JSONField(
-                blank=True,
-                default=dict,
-                help_text='Secondary-model results then: {"<model>": {"label", "confidence"}}.',
-            ),
+            model_name='objectevent',
+            name='attributes',
+            field=models.JSONField(blank=True, default=dict, help_text='Secondary-model results then: {"<model>": {"label", "confidence"}}.'),
         ),
     ]

@@ -4,19 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("cms", "0009_objectevent_attributes"),
+        ('cms', '0009_objectevent_attributes'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="display",
-            name="secondary",
-            field=models.JSONField(
-                blank=True,
-                default=list,
-                help_text='Classify models run on the crops of tracked objects, in order, as JSON: [{"model": 7, "classes": [0], "min_size": 32, "every_s": 2.0}]. model: a classify model\'s id (once per display); classes: the primary model\'s class ids to classify (null: all); min_size: pixels on the box\'s shorter side, at least (default 32); every_s: an object is classified when its track starts, then at most once per every_s seconds (default 2.0). Results appear in each object\'s attributes. Empty: none.',
-                verbose_name="secondary models",
-            ),
+            model_name='display',
+            name='secondary',
+            field=models.JSONField(blank=True, default=list, help_text='Classify models run on the crops of tracked objects, in order, as JSON: [{"model": 7, "classes": [0], "min_size": 32, "every_s": 2.0}]. model: a classify model\'s id (once per display); classes: the primary model\'s class ids to classify (null: all); min_size: pixels on the box\'s shorter side, at least (default 32); every_s: an object is classified when its track starts, then at most once per every_s seconds (default 2.0). Results appear in each object\'s attributes. Empty: none.', verbose_name='secondary models'),
         ),
     ]

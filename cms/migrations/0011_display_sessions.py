@@ -6,78 +6,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("cms", "0010_display_secondary"),
+        ('cms', '0010_display_secondary'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="detection",
-            name="session_id",
-            field=models.CharField(
-                blank=True, help_text="The display's session then (DisplaySession).", max_length=64
-            ),
+            model_name='detection',
+            name='session_id',
+            field=models.CharField(blank=True, help_text="The display's session then (DisplaySession).", max_length=64),
         ),
         migrations.AddField(
-            model_name="objectevent",
-            name="session_id",
-            field=models.CharField(
-                blank=True, help_text="The display's session then (DisplaySession).", max_length=64
-            ),
+            model_name='objectevent',
+            name='session_id',
+            field=models.CharField(blank=True, help_text="The display's session then (DisplaySession).", max_length=64),
         ),
         migrations.CreateModel(
-            name="DisplaySession",
+            name='DisplaySession',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "session_id",
-                    models.CharField(help_text="The id the client gave it.", max_length=64),
-                ),
-                ("started", models.DateTimeField(default=django.utils.timezone.now)),
-                (
-                    "ended",
-                    models.DateTimeField(blank=True, help_text="Null while open.", null=True),
-                ),
-                (
-                    "end_reason",
-                    models.CharField(
-                        blank=True,
-                        choices=[
-                            ("client", "ended by the display client"),
-                            ("staff", "ended by staff"),
-                            ("replaced", "replaced by a new session"),
-                            ("expired", "open longer than SIGHTLINE_SESSION_MAX_S"),
-                        ],
-                        max_length=10,
-                    ),
-                ),
-                ("summary", models.JSONField(blank=True, default=dict)),
-                (
-                    "display",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="sessions",
-                        to="cms.display",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('session_id', models.CharField(help_text='The id the client gave it.', max_length=64)),
+                ('started', models.DateTimeField(default=django.utils.timezone.now)),
+                ('ended', models.DateTimeField(blank=True, help_text='Null while open.', null=True)),
+                ('end_reason', models.CharField(blank=True, choices=[('client', 'ended by the display client'), ('staff', 'ended by staff'), ('replaced', 'replaced by a new session'), ('expired', 'open longer than SIGHTLINE_SESSION_MAX_S')], max_length=10)),
+                ('summary', models.JSONField(blank=True, default=dict)),
+                ('display', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sessions', to='cms.display')),
             ],
             options={
-                "ordering": ["id"],
-                "indexes": [
-                    models.Index(fields=["display", "id"], name="displaysession_display_id")
-                ],
-                "constraints": [
-                    models.UniqueConstraint(
-                        condition=models.Q(("ended__isnull", True)),
-                        fields=("display",),
-                        name="displaysession_one_open",
-                    )
-                ],
+                'ordering': ['id'],
+                'indexes': [models.Index(fields=['display', 'id'], name='displaysession_display_id')],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('ended__isnull', True)), fields=('display',), name='displaysession_one_open')],
             },
         ),
     ]

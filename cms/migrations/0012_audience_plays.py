@@ -6,68 +6,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("cms", "0011_display_sessions"),
+        ('cms', '0011_display_sessions'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="display",
-            name="audience_classes",
-            field=models.JSONField(
-                blank=True,
-                default=cms.audience.display_settings.default_audience_classes,
-                help_text='Class names counted as audience, as JSON: ["person"].',
-            ),
+            model_name='display',
+            name='audience_classes',
+            field=models.JSONField(blank=True, default=cms.audience.display_settings.default_audience_classes, help_text='Class names counted as audience, as JSON: ["person"].'),
         ),
         migrations.AddField(
-            model_name="display",
-            name="audience_zone",
-            field=models.CharField(
-                default="view",
-                help_text='The zone the audience is counted in: "view" or one of the zones.',
-                max_length=50,
-            ),
+            model_name='display',
+            name='audience_zone',
+            field=models.CharField(default='view', help_text='The zone the audience is counted in: "view" or one of the zones.', max_length=50),
         ),
         migrations.CreateModel(
-            name="Play",
+            name='Play',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "content",
-                    models.CharField(help_text="The heartbeat's `showing`.", max_length=200),
-                ),
-                ("started", models.DateTimeField()),
-                (
-                    "ended",
-                    models.DateTimeField(blank=True, help_text="Null while it plays.", null=True),
-                ),
-                (
-                    "display",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="plays",
-                        to="cms.display",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('content', models.CharField(help_text="The heartbeat's `showing`.", max_length=200)),
+                ('started', models.DateTimeField()),
+                ('ended', models.DateTimeField(blank=True, help_text='Null while it plays.', null=True)),
+                ('display', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='plays', to='cms.display')),
             ],
             options={
-                "ordering": ["display", "started", "id"],
-                "indexes": [
-                    models.Index(fields=["display", "started"], name="play_display_started")
-                ],
-                "constraints": [
-                    models.UniqueConstraint(
-                        condition=models.Q(("ended__isnull", True)),
-                        fields=("display",),
-                        name="play_one_open_per_display",
-                    )
-                ],
+                'ordering': ['display', 'started', 'id'],
+                'indexes': [models.Index(fields=['display', 'started'], name='play_display_started')],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('ended__isnull', True)), fields=('display',), name='play_one_open_per_display')],
             },
         ),
     ]

@@ -4,25 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("cms", "0012_audience_plays"),
+        ('cms', '0012_audience_plays'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="detectionmodel",
-            name="backend",
-            field=models.CharField(
-                blank=True,
-                choices=[
-                    ("torch", "torch"),
-                    ("openvino", "openvino"),
-                    ("onnxruntime", "onnxruntime"),
-                    ("tensorrt", "tensorrt"),
-                ],
-                help_text="Empty: the worker's setting (auto by default: the fastest backend that agrees with torch). A backend named here is used where the worker has it, else torch.",
-                max_length=20,
-                verbose_name="inference backend",
-            ),
+            model_name='detectionmodel',
+            name='backend',
+            field=models.CharField(blank=True, choices=[('torch', 'torch'), ('openvino', 'openvino'), ('onnxruntime', 'onnxruntime'), ('tensorrt', 'tensorrt')], help_text="Empty: the worker's setting (auto by default: the fastest backend that agrees with torch). A backend named here is used where the worker has it, else torch.", max_length=20, verbose_name='inference backend'),
         ),
     ]
