@@ -67,17 +67,16 @@ def reply_key() -> str:
 
 
 def choose_worker(workers: dict[str, WorkerInfo], model: DetectionModel) -> str | None:
-    """The ingest worker to ask: one that holds the model, then one with a free slot (its
-    camera tasks take the pool's slots: a full worker answers only when one ends), then the
-    least loaded. None without a live worker."""
+    """The ingest worker to ask: one that holds the model (nothing to load), then the least
+    loaded. A full worker answers too: its pool has a thread beside its camera tasks'
+    (tasks.worker.SHORT_TASK_THREADS). None without a live worker."""
     if not workers:
         return None
     key = f"{model.pk}:{model.sha256}"
 
-    def rank(info: WorkerInfo) -> tuple[bool, bool, float, str]:
-        free = len(info.running) < info.capacity
+    def rank(info: WorkerInfo) -> tuple[bool, float, str]:
         load = len(info.running) / info.capacity if info.capacity else 1.0
-        return (not free, key not in info.models, load, info.name)
+        return (key not in info.models, load, info.name)
 
     return min(workers.values(), key=rank).name
 

@@ -85,6 +85,9 @@ class Heartbeat(threading.Thread):
             self.runtime.stopping.wait(settings.SIGHTLINE_WORKER_HEARTBEAT_S)
 
 
+SHORT_TASK_THREADS = 1
+
+
 class IngestWorker(bootsteps.StartStopStep):
     """Registers the worker, heartbeats, and hands its cameras over on shutdown."""
 
@@ -92,6 +95,12 @@ class IngestWorker(bootsteps.StartStopStep):
 
     def __init__(self, worker: Any, ingest: bool = False, **options: Any) -> None:
         self.enabled = bool(ingest)
+        if self.enabled:
+            # The pool gets threads beside the capacity the worker reports (its concurrency):
+            # camera tasks hold theirs for hours, so a full worker still runs short tasks
+            # (the admin's try-out). Steps are all built before any is created, so the Pool
+            # step, which this one requires, creates its pool with this.
+            worker.min_concurrency = worker.concurrency + SHORT_TASK_THREADS
 
     def start(self, worker: Any) -> None:
         global _ingest_runtime

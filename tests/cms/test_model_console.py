@@ -269,7 +269,7 @@ def test_the_try_out_needs_staff(client):
     assert client.post(url, {"camera": "1"}).status_code == 302  # to the login page
 
 
-def test_choose_worker_prefers_a_free_worker_that_holds_the_model():
+def test_choose_worker_prefers_one_that_holds_the_model_then_the_least_loaded():
     model = make_model()
     key = f"{model.pk}:{model.sha256}"
 
@@ -277,10 +277,10 @@ def test_choose_worker_prefers_a_free_worker_that_holds_the_model():
         return WorkerInfo(name=name, device="cpu", capacity=2, running=running, models=models)
 
     full_holder = info("a", (1, 2), (key,))
-    free = info("b", (3,))
-    free_holder = info("c", (4,), (key,))
-    assert choose_worker({"a": full_holder, "b": free}, model) == "b"
-    assert choose_worker({"a": full_holder, "b": free, "c": free_holder}, model) == "c"
+    busy = info("b", (3,))
+    idle = info("c", ())
+    assert choose_worker({"a": full_holder, "b": busy}, model) == "a"  # nothing to load
+    assert choose_worker({"b": busy, "c": idle}, model) == "c"
     assert choose_worker({"a": full_holder}, model) == "a"
     assert choose_worker({}, model) is None
 

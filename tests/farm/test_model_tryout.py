@@ -68,7 +68,7 @@ def test_a_model_no_display_uses_finds_the_scenes_shapes_on_a_running_camera(
     farm = farm_factory()
     farm.control()
     farm.start_beat()
-    worker = farm.ingest(capacity=2)  # one slot for the camera, one for the try-out
+    worker = farm.ingest(capacity=1)  # full: the try-out runs beside its camera
     camera = Camera.objects.create(name="lot", identifier="lot", url=str(parked_video), fps=5)
     Display.objects.create(
         name="lot",
