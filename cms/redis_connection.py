@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import redis
 from django.conf import settings
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 PREFIX = "sightline"
 
@@ -26,3 +28,20 @@ def client() -> redis.Redis:
             url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
         )
     return _clients[url]
+
+
+def named_client(name: str) -> redis.Redis:
+    """A client of its own holding one connection named ``name`` (CLIENT SETNAME): it stays
+    open between commands, and redis-py names it again whenever it reconnects. It connects
+    at once, so this raises redis.ConnectionError while Redis is unreachable."""
+    return redis.Redis.from_url(
+        settings.REDIS_URL,
+        client_name=name,
+        single_connection_client=True,
+        # A command that finds the connection closed (Redis restarted, CLIENT KILL) connects
+        # again and retries at once, so the name is back within one command.
+        retry=Retry(NoBackoff(), 1),
+        socket_timeout=5,
+        socket_connect_timeout=5,
+        health_check_interval=30,
+    )

@@ -260,6 +260,12 @@ SIGHTLINE_WORKER_HEARTBEAT_S = env_float("SIGHTLINE_WORKER_HEARTBEAT_S", 2.0, gr
 SIGHTLINE_WORKER_WATCH_S = env_float(
     "SIGHTLINE_WORKER_WATCH_S", SIGHTLINE_WORKER_HEARTBEAT_S, greater_than=0
 )
+# How often it looks at the ingest workers' named Redis connections, to move a crashed
+# worker's cameras within seconds rather than after the timeout below (0: off).
+# docs/architecture.md "Failure detection".
+SIGHTLINE_WORKER_CONNECTION_WATCH_S = env_float(
+    "SIGHTLINE_WORKER_CONNECTION_WATCH_S", 0.5, minimum=0
+)
 # A worker (or stream) silent this long is offline.
 SIGHTLINE_WORKER_TIMEOUT_S = env_float("SIGHTLINE_WORKER_TIMEOUT_S", 10.0, greater_than=0)
 # How long a started task may take (model download and load) before it must heartbeat.

@@ -3,9 +3,12 @@
 Once it takes tasks (Celery's ``worker_ready``) it registers in Redis and heartbeats
 (capacity, running cameras, CPU, memory, GPU, models, and when it became ready: a
 camera assigned to it before then, and missing from its heartbeat, is not running
-there). On SIGTERM Celery fires ``worker_shutting_down`` first: the worker tells its
-camera tasks to return, deregisters and asks for a reconcile, so its cameras move at
-once while the warm shutdown completes.
+there). The heartbeat goes through a connection of its own, named after the worker
+and open for the process' life: when the process dies, even by kill -9, Redis drops the
+name at once and the control worker moves its cameras without waiting for the heartbeat
+to expire (cms.farm.crash_detection). On SIGTERM Celery fires ``worker_shutting_down``
+first: the worker tells its camera tasks to return, deregisters and asks for a
+reconcile, so its cameras move at once while the warm shutdown completes.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from click import Option
 from django.conf import settings
 
 from cms import redis_connection
-from cms.farm import farm_keys
+from cms.farm import farm_keys, worker_connections
 from cms.farm.heartbeats import ModelBackend, WorkerInfo
 from cms.logs import set_process_context
 from tasks.worker_runtime import WorkerRuntime, worker_runtime
@@ -76,13 +79,30 @@ class Heartbeat(threading.Thread):
 
     def run(self) -> None:
         psutil.cpu_percent(interval=None)  # the first reading is meaningless
-        while not self.runtime.stopping.is_set():
-            try:
-                info = worker_info(self.runtime, started_at=self.started_at)
-                farm_keys.write_worker(redis_connection.client(), info)
-            except redis.RedisError as exc:
-                log.warning("worker heartbeat failed: %s", exc)
-            self.runtime.stopping.wait(settings.SIGHTLINE_WORKER_HEARTBEAT_S)
+        # Its own connection, never returned to a pool, so it is open whenever the
+        # heartbeat is: Redis sees it close when the process dies (worker_connections).
+        r: redis.Redis | None = None
+        try:
+            while not self.runtime.stopping.is_set():
+                try:
+                    r = r or self._client()
+                    info = worker_info(self.runtime, started_at=self.started_at)
+                    farm_keys.write_worker(r, info)
+                except redis.RedisError as exc:
+                    log.warning("worker heartbeat failed: %s", exc)
+                self.runtime.stopping.wait(settings.SIGHTLINE_WORKER_HEARTBEAT_S)
+        finally:
+            if r is not None and r is not redis_connection.client():
+                r.close()
+
+    def _client(self) -> redis.Redis:
+        """The named client; the shared pool where Redis refuses CLIENT SETNAME (an ACL):
+        heartbeats still flow, and a crash is noticed when they expire."""
+        try:
+            return redis_connection.named_client(worker_connections.client_name(self.runtime.name))
+        except redis.ResponseError as exc:
+            log.warning("cannot name the heartbeat connection (%s): heartbeats only", exc)
+            return redis_connection.client()
 
 
 SHORT_TASK_THREADS = 1

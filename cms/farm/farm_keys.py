@@ -15,6 +15,9 @@ cms.redis_connection.PREFIX.
   display, rewritten every second; kept a day so the farm can close them after a kill -9)
 - ``sightline:reconcile:*``         reconcile's lock, trigger flags, bookkeeping and report
 
+Not a key, but named here too: each ingest worker's heartbeat connection is named after
+the worker (cms.farm.worker_connections owns that spelling).
+
 Heartbeats expire, so a silent worker or task disappears by itself. Assignments are
 copies of the database's record that reconcile republishes on every run, so after a
 Redis restart they come back within one run; tasks fall back to the database meanwhile.
@@ -88,6 +91,25 @@ def remove_worker(r: redis.Redis, name: str) -> None:
     pipe.delete(worker_key(name))
     pipe.zrem(WORKER_INDEX, name)
     pipe.execute()
+
+
+def remove_crashed_worker(r: redis.Redis, name: str, started_at: float) -> bool:
+    """Remove the heartbeat of the worker's process that started at ``started_at``; False
+    when another process of that name heartbeats by now (it restarted: leave it)."""
+    key = worker_key(name)
+    with r.pipeline() as pipe:
+        try:
+            pipe.watch(key)  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
+            raw = cast("bytes | None", pipe.get(key))
+            if raw is None or json.loads(raw).get("started_at") != started_at:
+                return False
+            pipe.multi()
+            pipe.delete(key)
+            pipe.zrem(WORKER_INDEX, name)
+            pipe.execute()
+        except redis.WatchError:  # a heartbeat just now: judged again at the next look
+            return False
+    return True
 
 
 def read_workers(r: redis.Redis) -> dict[str, WorkerInfo]:

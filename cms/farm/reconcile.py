@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from cms import display_secondary, redis_connection
-from cms.farm import farm_keys, presences
+from cms.farm import crash_detection, farm_keys, presences, worker_connections
 from cms.farm.commands import Assignment, Command, Start, Stop, UpdateSpec
 from cms.farm.desired import (
     CameraRow,
@@ -412,6 +412,39 @@ def reconcile_if_workers_changed() -> str | None:
     )
     request_reconcile(change)
     return change
+
+
+def reconcile_if_workers_crashed(
+    memory: crash_detection.Memory,
+) -> tuple[crash_detection.Memory, str | None]:
+    """Look at the ingest workers' named connections once; a worker whose process is gone
+    (cms.farm.crash_detection) is deregistered and a reconcile requested at once, so its
+    cameras move without waiting for its heartbeat to expire. Returns the memory for the
+    next look and what was done, if anything. Fencing keeps a wrong verdict harmless: a
+    worker thought dead that still runs gets its results refused and its tasks stopped.
+    """
+    r = redis_connection.client()
+    run_id, uptime = worker_connections.redis_run(r)
+    look = crash_detection.Look(
+        at=time.time(),
+        online={name: w.started_at for name, w in farm_keys.read_workers(r).items()},
+        connected=worker_connections.connected_workers(r),
+        run_id=run_id,
+        uptime_s=uptime,
+    )
+    verdict = crash_detection.judge(memory, look)
+    if verdict.note:
+        log.info("%s: crashed workers are judged by heartbeats until reconnected", verdict.note)
+    crashed = [
+        name
+        for name, started_at in verdict.crashed
+        if farm_keys.remove_crashed_worker(r, name, started_at)
+    ]
+    if not crashed:
+        return verdict.memory, None
+    change = f"workers crashed (their connection closed): {crashed}"
+    request_reconcile(change)
+    return verdict.memory, change
 
 
 def restart_camera(camera_id: int) -> None:
