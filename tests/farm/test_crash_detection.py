@@ -97,3 +97,27 @@ def test_a_paused_worker_keeps_its_cameras_until_its_heartbeat_times_out(farm_fa
         paused.process.send_signal(signal.SIGCONT)
     assert on_paused > 0
     wait_for(lambda: placement(farm, cameras)[paused.name] == on_paused, 20, "it runs again")
+
+
+def test_redis_dropping_every_connection_at_once_moves_no_camera(farm_factory, redis_client):
+    farm = farm_factory()
+    control = farm.control()
+    cameras, a, b = cameras_on_two_workers(farm, "drop")
+    before = generations(cameras)
+
+    # as CLIENT KILL TYPE normal, or a proxy restarting: every connection closes at once,
+    # the control worker's too; the heartbeats stay
+    redis_client.client_kill_filter(_type="normal", skipme=True)
+    r = redis_connection.client()
+    wait_for(
+        lambda: {a.name, b.name} <= set(worker_connections.connected_workers(r)),
+        10,
+        "both workers connected again (at their next heartbeat)",
+    )
+    window = time.monotonic() + 3  # the watch's looks through the reconnects and after
+    while time.monotonic() < window:
+        assert generations(cameras) == before
+        time.sleep(0.2)
+    assert "workers crashed" not in control.log()
+    assert "most worker connections closed" in control.log()  # the watch saw it, and waited
+    assert set(placement(farm, cameras)) == {a.name, b.name}
