@@ -314,6 +314,12 @@ SIGHTLINE_MAX_BATCH = env_int("SIGHTLINE_MAX_BATCH", 8, minimum=1)
 SIGHTLINE_MAX_WAIT_MS = env_float("SIGHTLINE_MAX_WAIT_MS", 5.0, minimum=0)
 # Where ingest workers on other machines download weights from (signed URLs).
 SIGHTLINE_WEB_URL = env_str("SIGHTLINE_WEB_URL", "http://127.0.0.1:8000")
+# What ingest workers prove themselves with to the web server's internal endpoints (camera
+# sources, model sources: docs/deploy.md). Required for ingest workers and the web server
+# when DEBUG is off; in development one is generated once under DATA_DIR (cms.worker_secret).
+SIGHTLINE_WORKER_SECRET = env_str("SIGHTLINE_WORKER_SECRET", "")
+# Seconds an ingest worker waits for one answer of the web server (it retries twice).
+SIGHTLINE_WEB_TIMEOUT_S = env_float("SIGHTLINE_WEB_TIMEOUT_S", 5.0, greater_than=0)
 SIGHTLINE_WEIGHTS_URL_TTL_S = env_int("SIGHTLINE_WEIGHTS_URL_TTL_S", 3600, minimum=1)
 # Seconds between the JPEG snapshots a running camera keeps in Redis (0: none).
 SIGHTLINE_SNAPSHOT_INTERVAL_S = env_float("SIGHTLINE_SNAPSHOT_INTERVAL_S", 2.0, minimum=0)

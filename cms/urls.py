@@ -14,6 +14,7 @@ from cms.admin_views import (
     reconcile_now_view,
     restart_camera_view,
 )
+from cms.internal_api import camera_assignment_view, camera_source_view, model_source_view
 from cms.metrics import metrics_view
 from cms.timeline_views import timeline_detail_view, timeline_frame_view, timeline_view
 from cms.weights import weights_view
@@ -79,6 +80,22 @@ urlpatterns = [
     # REST API /api/v1/, OpenAPI schema /api/schema/, Swagger UI /api/docs/ (docs/api.md).
     path("api/", include("cms.api.urls")),
     path("models/<int:pk>/weights", weights_view, name="model-weights"),
+    # For ingest workers only (worker secret), outside the public API (cms.internal_api).
+    path(
+        "internal/v1/cameras/<int:camera_id>/source",
+        camera_source_view,
+        name="internal-camera-source",
+    ),
+    path(
+        "internal/v1/cameras/<int:camera_id>/assignment",
+        camera_assignment_view,
+        name="internal-camera-assignment",
+    ),
+    path(
+        "internal/v1/models/<int:model_id>/source",
+        model_source_view,
+        name="internal-model-source",
+    ),
     # Prometheus: the farm's workers, streams, reconcile and results path.
     path("metrics", metrics_view, name="metrics"),
 ]

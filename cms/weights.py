@@ -19,7 +19,7 @@ SALT = "sightline.weights"
 def signed_weights_url(model: DetectionModel, *, base_url: str | None = None) -> str:
     """A URL that serves the model's weights file until it expires (SIGHTLINE_WEIGHTS_URL_TTL_S)."""
     token = signing.dumps({"m": model.pk, "s": model.sha256}, salt=SALT, compress=True)
-    base = (base_url or settings.SIGHTLINE_WEB_URL).rstrip("/")
+    base = (settings.SIGHTLINE_WEB_URL if base_url is None else base_url).rstrip("/")
     return f"{base}{reverse('model-weights', args=[model.pk])}?token={token}"
 
 

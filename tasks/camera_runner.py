@@ -11,24 +11,22 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections.abc import Mapping
 from concurrent.futures import Future
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 import cv2
 import redis
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections
 
 from cms import redis_connection
 from cms.farm import farm_keys
 from cms.farm.desired import CameraSpec, InferenceGroup, ModelSpec, inference_groups
 from cms.farm.heartbeats import StreamInfo, error_since
-from cms.farm.reconcile import load_desired
-from cms.frame_size import record_frame_size
-from cms.model_validation import record_worker_read
-from cms.models import CLASSIFY_TASK, DETECTION_TASK, Camera, DetectionModel, StreamAssignment
+from cms.farm.worker_reports import FrameSize, ModelRead
+from cms.models import CLASSIFY_TASK, DETECTION_TASK
 from inference import (
     Crop,
     DetectedObject,
@@ -41,16 +39,18 @@ from inference.backend_choice import wanted_backend
 from inference.backend_switch import SwitchRequest
 from inference.objects import PresenceEvent
 from streams import Frame, LatestFrameReader, SourceSpec, StreamState
+from tasks import web_client
 from tasks.camera_attributes import CameraAttributes
 from tasks.camera_objects import CameraObjects, GroupKey, group_key
 from tasks.camera_thumbnails import CameraThumbnails, EventThumbnails
 from tasks.publisher import ResultPublisher
+from tasks.reports import send_report
 from tasks.worker_runtime import WorkerRuntime
 
 log = logging.getLogger(__name__)
 
 CHECK_INTERVAL_S = 1.0
-DB_FALLBACK_INTERVAL_S = 5.0
+WEB_FALLBACK_INTERVAL_S = 5.0
 INFERENCE_TIMEOUT_S = 30.0
 # Without a frame for this long, presences see time pass (a stalled stream's objects leave).
 NO_FRAME_TICK_S = 1.0
@@ -88,8 +88,9 @@ class CameraRunner:
         self.groups: list[_Group] = []
         self._models = ExitStack()
         self._confirmed_at = time.monotonic()
-        self._db_checked_at = 0.0
+        self._web_checked_at = 0.0
         self._published_spec = ""
+        self._spec_missing_logged = False
         self._frames_out = 0
         self._rate_since = time.monotonic()
         self._fps_out = 0.0
@@ -110,9 +111,7 @@ class CameraRunner:
             runtime,
             source_of=classifier_source,
             report=self._secondary_failed,
-            loaded=lambda model, info: record_worker_read(
-                model.id, info.class_names, task=CLASSIFY_TASK
-            ),
+            loaded=lambda model, info: self._model_read(model, info.class_names, CLASSIFY_TASK),
         )
         self._unsent: list[tuple[int, PresenceEvent]] = []
         self._frame_size: tuple[int, int] | None = None
@@ -122,19 +121,21 @@ class CameraRunner:
 
     def run(self) -> str:
         """Run until fenced, stopped or unwanted; returns why it ended."""
-        if self._current() is False:
-            return "stale generation"
-        spec = load_desired([self.camera_id]).get(self.camera_id)
+        spec, ended = self._first_spec()
         if spec is None:
-            return "camera no longer wanted"
+            return ended
         self.runtime.started(self.camera_id, self.generation)
         try:
-            self._apply_spec(spec)
+            try:
+                self._apply_spec(spec)
+            except web_client.NotAssigned:
+                return "stale generation"
+            except web_client.WebError as exc:
+                return f"no camera source from the web server ({exc})"
             return self._loop()
         finally:
             self._close()
             self.runtime.finished(self.camera_id, self.generation)
-            close_old_connections()
 
     def _loop(self) -> str:
         last_seq: int | None = None
@@ -199,17 +200,47 @@ class CameraRunner:
         if published is not None:
             self._published_spec = published[2]
             return published[0] == self.generation
-        # Redis lost it (restart) or is unreachable: ask the database, at most every 5 s.
-        if time.monotonic() - self._db_checked_at < DB_FALLBACK_INTERVAL_S:
+        # Redis lost it (restart) or is unreachable: ask the web server (the database's
+        # record), at most every 5 s.
+        if time.monotonic() - self._web_checked_at < WEB_FALLBACK_INTERVAL_S:
             return None
-        self._db_checked_at = time.monotonic()
+        self._web_checked_at = time.monotonic()
         try:
-            row = StreamAssignment.objects.filter(camera_id=self.camera_id).first()
-        except DatabaseError:
-            close_old_connections()
+            row = web_client.camera_assignment(self.camera_id)
+        except web_client.WebError as exc:
+            log.warning("camera %s: assignment not confirmed: %s", self.camera_id, exc)
             return None
-        self._published_spec = row.spec_hash if row else ""
-        return row is not None and row.generation == self.generation
+        self._published_spec = row[2] if row else ""
+        return row is not None and row[0] == self.generation
+
+    def _first_spec(self) -> tuple[CameraSpec | None, str]:
+        """The spec reconcile wrote before it sent the start, waited for (it may be in flight,
+        or Redis restarted) as long as an unconfirmable assignment: (spec, "") or (None, why)."""
+        deadline = time.monotonic() + settings.SIGHTLINE_WORKER_TIMEOUT_S
+        while not self.runtime.stopping.is_set():
+            if self._current() is False:
+                return None, "stale generation"
+            spec = self._read_spec()
+            if spec is not None:
+                return spec, ""
+            if time.monotonic() >= deadline:
+                return None, "no spec in Redis"
+            self.runtime.stopping.wait(CHECK_INTERVAL_S)
+        return None, "worker shutting down"
+
+    def _read_spec(self) -> CameraSpec | None:
+        """The camera's spec from Redis; None (logged once until it is back) when it is not
+        there: the runner keeps what it runs and asks again at the next check."""
+        try:
+            spec = farm_keys.read_spec(self.redis, self.camera_id)
+        except redis.RedisError as exc:
+            spec, why = None, f"Redis: {exc}"
+        else:
+            why = "missing in Redis"
+        if spec is None and not self._spec_missing_logged:
+            log.warning("camera %s: spec %s, retrying", self.camera_id, why)
+        self._spec_missing_logged = spec is None
+        return spec
 
     def _check_assignment(self) -> str | None:
         current = self._current()
@@ -222,19 +253,29 @@ class CameraRunner:
             return None
         self._confirmed_at = now
         if self.spec is not None and self._published_spec not in ("", self.spec.spec_hash):
-            spec = load_desired([self.camera_id]).get(self.camera_id)
-            if spec is None:
-                return "camera no longer wanted"
-            self._apply_spec(spec)
+            # Reconcile writes a spec before it publishes its hash, so the one in Redis is
+            # never older than the hash: the same as ours means the hash is on its way.
+            spec = self._read_spec()
+            if spec is not None and spec.spec_hash != self.spec.spec_hash:
+                try:
+                    self._apply_spec(spec)
+                except web_client.NotAssigned:
+                    return "stale generation"
+                except web_client.WebError as exc:  # the old spec runs on; tried again
+                    log.warning("camera %s: new source not fetched: %s", self.camera_id, exc)
         return None
 
     def _apply_spec(self, spec: CameraSpec) -> None:
         """Take a new spec: reopen the stream only if the source changed."""
         if self.spec is None or spec.source_hash != self.spec.source_hash:
+            # First: should the web server not answer, what runs stays as it is.
+            source = source_spec(
+                web_client.camera_source(self.camera_id, self.generation, self.runtime.name)
+            )
             if self.reader is not None:
                 self.reader.stop()
             self.reader = LatestFrameReader(
-                source_spec(self.camera_id),
+                source,
                 allow_files=settings.SIGHTLINE_ALLOW_FILE_SOURCES,
                 allowed_networks=settings.SIGHTLINE_CAMERA_ALLOWED_NETWORKS,
                 denied_networks=settings.SIGHTLINE_CAMERA_DENIED_NETWORKS,
@@ -291,8 +332,13 @@ class CameraRunner:
         )
         self.runtime.hold_model(key)
         self._models.callback(self.runtime.release_model, key)
-        record_worker_read(group.model.id, batcher.detector.info.class_names, task=DETECTION_TASK)
+        self._model_read(group.model, batcher.detector.info.class_names, DETECTION_TASK)
         return _Group(group, batcher, predict_options(group.model), source)
+
+    def _model_read(self, model: ModelSpec, class_names: Mapping[int, str], task: str) -> None:
+        """Tell the database (through Redis and the control worker) what the weights are."""
+        names = {str(k): str(v) for k, v in class_names.items()}
+        send_report(self.redis, ModelRead(model.id, names, task))
 
     def _release_models(self) -> None:
         self._models.close()
@@ -382,11 +428,7 @@ class CameraRunner:
         size = (int(width), int(height))
         if size != self._frame_size:
             self._frame_size = size
-            try:
-                record_frame_size(self.camera_id, *size)
-            except (DatabaseError, ValueError) as exc:
-                log.warning("camera %s: frame size %s not recorded: %s", self.camera_id, size, exc)
-                close_old_connections()
+            send_report(self.redis, FrameSize(self.camera_id, *size))
         return size
 
     def _publish_events(
@@ -473,17 +515,18 @@ class CameraRunner:
             log.warning("camera %s: heartbeat failed: %s", self.camera_id, exc)
 
 
-def source_spec(camera_id: int) -> SourceSpec:
-    """The stream source, credentials included: read here, never carried by a message."""
-    camera = Camera.objects.get(pk=camera_id)
+def source_spec(fields: dict[str, Any]) -> SourceSpec:
+    """The stream source, credentials included, from the web server's answer
+    (tasks.web_client.camera_source): fetched at open time, never carried by a message."""
+    url = str(fields["url"])
     return SourceSpec(
-        url=camera.url,
-        username=camera.username,
-        password=camera.password,
-        target_fps=camera.fps,
-        snapshot_url=camera.snapshot_url,
-        snapshot_interval=camera.snapshot_interval,
-        loop=settings.SIGHTLINE_ALLOW_FILE_SOURCES and camera.url.startswith("/"),
+        url=url,
+        username=str(fields["username"]),
+        password=str(fields["password"]),
+        target_fps=float(fields["fps"]),
+        snapshot_url=str(fields["snapshot_url"]),
+        snapshot_interval=float(fields["snapshot_interval"]),
+        loop=settings.SIGHTLINE_ALLOW_FILE_SOURCES and url.startswith("/"),
         realtime=settings.SIGHTLINE_FILE_SOURCES_REALTIME,
         open_timeout=settings.SIGHTLINE_STREAM_OPEN_TIMEOUT_S,
         read_timeout=settings.SIGHTLINE_STREAM_READ_TIMEOUT_S,
@@ -503,35 +546,29 @@ def classifier_source(model: ModelSpec) -> ModelSource:
 
 
 def model_source(model: ModelSpec, *, task: str = DETECTION_TASK) -> ModelSource:
-    """Where this worker gets the weights: the local file when it can see it, else a
-    freshly signed URL from the web server (workers on other machines). ``task`` is what
-    to load them as ("detect": a primary model, "classify": a secondary one)."""
-    from cms.weights import signed_weights_url
-
-    row = DetectionModel.objects.get(pk=model.id)
-    if row.hub_name:
-        return ModelSource(name=row.name, version=row.version, hub_name=row.hub_name, task=task)
-    if not row.weights.name:
-        raise ValueError(f"model {row.pk} has neither weights nor an ultralytics model name")
-    suffix = Path(row.weights.name).suffix
+    """Where this worker gets the weights: a freshly signed URL from the web server (its
+    model cache keeps them by sha256). ``task`` is what to load them as ("detect": a
+    primary model, "classify": a secondary one). InferenceError when the web server does
+    not say: one model that cannot load never stops a camera's other displays."""
     try:
-        path = Path(row.weights.path)
-    except NotImplementedError:  # remote file storage has no local path
-        path = None
-    if path is not None and path.is_file():
-        return ModelSource(
-            name=row.name,
-            version=row.version,
-            sha256=row.sha256,
-            path=str(path),
-            suffix=suffix,
-            task=task,
-        )
+        fields = web_client.model_source(model.id)
+    except web_client.WebError as exc:
+        raise InferenceError(f"model {model.id}: no source from the web server ({exc})") from None
+    return source_from(fields, task=task)
+
+
+def source_from(fields: dict[str, Any], *, task: str) -> ModelSource:
+    """The ModelSource of the web server's answer (tasks.web_client.model_source)."""
+    name, version = str(fields["name"]), str(fields["version"])
+    if fields.get("hub_name"):
+        return ModelSource(name=name, version=version, hub_name=str(fields["hub_name"]), task=task)
+    if not fields.get("weights_url"):
+        raise InferenceError(f"model {name} has neither weights nor an ultralytics model name")
     return ModelSource(
-        name=row.name,
-        version=row.version,
-        sha256=row.sha256,
-        url=signed_weights_url(row),
-        suffix=suffix,
+        name=name,
+        version=version,
+        sha256=str(fields["sha256"]),
+        url=str(fields["weights_url"]),
+        suffix=str(fields["suffix"]),
         task=task,
     )

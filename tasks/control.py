@@ -19,6 +19,15 @@ def reconcile() -> int:
     return run_reconcile()
 
 
+@shared_task(name="tasks.control.record_worker_reports", ignore_result=True)
+def record_worker_reports() -> int:
+    """Record what ingest workers learned (class names, frame sizes: cms.farm.report_sink)."""
+    from cms import redis_connection
+    from cms.farm.report_sink import drain_worker_reports
+
+    return drain_worker_reports(redis_connection.client())
+
+
 @shared_task(name="tasks.control.echo")
 def echo(value: str) -> dict[str, str]:
     """Return the value with the answering host: a round trip through the real broker."""

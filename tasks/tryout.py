@@ -1,9 +1,10 @@
 """The worker's side of the admin's "Try on a camera" (cms.model_tryout).
 
 Runs in an ingest worker: reads the camera's newest snapshot from Redis, loads the model
-through the worker's ModelStore (the local file, or a freshly signed URL: the message
-never carries one) and runs it once. The reply, pushed to the key the web process waits
-on, holds the detections and the JPEG they were found in, or an error without secrets.
+through the worker's ModelStore (a freshly signed URL the web server gives: the message
+never carries one, and the worker has no database) and runs it once. The reply, pushed to
+the key the web process waits on, holds the detections and the JPEG they were found in, or
+an error without secrets.
 """
 
 from __future__ import annotations
@@ -16,15 +17,16 @@ from typing import Any
 import cv2
 import numpy as np
 from django.conf import settings
-from django.db import close_old_connections
 
 from cms import redis_connection
 from cms.farm import farm_keys
-from cms.farm.reconcile import model_spec
+from cms.farm.desired import ModelSpec
+from cms.farm.worker_reports import ModelRead
 from cms.model_tryout import push_reply, redact
-from cms.model_validation import record_worker_read
-from cms.models import DETECTION_TASK, DetectionModel
-from tasks.camera_runner import model_source, predict_options
+from cms.models import DETECTION_TASK
+from tasks import web_client
+from tasks.camera_runner import predict_options, source_from
+from tasks.reports import send_report
 from tasks.worker_runtime import WorkerRuntime
 
 log = logging.getLogger(__name__)
@@ -43,8 +45,6 @@ def run_tryout(
         reply = {"error": redact(f"{type(exc).__name__}: {exc}")}
         # Redacted in the log too: a fetch error may quote the signed weights URL.
         log.warning("try-out of model %s on camera %s failed: %s", model_id, camera_id, reply)
-    finally:
-        close_old_connections()
     push_reply(r, reply_key, reply)
     return "error" if "error" in reply else "answered"
 
@@ -52,8 +52,9 @@ def run_tryout(
 def _detect(
     runtime: WorkerRuntime, model_id: int, camera_id: int, deadline: float
 ) -> dict[str, Any]:
-    row = DetectionModel.objects.filter(pk=model_id).first()
-    if row is None:
+    try:
+        fields = web_client.model_source(model_id)
+    except web_client.NotFound:
         return {"error": "the model was deleted"}
     jpeg = farm_keys.read_snapshot(redis_connection.client(), camera_id)
     if jpeg is None:
@@ -61,8 +62,8 @@ def _detect(
     image = cv2.imdecode(np.frombuffer(jpeg, dtype=np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         return {"error": "the camera's snapshot does not decode as a JPEG"}
-    spec = model_spec(row)
-    source = model_source(spec)
+    spec = _spec(model_id, fields)
+    source = source_from(fields, task=DETECTION_TASK)
     left = max(deadline - time.time(), 0.1)
     with runtime.store.acquire_batcher(
         source,
@@ -70,7 +71,8 @@ def _detect(
         max_wait_ms=settings.SIGHTLINE_MAX_WAIT_MS,
         timeout=left,
     ) as batcher:
-        record_worker_read(row.pk, batcher.detector.info.class_names, task=DETECTION_TASK)
+        names = {str(k): str(v) for k, v in batcher.detector.info.class_names.items()}
+        send_report(redis_connection.client(), ModelRead(model_id, names, DETECTION_TASK))
         left = max(deadline - time.time(), 0.1)
         objects = batcher.detect(image, predict_options(spec), timeout=left)
     return {
@@ -78,3 +80,19 @@ def _detect(
         "jpeg": base64.b64encode(jpeg).decode(),
         "frame_size": [int(image.shape[1]), int(image.shape[0])],
     }
+
+
+def _spec(model_id: int, fields: dict[str, Any]) -> ModelSpec:
+    """The model's options as the web server gave them (its row, as reconcile reads it)."""
+    classes = fields.get("classes")
+    return ModelSpec(
+        id=model_id,
+        name=str(fields["name"]),
+        version=str(fields["version"]),
+        sha256=str(fields["sha256"]),
+        confidence=float(fields["confidence"]),
+        iou=float(fields["iou"]),
+        imgsz=int(fields["imgsz"]),
+        classes=tuple(int(c) for c in classes) if classes else None,
+        backend=str(fields.get("backend", "")),
+    )

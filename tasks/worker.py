@@ -116,6 +116,10 @@ class IngestWorker(bootsteps.StartStopStep):
     def __init__(self, worker: Any, ingest: bool = False, **options: Any) -> None:
         self.enabled = bool(ingest)
         if self.enabled:
+            # At start, not at the first camera: without it no camera source can be fetched.
+            from cms.worker_secret import worker_secret
+
+            worker_secret()  # ImproperlyConfigured, naming SIGHTLINE_WORKER_SECRET
             # The pool gets threads beside the capacity the worker reports (its concurrency):
             # camera tasks hold theirs for hours, so a full worker still runs short tasks
             # (the admin's try-out). Steps are all built before any is created, so the Pool

@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -108,6 +108,29 @@ class CameraSpec:
         models = [d.model for d in self.displays]
         models += [s.model for d in self.displays for s in d.secondary]
         return frozenset(m.key for m in models)
+
+    def to_bytes(self) -> bytes:
+        """The spec as reconcile stores it in Redis for the ingest worker (JSON). It holds no
+        credential: the source hash is keyed, the source itself comes from the web server."""
+        payload = {
+            "camera_id": self.camera_id,
+            "source_hash": self.source_hash,
+            "displays": [asdict(d) for d in self.displays],
+        }
+        return json.dumps(payload, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_bytes(cls, raw: bytes | str) -> CameraSpec:
+        """The spec of `to_bytes`; ValueError for anything else (the one place that validates)."""
+        try:
+            data = json.loads(raw)
+            return cls(
+                camera_id=_int(data["camera_id"]),
+                source_hash=str(data["source_hash"]),
+                displays=tuple(_display(d) for d in data["displays"]),
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"not a camera spec: {exc!r}") from None
 
 
 @dataclass(frozen=True)
@@ -256,6 +279,77 @@ def inference_groups(spec: CameraSpec) -> list[InferenceGroup]:
     for display in spec.displays:
         grouped.setdefault((display.model, display.crop), []).append(display.id)
     return [InferenceGroup(model, crop, tuple(ids)) for (model, crop), ids in grouped.items()]
+
+
+# --- decoding CameraSpec.to_bytes (json.loads gave lists for tuples) --------------------------
+
+
+def _int(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"not an integer: {value!r}")
+    return value
+
+
+def _float(value: object) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise ValueError(f"not a number: {value!r}")
+    # As written (an int stays one): the spec hash the worker computes must be reconcile's.
+    return value
+
+
+def _ints(value: object) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise ValueError(f"not a list: {value!r}")
+    return tuple(_int(v) for v in value)
+
+
+def _model(data: dict[str, Any]) -> ModelSpec:
+    return ModelSpec(
+        id=_int(data["id"]),
+        name=str(data["name"]),
+        version=str(data["version"]),
+        sha256=str(data["sha256"]),
+        confidence=_float(data["confidence"]),
+        iou=_float(data["iou"]),
+        imgsz=_int(data["imgsz"]),
+        classes=_ints(data["classes"]),
+        backend=str(data.get("backend", "")),
+    )
+
+
+def _display(data: dict[str, Any]) -> DisplaySpec:
+    crop = _ints(data["crop"])
+    if crop is not None and len(crop) != 4:
+        raise ValueError(f"a crop is four integers: {crop!r}")
+    lines = tuple(
+        LineSpec(str(ln["name"]), (_point(ln["points"][0]), _point(ln["points"][1])))
+        for ln in data["lines"]
+    )
+    return DisplaySpec(
+        id=_int(data["id"]),
+        model=_model(data["model"]),
+        crop=crop,  # four integers, checked above
+        policy=str(data["policy"]),
+        policy_interval_ms=_int(data["policy_interval_ms"]),
+        tracking=bool(data["tracking"]),
+        zones=tuple(
+            ZoneSpec(str(z["name"]), tuple(_point(p) for p in z["polygon"])) for z in data["zones"]
+        ),
+        lines=lines,
+        min_seen_s=_float(data["min_seen_s"]),
+        max_lost_s=_float(data["max_lost_s"]),
+        secondary=tuple(
+            SecondarySpec(
+                model=_model(s["model"]),
+                classes=_ints(s["classes"]),
+                min_size=_int(s["min_size"]),
+                every_s=_float(s["every_s"]),
+            )
+            for s in data["secondary"]
+        ),
+    )
 
 
 def _display_fields(d: DisplaySpec) -> list[object]:

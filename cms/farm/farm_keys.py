@@ -10,6 +10,11 @@ cms.redis_connection.PREFIX.
 - ``sightline:workers``             sorted set of worker names by last heartbeat (discovery)
 - ``sightline:stream:<camera>``     stream heartbeat of a running ingest task (JSON, expires)
 - ``sightline:assignment:<camera>`` the current generation, worker and spec hash (fencing)
+- ``sightline:spec:<camera>``       what a wanted camera runs (CameraSpec.to_bytes), written by
+  reconcile before it starts the camera or publishes a new spec hash; the worker reads it
+  (no database on ingest hosts). No credential: the worker asks the web server for those.
+- ``sightline:worker-reports``      list of what workers learned for the database (class
+  names, frame sizes: cms.farm.worker_reports), drained by the control worker
 - ``sightline:snapshot:<camera>``   the newest frame of a running camera as JPEG (expires)
 - ``sightline:presences:<camera>:<generation>`` a running task's open presences (JSON by
   display, rewritten every second; kept a day so the farm can close them after a kill -9)
@@ -34,6 +39,7 @@ import redis
 from django.conf import settings
 
 from cms.farm.commands import Assignment
+from cms.farm.desired import CameraSpec
 from cms.farm.heartbeats import ModelBackend, StreamInfo, WorkerInfo
 from cms.redis_connection import PREFIX
 from inference.objects import OpenPresence
@@ -50,6 +56,9 @@ RECONCILE_MISSING = f"{PREFIX}:reconcile:missing-since"
 RECONCILE_EMPTY_SINCE = f"{PREFIX}:reconcile:no-heartbeats-since"
 KNOWN_ONLINE = f"{PREFIX}:reconcile:known-online"
 RECONCILE_RECHECK = f"{PREFIX}:reconcile:recheck"
+WORKER_REPORTS = f"{PREFIX}:worker-reports"
+# A control side that is down for long must not let the reports grow without bound.
+WORKER_REPORTS_MAX = 10_000
 
 
 def worker_key(name: str) -> str:
@@ -62,6 +71,10 @@ def stream_key(camera_id: int) -> str:
 
 def assignment_key(camera_id: int) -> str:
     return f"{PREFIX}:assignment:{camera_id}"
+
+
+def spec_key(camera_id: int) -> str:
+    return f"{PREFIX}:spec:{camera_id}"
 
 
 def snapshot_key(camera_id: int) -> str:
@@ -267,6 +280,58 @@ def read_assignments(r: redis.Redis, camera_ids: list[int]) -> list[tuple[int, s
 def _assignment(raw: bytes) -> tuple[int, str, str]:
     generation, worker, spec_hash = json.loads(raw)
     return int(generation), worker, spec_hash
+
+
+# --- camera specs ------------------------------------------------------------------------------
+
+
+def write_specs(r: redis.Redis, specs: list[CameraSpec]) -> None:
+    """Store what each camera runs. No expiry: they are reconcile's copies of desired state,
+    deleted when a camera stops being wanted and rewritten when Redis lost them."""
+    pipe = r.pipeline(transaction=False)
+    for spec in specs:
+        pipe.set(spec_key(spec.camera_id), spec.to_bytes())
+    pipe.execute()
+
+
+def read_spec(r: redis.Redis, camera_id: int) -> CameraSpec | None:
+    """The camera's spec as reconcile last wrote it; None when missing or unreadable."""
+    raw = cast("bytes | None", r.get(spec_key(camera_id)))
+    if raw is None:
+        return None
+    try:
+        return CameraSpec.from_bytes(raw)
+    except ValueError:
+        return None
+
+
+def missing_specs(r: redis.Redis, camera_ids: list[int]) -> list[int]:
+    """The cameras among ``camera_ids`` whose spec key does not exist (one pipelined pass)."""
+    pipe = r.pipeline(transaction=False)
+    for camera_id in camera_ids:
+        pipe.exists(spec_key(camera_id))
+    found = pipe.execute()
+    return [c for c, exists in zip(camera_ids, found, strict=True) if not exists]
+
+
+def delete_specs(r: redis.Redis, camera_ids: list[int]) -> None:
+    if camera_ids:
+        r.delete(*[spec_key(c) for c in camera_ids])
+
+
+# --- worker reports -----------------------------------------------------------------------------
+
+
+def push_worker_report(r: redis.Redis, raw: bytes) -> None:
+    pipe = r.pipeline(transaction=False)
+    pipe.rpush(WORKER_REPORTS, raw)
+    pipe.ltrim(WORKER_REPORTS, -WORKER_REPORTS_MAX, -1)
+    pipe.execute()
+
+
+def pop_worker_reports(r: redis.Redis, count: int = 1000) -> list[bytes]:
+    """Up to ``count`` reports, oldest first, removed from the list."""
+    return cast("list[bytes]", r.lpop(WORKER_REPORTS, count) or [])
 
 
 # --- reconcile bookkeeping -------------------------------------------------------------------

@@ -33,6 +33,7 @@ from cms.farm.desired import (
     zone_specs,
 )
 from cms.farm.planner import PlanSettings, plan
+from cms.farm.report_sink import drain_worker_reports
 from cms.farm.task_sender import INGEST_CAMERA, RECONCILE, sender
 from cms.models import Camera, DetectionModel, Display, StreamAssignment, crop_box
 
@@ -188,6 +189,7 @@ def reconcile_once(r: redis.Redis | None = None) -> dict[str, Any]:
     r = r or redis_connection.client()
     started = time.monotonic()
     now = time.time()
+    drain_worker_reports(r)  # those whose own task got lost
     desired = load_desired()
     assignments = load_assignments()
     workers = farm_keys.read_workers(r)
@@ -203,7 +205,11 @@ def reconcile_once(r: redis.Redis | None = None) -> dict[str, Any]:
         trust_worker_absence=trusted,
         settings=plan_settings(),
     )
+    # Before any start is sent or new spec hash published: the worker reads its spec here.
+    specs_written = write_specs(r, desired, result.commands)
     applied = apply_plan(result.commands, r, now)
+    unwanted = [c.camera_id for c in result.commands if isinstance(c, Stop)]
+    farm_keys.delete_specs(r, [c for c in unwanted if c not in desired])
     _record_pending(result.pending)
     if result.recheck_at is not None:
         _reconcile_again_at(r, result.recheck_at, now)
@@ -221,11 +227,22 @@ def reconcile_once(r: redis.Redis | None = None) -> dict[str, Any]:
         "pending": {str(k): v for k, v in result.pending.items()},
         "heartbeats_trusted": trusted,
         "presences_closed": closed,
+        "specs_written": specs_written,
     }
     farm_keys.write_report(r, report)
     if result.commands:
         log.info("reconcile: %s", report)
     return report
+
+
+def write_specs(r: redis.Redis, desired: dict[int, CameraSpec], commands: list[Command]) -> int:
+    """Store in Redis the spec of every camera the plan starts or changes in place, and of
+    every wanted camera whose spec Redis lost (a restart); returns how many were written."""
+    changed = {c.camera_id for c in commands if isinstance(c, Start | UpdateSpec)}
+    missing = farm_keys.missing_specs(r, [c for c in desired if c not in changed])
+    wanted = sorted((changed & desired.keys()) | set(missing))
+    farm_keys.write_specs(r, [desired[c] for c in wanted])
+    return len(wanted)
 
 
 def apply_plan(commands: list[Command], r: redis.Redis, now: float) -> Counter[str]:

@@ -13,6 +13,7 @@ from celery import Celery
 RECONCILE = "tasks.control.reconcile"
 INGEST_CAMERA = "tasks.ingest.ingest_camera"
 VALIDATE_MODEL = "tasks.control.validate_model"
+RECORD_WORKER_REPORTS = "tasks.control.record_worker_reports"
 TRY_MODEL = "tasks.ingest.try_model"  # to one ingest worker's direct queue (cms.model_tryout)
 
 sender = Celery("sightline-sender", set_as_current=False)

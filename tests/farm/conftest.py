@@ -71,13 +71,16 @@ class Farm:
         self.workers.append(worker.start())
         return worker
 
-    def ingest(self, capacity: int = 4, name: str | None = None) -> CeleryWorker:
+    def ingest(
+        self, capacity: int = 4, name: str | None = None, env: dict[str, str] | None = None
+    ) -> CeleryWorker:
+        """An ingest worker; ``env`` is added to the farm's environment for it alone."""
         worker = CeleryWorker(
             self.tmp_path,
             prefix="ingest",
             concurrency=capacity,
             extra_args=("--ingest", "--exclude-queues", "control"),
-            env=self.env,
+            env={**self.env, **(env or {})},
         )
         if name:
             worker.name = name
@@ -152,14 +155,22 @@ class Farm:
         return "\n".join(f"--- {w.name}\n{w.log()[-4000:]}" for w in self.workers)
 
 
+# The web server the farm's ingest workers ask for camera and model sources (they have no
+# database): pytest-django's live server in this process, on this test's database.
+FARM_WORKER_SECRET = "farm-test-worker-secret-0123456789"
+
+
 @pytest.fixture
 def farm_factory(
-    tmp_path: Path, farm_weights: Path, farm_video: Path, settings, redis_client
+    tmp_path: Path, farm_weights: Path, farm_video: Path, settings, redis_client, live_server
 ) -> Iterator[Callable[..., Farm]]:
     farms: list[Farm] = []
 
     def make(**env: str) -> Farm:
-        farm = Farm(tmp_path, farm_weights, farm_video, env)
+        web = {"SIGHTLINE_WEB_URL": live_server.url, "SIGHTLINE_WORKER_SECRET": FARM_WORKER_SECRET}
+        farm = Farm(tmp_path, farm_weights, farm_video, {**web, **env})
+        settings.SIGHTLINE_WORKER_SECRET = FARM_WORKER_SECRET
+        settings.SIGHTLINE_WEB_URL = live_server.url
         settings.SIGHTLINE_ALLOW_FILE_SOURCES = True
         settings.MEDIA_ROOT = Path(farm.env["MEDIA_ROOT"])
         farms.append(farm)

@@ -25,6 +25,7 @@ from django.db import close_old_connections
 
 from cms.demo import ensure_demo, train_demo_detector
 from cms.embedded_redis import EmbeddedRedis, EmbeddedRedisError
+from cms.worker_secret import worker_secret
 
 DEMO_ADMIN = "admin"
 log = logging.getLogger(__name__)
@@ -135,6 +136,9 @@ class Command(BaseCommand):
             # Every process must use the same Redis, embedded or not.
             REDIS_URL=settings.REDIS_URL,
             FLOWER_BASIC_AUTH=flower_auth,
+            # The web server and the ingest workers prove each other with it (generated once
+            # under data/ in development, cms.worker_secret).
+            SIGHTLINE_WORKER_SECRET=worker_secret(),
             PYTHONUNBUFFERED="1",
             PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
         )
