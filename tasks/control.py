@@ -16,6 +16,11 @@ from cms.farm.reconcile import run_reconcile
 @shared_task(name="tasks.control.reconcile", ignore_result=True)
 def reconcile() -> int:
     """Make what runs follow what the database wants (see cms.farm.reconcile)."""
+    from cms import redis_connection
+    from cms.farm.report_sink import drain_worker_reports
+
+    # Worker reports whose own task got lost wait at most one reconcile period.
+    drain_worker_reports(redis_connection.client())
     return run_reconcile()
 
 

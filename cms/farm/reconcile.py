@@ -33,7 +33,6 @@ from cms.farm.desired import (
     zone_specs,
 )
 from cms.farm.planner import PlanSettings, plan
-from cms.farm.report_sink import drain_worker_reports
 from cms.farm.task_sender import INGEST_CAMERA, RECONCILE, sender
 from cms.models import Camera, DetectionModel, Display, StreamAssignment, crop_box
 
@@ -189,7 +188,6 @@ def reconcile_once(r: redis.Redis | None = None) -> dict[str, Any]:
     r = r or redis_connection.client()
     started = time.monotonic()
     now = time.time()
-    drain_worker_reports(r)  # those whose own task got lost
     desired = load_desired()
     assignments = load_assignments()
     workers = farm_keys.read_workers(r)

@@ -1,7 +1,7 @@
 """The control side of worker reports: drain the Redis list and record each report.
 
-Called by the control worker's task that ingest workers send after a push, and at the start
-of every reconcile (a report whose task got lost waits at most one reconcile period).
+Called by the control worker's task that ingest workers send after a push, and by its
+reconcile task (a report whose own task got lost waits at most one reconcile period).
 """
 
 from __future__ import annotations

@@ -180,9 +180,12 @@ def capture():
 def test_an_ingest_task_logs_with_its_camera_generation_and_worker(capture, redis_client):
     from celery.utils.nodenames import gethostname
 
+    from cms.farm import farm_keys
+    from cms.farm.commands import Assignment
     from tasks.ingest import ingest_camera
 
-    # No assignment for camera 999 generation 3: the task finds itself stale and ends.
+    # Camera 999 is at generation 4: the task of generation 3 finds itself stale and ends.
+    farm_keys.publish_assignments(redis_client, [Assignment(999, "elsewhere", 4)])
     ended = ingest_camera.apply(args=(999, 3)).get()
     assert ended == "stale generation"
     record = next(r for r in capture.records if r.name == "tasks.ingest")

@@ -21,7 +21,10 @@ from tests.support.workers import REPO
 
 COMPOSE = DOCKER / "compose.yml"
 ENV_EXAMPLE = DOCKER / ".env.example"
-REQUIRED = ("SIGHTLINE_DOMAIN", "SECRET_KEY", "POSTGRES_PASSWORD", "REDIS_PASSWORD")
+REQUIRED = (
+    "SIGHTLINE_DOMAIN", "SECRET_KEY", "POSTGRES_PASSWORD", "REDIS_PASSWORD",
+    "SIGHTLINE_WORKER_SECRET",
+)  # fmt: skip
 PROCESSES = ("web", "control", "ingest", "beat", "results", "flower")
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|_AUTH|_KEY", re.IGNORECASE)
 OWN_IMAGE = "${SIGHTLINE_IMAGE:-sightline}"
@@ -51,6 +54,7 @@ def filled_env(tmp_path: Path) -> Path:
         "SECRET_KEY": "s" * 50,
         "POSTGRES_PASSWORD": "0123456789abcdef",
         "REDIS_PASSWORD": "fedcba9876543210",
+        "SIGHTLINE_WORKER_SECRET": "0123456789abcdef0123",
         "FLOWER_BASIC_AUTH": "admin:0123456789",
     }
     for name, value in values.items():
@@ -110,6 +114,16 @@ def test_beat_runs_exactly_once(services):
     beats = [name for name, s in services.items() if command(s)[:1] == ["beat"]]
     assert beats == ["beat"]
     assert services["beat"]["deploy"]["replicas"] == 1
+
+
+def test_ingest_workers_get_no_database_url_but_the_worker_secret(services):
+    for name in ("ingest", "ingest-cpu"):
+        environment = services[name]["environment"]
+        assert "DATABASE_URL" not in environment, name
+        assert environment["SIGHTLINE_WORKER_SECRET"].startswith("${SIGHTLINE_WORKER_SECRET")
+        assert environment["SIGHTLINE_WEB_URL"]
+    assert services["web"]["environment"]["SIGHTLINE_WORKER_SECRET"].startswith("${")
+    assert "DATABASE_URL" in services["web"]["environment"]
 
 
 def test_the_gpu_ingest_worker_reserves_one_gpu_and_uses_the_cuda_image(services):
