@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import pytest
 
 from cms.farm import farm_keys
@@ -95,3 +98,10 @@ def test_reconcile_deletes_the_spec_of_a_camera_no_longer_wanted(redis_client) -
 
     assert StreamAssignment.objects.get(camera=camera).generation == 2  # stopped
     assert not redis_client.exists(farm_keys.spec_key(camera.id))
+
+
+def test_the_hand_written_encoder_writes_every_field_as_asdict_would() -> None:
+    # A field added to a spec and forgotten by the encoder fails here.
+    spec = full_spec()
+    as_json = json.loads(json.dumps([dataclasses.asdict(d) for d in spec.displays]))
+    assert json.loads(spec.to_bytes())["displays"] == as_json
