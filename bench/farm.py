@@ -65,14 +65,58 @@ def farm_environment(prefix: str) -> Iterator[Path]:
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
-        yield scratch
+        web = start_internal_web(scratch)
+        try:
+            yield scratch
+        finally:
+            web.terminate()
+            web.wait(15)
+
+
+def start_internal_web(scratch: Path) -> subprocess.Popen[bytes]:
+    """The web server ingest workers ask for camera and model sources (they have no
+    database), on a free port; SIGHTLINE_WEB_URL and the worker secret point them at it."""
+    import secrets
+    import socket
+    import urllib.error
+    import urllib.request
+
+    from django.conf import settings
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    secret = secrets.token_urlsafe(24)
+    os.environ.update(SIGHTLINE_WEB_URL=f"http://127.0.0.1:{port}", SIGHTLINE_WORKER_SECRET=secret)
+    settings.SIGHTLINE_WEB_URL, settings.SIGHTLINE_WORKER_SECRET = (
+        os.environ["SIGHTLINE_WEB_URL"],
+        secret,
+    )
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{settings.DATABASES['default']['NAME']}"}
+    web = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "cms.asgi:application", "--host", "127.0.0.1",
+         "--port", str(port), "--lifespan", "off", "--no-access-log"],
+        cwd=REPO, env=env, stdout=(scratch / "internal-web.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/internal/v1/models/0/source", timeout=2
+            )
+        except urllib.error.HTTPError:
+            return web  # it answers (403: no secret given)
+        except OSError:
+            time.sleep(0.2)
+    web.terminate()
+    raise RuntimeError(f"the web server did not start: {scratch / 'internal-web.log'}")
 
 
 def start_ingest_worker(scratch: Path, concurrency: int) -> subprocess.Popen[bytes]:
-    """One ingest worker process on this environment's database and Redis."""
-    from django.conf import settings
-
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{settings.DATABASES['default']['NAME']}"}
+    """One ingest worker process on this environment's Redis and web server: like an ingest
+    host, it has no database (its DATABASE_URL leads nowhere)."""
+    env = {**os.environ, "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"}
     log = (scratch / "ingest.log").open("wb")
     return subprocess.Popen(
         [

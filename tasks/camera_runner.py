@@ -4,6 +4,10 @@ The runner checks its assignment about once a second. A newer generation stops i
 (fencing); a new spec hash is applied in place, reopening the stream only when the
 source itself (URL, credentials, fps, snapshot) changed. It stops on its own when it
 cannot confirm its generation for longer than the worker timeout.
+
+No database: the spec comes from Redis (written by reconcile), the source with its
+credentials and the models' weights URLs from the web server (tasks.web_client), and what
+the runner learns (class names, frame size) goes back as worker reports through Redis.
 """
 
 from __future__ import annotations

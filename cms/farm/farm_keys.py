@@ -25,7 +25,8 @@ the worker (cms.farm.worker_connections owns that spelling).
 
 Heartbeats expire, so a silent worker or task disappears by itself. Assignments are
 copies of the database's record that reconcile republishes on every run, so after a
-Redis restart they come back within one run; tasks fall back to the database meanwhile.
+Redis restart they come back within one run; tasks ask the web server meanwhile (ingest
+workers have no database), and keep the spec they run until reconcile rewrote theirs.
 """
 
 from __future__ import annotations
