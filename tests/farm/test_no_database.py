@@ -6,6 +6,10 @@ import socket
 
 import pytest
 
+from cms import redis_connection
+from cms.farm import farm_keys
+from cms.farm.commands import Assignment
+from cms.farm.reconcile import run_reconcile
 from cms.models import Camera, DetectionModel, StreamAssignment
 from tests.farm.conftest import wait_for
 
@@ -59,3 +63,42 @@ def test_an_ingest_worker_whose_database_url_points_nowhere_runs_cameras(farm_fa
     log = worker.log()
     assert "cam-secret" not in log
     assert "OperationalError" not in log
+
+
+def test_a_spec_missing_in_redis_keeps_the_camera_running_until_reconcile_writes_it(
+    farm_factory,
+):
+    farm = farm_factory()
+    farm.control()
+    worker = farm.ingest(capacity=1)
+    camera = farm.camera("respec")
+    farm.display("respec", camera)
+    wait_for(lambda: farm.running_on(camera) == worker.name, 60, "the camera to run")
+    assignment = StreamAssignment.objects.get(camera=camera)
+    r = redis_connection.client()
+
+    # when Redis lost the spec while a new spec hash is published (as after a restart), and
+    # no reconcile runs meanwhile (the test holds its lock)
+    lock = r.lock(farm_keys.RECONCILE_LOCK, timeout=60)
+    assert lock.acquire(blocking_timeout=30)
+    r.delete(farm_keys.spec_key(camera.id))
+    farm_keys.publish_assignments(
+        r, [Assignment(camera.id, worker.name, assignment.generation, "not-yet-written")]
+    )
+
+    # then the camera runs on what it has, saying so once
+    wait_for(lambda: "spec missing in Redis" in worker.log(), 10, "the missing spec logged")
+    before = farm.streams()[camera.id].updated
+    wait_for(lambda: farm.streams()[camera.id].updated > before + 2, 10, "heartbeats go on")
+    assert worker.log().count("spec missing in Redis") == 1
+    assert farm.running_on(camera) == worker.name
+
+    # and a reconcile rewrites the spec and the real hash: nothing restarts
+    lock.release()
+    run_reconcile()
+    assert farm_keys.read_spec(r, camera.id) is not None
+    wait_for(
+        lambda: farm_keys.read_assignment(r, camera.id)[2] == assignment.spec_hash, 10, "the hash"
+    )
+    assert StreamAssignment.objects.get(camera=camera).generation == assignment.generation
+    assert farm.running_on(camera) == worker.name
