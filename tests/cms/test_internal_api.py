@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+import yaml
 from django.core.exceptions import ImproperlyConfigured
 
 from cms.models import StreamAssignment
@@ -141,3 +142,8 @@ def test_a_hub_models_source_names_it(client):
 def test_only_get_is_answered(client, assigned):
     response = client.post(source_path(assigned), HTTP_AUTHORIZATION=f"Worker {SECRET}")
     assert response.status_code in (403, 405)
+
+
+def test_the_internal_endpoints_are_not_in_the_public_schema(client):
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    assert not [path for path in schema["paths"] if "internal" in path]
