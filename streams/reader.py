@@ -137,7 +137,8 @@ class LatestFrameReader:
     not take are replaced, not queued. Frames beyond `spec.target_fps` are skipped
     as cheaply as the source allows (counted in frames_skipped). A lost or failing
     source is reopened until stop(), with `backoff` between attempts (state
-    RECOVERING, with the reason); after `spec.failed_after` seconds without a frame it
+    RECOVERING, with the reason: about every 2 s for the first minute, then less often,
+    see BackoffPolicy); after `spec.failed_after` seconds without a frame it
     is shown FAILED, with the reason, and retried more slowly (the policy's
     `failed_maximum`) until frames arrive again. Two outcomes are final (state FAILED,
     no retry): a URL the rules refuse (REFUSED), and the end of a local file without
@@ -269,7 +270,9 @@ class LatestFrameReader:
         if self._failing_since is None:
             self._failing_since = now
         failed = now - self._failing_since >= self.spec.failed_after
-        delay = self._backoff.failed(now, slowly=failed)
+        # Wrong credentials do not mend within seconds, and cameras count failed logins.
+        quick = error.reason is not StreamReason.AUTH
+        delay = self._backoff.failed(now, slowly=failed, quick=quick)
         state = StreamState.FAILED if failed else StreamState.RECOVERING
         changed = self._board.move(state, error.reason, error.detail)
         # A camera down for hours logs its reason once, then each retry quietly.
