@@ -20,7 +20,7 @@ from django.conf import settings
 
 from cms import redis_connection
 from cms.farm import farm_keys
-from cms.farm.desired import ModelSpec
+from cms.farm.desired import model_spec_from_dict
 from cms.farm.worker_reports import ModelRead
 from cms.model_tryout import push_reply, redact
 from cms.models import DETECTION_TASK
@@ -62,7 +62,7 @@ def _detect(
     image = cv2.imdecode(np.frombuffer(jpeg, dtype=np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         return {"error": "the camera's snapshot does not decode as a JPEG"}
-    spec = _spec(model_id, fields)
+    spec = model_spec_from_dict({**fields, "id": model_id})
     source = source_from(fields, task=DETECTION_TASK)
     left = max(deadline - time.time(), 0.1)
     with runtime.store.acquire_batcher(
@@ -80,19 +80,3 @@ def _detect(
         "jpeg": base64.b64encode(jpeg).decode(),
         "frame_size": [int(image.shape[1]), int(image.shape[0])],
     }
-
-
-def _spec(model_id: int, fields: dict[str, Any]) -> ModelSpec:
-    """The model's options as the web server gave them (its row, as reconcile reads it)."""
-    classes = fields.get("classes")
-    return ModelSpec(
-        id=model_id,
-        name=str(fields["name"]),
-        version=str(fields["version"]),
-        sha256=str(fields["sha256"]),
-        confidence=float(fields["confidence"]),
-        iou=float(fields["iou"]),
-        imgsz=int(fields["imgsz"]),
-        classes=tuple(int(c) for c in classes) if classes else None,
-        backend=str(fields.get("backend", "")),
-    )

@@ -321,7 +321,9 @@ def _ints(value: object) -> tuple[int, ...] | None:
     return tuple(_int(v) for v in value)
 
 
-def _model(data: dict[str, Any]) -> ModelSpec:
+def model_spec_from_dict(data: dict[str, Any]) -> ModelSpec:
+    """A ModelSpec from its JSON fields (a spec in Redis, the web server's model source);
+    raises KeyError or ValueError when one is missing or of the wrong type."""
     return ModelSpec(
         id=_int(data["id"]),
         name=str(data["name"]),
@@ -345,7 +347,7 @@ def _display(data: dict[str, Any]) -> DisplaySpec:
     )
     return DisplaySpec(
         id=_int(data["id"]),
-        model=_model(data["model"]),
+        model=model_spec_from_dict(data["model"]),
         crop=crop,  # four integers, checked above
         policy=str(data["policy"]),
         policy_interval_ms=_int(data["policy_interval_ms"]),
@@ -358,7 +360,7 @@ def _display(data: dict[str, Any]) -> DisplaySpec:
         max_lost_s=_float(data["max_lost_s"]),
         secondary=tuple(
             SecondarySpec(
-                model=_model(s["model"]),
+                model=model_spec_from_dict(s["model"]),
                 classes=_ints(s["classes"]),
                 min_size=_int(s["min_size"]),
                 every_s=_float(s["every_s"]),
