@@ -38,6 +38,8 @@ def weights_view(request: HttpRequest, pk: int) -> HttpResponseBase:
     model = get_object_or_404(DetectionModel, pk=pk, sha256=claims.get("s"))
     if not model.weights.name:
         return HttpResponse("This model has no weights file.", status=404)
-    return FileResponse(
-        model.weights.open("rb"), as_attachment=True, filename=Path(model.weights.name).name
-    )
+    try:
+        weights = model.weights.open("rb")
+    except FileNotFoundError:  # the row names a file the storage lost
+        return HttpResponse("This model's weights file is missing on the server.", status=404)
+    return FileResponse(weights, as_attachment=True, filename=Path(model.weights.name).name)

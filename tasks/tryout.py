@@ -52,16 +52,17 @@ def run_tryout(
 def _detect(
     runtime: WorkerRuntime, model_id: int, camera_id: int, deadline: float
 ) -> dict[str, Any]:
-    try:
-        fields = web_client.model_source(model_id)
-    except web_client.NotFound:
-        return {"error": "the model was deleted"}
+    # The frame first: without one there is no need to ask the web server for the model.
     jpeg = farm_keys.read_snapshot(redis_connection.client(), camera_id)
     if jpeg is None:
         return {"error": "the camera has no frame any more (it stopped running)"}
     image = cv2.imdecode(np.frombuffer(jpeg, dtype=np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         return {"error": "the camera's snapshot does not decode as a JPEG"}
+    try:
+        fields = web_client.model_source(model_id)
+    except web_client.NotFound:
+        return {"error": "the model was deleted"}
     spec = model_spec_from_dict({**fields, "id": model_id})
     source = source_from(fields, task=DETECTION_TASK)
     left = max(deadline - time.time(), 0.1)

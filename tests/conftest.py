@@ -105,6 +105,17 @@ def redis_client() -> Iterator[redis.Redis]:
     client.close()
 
 
+WORKER_SECRET = "suite-worker-secret-0123456789"
+
+
+@pytest.fixture
+def worker_web(settings, live_server):
+    """A web server for worker code run in the test process (sources, signed weights URLs)."""
+    settings.SIGHTLINE_WORKER_SECRET = WORKER_SECRET
+    settings.SIGHTLINE_WEB_URL = live_server.url
+    return live_server
+
+
 @pytest.fixture
 def session_dir() -> Path:
     return _session_dir

@@ -314,7 +314,9 @@ def test_the_worker_replies_when_the_camera_has_no_frame(redis_client):
     assert "no frame" in reply_of(redis_client, "sightline:tryout:t1")["error"]
 
 
-def test_the_worker_replies_when_the_model_does_not_load(redis_client, settings, tmp_path):
+def test_the_worker_replies_when_the_model_does_not_load(
+    redis_client, settings, tmp_path, worker_web
+):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SIGHTLINE_MODEL_CACHE_DIR = str(tmp_path / "cache")
     runtime = WorkerRuntime(name="in-test", capacity=1)
@@ -326,7 +328,8 @@ def test_the_worker_replies_when_the_model_does_not_load(redis_client, settings,
     outcome = run_tryout(runtime, model.pk, camera.pk, "sightline:tryout:t2", time.time() + 60)
     assert outcome == "error"
     error = reply_of(redis_client, "sightline:tryout:t2")["error"]
-    assert error and "token=" not in error
+    assert error.startswith("ModelLoadError: model 'broken 1': cannot load weights"), error
+    assert "token=" not in error  # fetched through a signed URL, never quoted
 
 
 def test_an_expired_try_out_is_not_run(redis_client):
@@ -348,10 +351,11 @@ def test_drawn_labels_say_class_and_percent():
     assert _percent_label({**square, "confidence": 0.004})["class_name"] == "square <1%"
 
 
-def test_a_weights_fetch_that_fails_leaks_no_signed_url(redis_client, settings, tmp_path, caplog):
+def test_a_weights_fetch_that_fails_leaks_no_signed_url(
+    redis_client, settings, tmp_path, caplog, worker_web
+):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SIGHTLINE_MODEL_CACHE_DIR = str(tmp_path / "cache")
-    settings.SIGHTLINE_WEB_URL = "http://127.0.0.1:9"  # nothing listens: the fetch fails
     model = DetectionModel(name="remote")
     model.weights.save("remote.pt", ContentFile(torch_archive_bytes()), save=False)
     model.save()
@@ -365,4 +369,6 @@ def test_a_weights_fetch_that_fails_leaks_no_signed_url(redis_client, settings, 
     assert outcome == "error"
     error = reply_of(redis_client, "sightline:tryout:t5")["error"]
     token = signed_weights_url(model).split("token=", 1)[1].split(":", 1)[0]
-    assert error and token not in error and token not in caplog.text
+    assert error.startswith("WeightsFetchError: model 'remote 1'"), error
+    assert "HTTP 404" in error  # the lost file, told as such
+    assert token not in error and token not in caplog.text
