@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,6 +34,18 @@ def wait_for(condition: Callable[[], T], timeout: float, what: str) -> T:
             return value
         time.sleep(0.1)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def placement(farm: Farm, cameras: list[Camera]) -> Counter[str | None]:
+    """How many of ``cameras`` run on each worker (None: not running)."""
+    return Counter(farm.running_on(c) for c in cameras)
+
+
+def generations(cameras: list[Camera]) -> dict[int, int]:
+    """Each camera's current generation."""
+    return dict(
+        StreamAssignment.objects.filter(camera__in=cameras).values_list("camera_id", "generation")
+    )
 
 
 @pytest.fixture(scope="session")

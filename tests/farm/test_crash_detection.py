@@ -4,27 +4,15 @@ from __future__ import annotations
 
 import signal
 import time
-from collections import Counter
 
 import pytest
 from django.conf import settings
 
 from cms import redis_connection
 from cms.farm import worker_connections
-from cms.models import StreamAssignment
-from tests.farm.conftest import wait_for
+from tests.farm.conftest import generations, placement, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-def placement(farm, cameras) -> Counter:
-    return Counter(farm.running_on(c) for c in cameras)
-
-
-def generations(cameras) -> dict[int, int]:
-    return dict(
-        StreamAssignment.objects.filter(camera__in=cameras).values_list("camera_id", "generation")
-    )
 
 
 def cameras_on_two_workers(farm, prefix: str) -> tuple:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
 
 import pytest
 from celery.utils import worker_direct
@@ -13,20 +12,10 @@ from cms.farm import farm_keys
 from cms.farm.heartbeats import WorkerInfo
 from cms.farm.reconcile import reconcile_once, run_reconcile
 from cms.models import StreamAssignment
-from tests.farm.conftest import wait_for
+from tests.farm.conftest import generations, placement, wait_for
 from tests.support.workers import reset_broker_connections
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-def placement(farm, cameras) -> Counter:
-    return Counter(farm.running_on(c) for c in cameras)
-
-
-def generations(cameras) -> dict[int, int]:
-    return dict(
-        StreamAssignment.objects.filter(camera__in=cameras).values_list("camera_id", "generation")
-    )
 
 
 def test_cameras_spread_capacity_holds_and_a_new_worker_takes_nothing(farm_factory, settings):
