@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from django.core.files import File
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -24,10 +23,11 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from cms import redis_connection
 from cms.demo import DEMO_LINES, DEMO_ZONES
 from cms.farm import farm_keys
-from cms.models import Camera, DetectionModel, Display, ObjectEvent
+from cms.models import Camera, Display, ObjectEvent
 from inference.synthetic.demo import demo_scene
 from inference.synthetic.video import write_video
 from tests.farm.conftest import wait_for
+from tests.farm.test_model_tryout import shapes_model
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 PASSWORD = "operator-pass-123"
@@ -87,6 +87,17 @@ CONSOLE_PAGES = (
 )
 
 
+def _image_loaded(selector: str) -> Callable[[WebDriver], object]:
+    def loaded(browser: WebDriver) -> object:
+        return browser.execute_script(
+            "const i = document.querySelector(arguments[0]);"
+            "return i && i.complete && i.naturalWidth;",
+            selector,
+        )
+
+    return loaded
+
+
 def screenshot_dir(tmp_path: Path) -> Path:
     directory = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path / "screenshots")
     directory.mkdir(parents=True, exist_ok=True)
@@ -97,14 +108,6 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def shapes_model(weights: Path) -> DetectionModel:
-    model = DetectionModel(name="Shapes", version="trained", confidence=0.5, imgsz=320)
-    with weights.open("rb") as handle:
-        model.weights.save("shapes.pt", File(handle), save=False)
-    model.save()
-    return model
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +149,7 @@ def test_every_console_page_is_reached_from_the_index_and_shows_the_live_farm(
     farm.control()
     farm.start_beat()
     farm.ingest(capacity=2)  # full: the try-out runs beside the two cameras
-    model = shapes_model(trained_detector_path)
+    model = shapes_model(trained_detector_path, "Shapes")
     lane = Camera.objects.create(name="lane", identifier="lane", url=str(demo_video), fps=5)
     Display.objects.create(
         name="lane screen", identifier="lane-screen", camera=lane, model=model,
@@ -184,12 +187,7 @@ def test_every_console_page_is_reached_from_the_index_and_shows_the_live_farm(
     # and a timeline entry's detail shows its bigger picture and its JSON
     browser.get(console["Event timeline"])
     browser.find_element(By.CSS_SELECTOR, "#timeline tr.tl-event a").click()
-    WebDriverWait(browser, 30).until(
-        lambda b: b.execute_script(
-            "const i = document.querySelector('.tl-detail img.tl-thumb');"
-            "return i && i.complete && i.naturalWidth;"
-        )
-    )
+    WebDriverWait(browser, 30).until(_image_loaded(".tl-detail img.tl-thumb"))
     assert '"track_id"' in _text("#timeline-json")(browser)
     assert browser.save_screenshot(str(shots / "timeline-detail.png"))
 
@@ -213,12 +211,7 @@ def test_every_console_page_is_reached_from_the_index_and_shows_the_live_farm(
         "lane"
     )
     panel.find_element(By.CSS_SELECTOR, "[data-tryout-run]").click()
-    WebDriverWait(browser, 90).until(
-        lambda b: b.execute_script(
-            "const i = document.querySelector('img[data-tryout-image]');"
-            "return i && i.complete && i.naturalWidth;"
-        )
-    )
+    WebDriverWait(browser, 90).until(_image_loaded("img[data-tryout-image]"))
     assert "object(s) on lane's newest frame" in _text("[data-tryout-status]")(browser)
     browser.execute_script("arguments[0].scrollIntoView()", panel)
     assert panel.screenshot(str(shots / "model-tryout.png"))
