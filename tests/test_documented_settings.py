@@ -4,8 +4,9 @@ every one the code reads is documented.
 "Read" means: cms/settings.py's env_* helpers, an ``os.environ`` lookup in the project's
 Python code, a ``${VAR}`` in the Procfile or the images' shell entry point, the TLS proxy's
 Caddyfile, or a program that is not ours (listed below with the reason). A variable that
-only docker compose reads (``${VAR}`` in docker/compose.yml, set in docker/.env) must be
-named together with docker/.env, so nobody sets it for a process that never sees it.
+only docker compose reads (``${VAR}`` in a docker/compose*.yml file, set in docker/.env or, on
+a GPU host, docker/gpu-host.env) must be named together with its env file, so nobody sets it
+for a process that never sees it.
 """
 
 from __future__ import annotations
@@ -50,6 +51,13 @@ PYTHON_READS = [
     rf'_ENV = "({NAME})"',
 ]
 SHELL_READ = rf"\$\{{({NAME})"
+# Each compose file and the example of the env file its variables are set in.
+COMPOSE_FILES = {
+    "compose.yml": ".env.example",
+    "compose.control-host.yml": ".env.example",
+    "compose.gpu-host.yml": "gpu-host.env.example",
+}
+ENV_FILES = ("docker/.env", "docker/gpu-host.env")
 
 
 def names(pattern: str, text: str) -> set[str]:
@@ -77,7 +85,10 @@ def code_reads() -> set[str]:
 
 
 def compose_variables() -> set[str]:
-    return names(SHELL_READ, (ROOT / "docker" / "compose.yml").read_text())
+    found: set[str] = set()
+    for compose in COMPOSE_FILES:
+        found |= names(SHELL_READ, (ROOT / "docker" / compose).read_text())
+    return found
 
 
 def doc_blocks() -> list[tuple[str, str]]:
@@ -113,24 +124,24 @@ def test_every_variable_the_docs_name_is_read_and_compose_only_ones_say_where_th
     for file, block in doc_blocks():
         for name in sorted(documented_names(block) - EXAMPLE_VARIABLES):
             if name in compose_only:
-                if "docker/.env" not in block:
-                    misplaced.append(f"{file}: {name} (a docker/.env variable) in {block!r}")
+                if not any(env_file in block for env_file in ENV_FILES):
+                    misplaced.append(f"{file}: {name} (a compose variable) in {block!r}")
             elif name not in read:
                 unread.append(f"{file}: {name}")
     assert unread == [], "documented, but nothing reads them"
-    assert misplaced == [], "only docker compose reads these: say they go in docker/.env"
+    assert misplaced == [], "only docker compose reads these: say which env file they go in"
 
 
 def test_every_variable_compose_sets_or_reads_is_read_by_a_program():
-    compose = (ROOT / "docker" / "compose.yml").read_text()
-    example = (ROOT / "docker" / ".env.example").read_text()
-    environment_keys = names(rf"(?m)^\s+({NAME}):", compose)
     read = code_reads() | set(EXTERNAL)
-    assert sorted(environment_keys - read) == []
-    # A compose variable that feeds no container setting is read by nothing.
-    for name in compose_variables() - read:
-        assert re.search(rf"\$\{{{name}\b", compose)
-        assert re.search(rf"(?m)^#?\s*{name}=", example) or f"${{{name}:?" in compose, name
+    for compose_file, example_file in COMPOSE_FILES.items():
+        compose = (ROOT / "docker" / compose_file).read_text()
+        example = (ROOT / "docker" / example_file).read_text()
+        environment_keys = names(rf"(?m)^\s+({NAME}):", compose)
+        assert sorted(environment_keys - read) == [], compose_file
+        # A compose variable that feeds no container setting is read by nothing.
+        for name in names(SHELL_READ, compose) - read:
+            assert re.search(rf"(?m)^#?\s*{name}=", example) or f"${{{name}:?" in compose, name
 
 
 def test_every_setting_the_code_reads_is_in_configuration_md():

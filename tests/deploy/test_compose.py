@@ -8,7 +8,6 @@ resolves the file's anchors and merge keys the same way.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -16,11 +15,11 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.deploy.compose_files import ENV_EXAMPLE, command, compose_command, filled_env
 from tests.deploy.conftest import DOCKER
 from tests.support.workers import REPO
 
 COMPOSE = DOCKER / "compose.yml"
-ENV_EXAMPLE = DOCKER / ".env.example"
 REQUIRED = (
     "SIGHTLINE_DOMAIN", "SECRET_KEY", "POSTGRES_PASSWORD", "REDIS_PASSWORD",
     "SIGHTLINE_WORKER_SECRET",
@@ -28,41 +27,6 @@ REQUIRED = (
 PROCESSES = ("web", "control", "ingest", "beat", "results", "flower")
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|_AUTH|_KEY", re.IGNORECASE)
 OWN_IMAGE = "${SIGHTLINE_IMAGE:-sightline}"
-
-
-def compose_command() -> list[str]:
-    """`docker compose` where the plugin exists, else Debian's `docker-compose`."""
-    docker = shutil.which("docker")
-    if (
-        docker
-        and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0
-    ):
-        return [docker, "compose"]
-    if legacy := shutil.which("docker-compose"):
-        return [legacy]
-    pytest.skip(
-        "neither `docker compose` nor `docker-compose` is installed "
-        "(`make test` installs Debian's docker-compose when run as root)"
-    )
-
-
-def filled_env(tmp_path: Path) -> Path:
-    """docker/.env.example with every required value filled in, as an operator would."""
-    text = ENV_EXAMPLE.read_text()
-    values = {
-        "SIGHTLINE_DOMAIN": "sightline.example.com",
-        "SECRET_KEY": "s" * 50,
-        "POSTGRES_PASSWORD": "0123456789abcdef",
-        "REDIS_PASSWORD": "fedcba9876543210",
-        "SIGHTLINE_WORKER_SECRET": "0123456789abcdef0123",
-        "FLOWER_BASIC_AUTH": "admin:0123456789",
-    }
-    for name, value in values.items():
-        text, count = re.subn(rf"^{name}=$", f"{name}={value}", text, flags=re.MULTILINE)
-        assert count == 1, f"{name}= is not an empty line of .env.example"
-    path = tmp_path / "compose.env"
-    path.write_text(text)
-    return path
 
 
 def run_compose(env_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -78,11 +42,6 @@ def run_compose(env_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def services() -> dict[str, dict[str, Any]]:
     return yaml.safe_load(COMPOSE.read_text())["services"]
-
-
-def command(service: dict[str, Any]) -> list[str]:
-    value = service.get("command", [])
-    return value.split() if isinstance(value, str) else list(value)
 
 
 # --- compose's own validation -------------------------------------------------------------
