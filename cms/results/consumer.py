@@ -5,13 +5,20 @@ the claim idle time (XAUTOCLAIM; failed messages of this consumer come back the 
 way), reads new ones in a batch (XREADGROUP COUNT/BLOCK), processes them and
 acknowledges only what every receiver handled. A message that fails
 SIGHTLINE_RESULTS_MAX_DELIVERIES times, or cannot be parsed, goes to the dead letters.
-A database outage is not a message failure: the batch waits and is retried.
+
+An outage (the database or Redis unreachable: PostgreSQL restarted, a failover) is not
+a message failure: the batch stays in hand, unacknowledged and uncounted, and is
+processed again after a backoff (0.5 s doubling to 10 s), before anything new is read;
+one warning a retry, no traceback. Storing is idempotent (by key), so a batch whose
+commit went through just before the outage is stored once.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
+import time
 from typing import Any, cast
 
 import redis
@@ -20,11 +27,15 @@ from django.db import InterfaceError, OperationalError, close_old_connections
 
 from cms.results import results_stream
 from cms.results.processing import BatchOutcome, process_batch
+from streams.backoff import BackoffPolicy
 
 log = logging.getLogger(__name__)
 
 Entry = tuple[str, dict[bytes, bytes]]
 _OUTAGE = (OperationalError, InterfaceError, redis.ConnectionError, redis.TimeoutError)
+# Retries of a batch through an outage: quick at first (a restart takes seconds), then
+# no more than one attempt (and one warning) every 10 s.
+OUTAGE_BACKOFF = BackoffPolicy(initial=0.5, maximum=10.0, failed_maximum=10.0, quick_for=0)
 
 
 class ResultsConsumer:
@@ -36,23 +47,51 @@ class ResultsConsumer:
         self.claim_idle_ms = settings.SIGHTLINE_RESULTS_CLAIM_IDLE_MS
         self.max_deliveries = settings.SIGHTLINE_RESULTS_MAX_DELIVERIES
         self._claim_cursor = "0-0"
+        # Entries read but not yet handled because of an outage: retried before new ones.
+        self._in_hand: list[Entry] = []
 
     def run(self, stop: threading.Event) -> None:
         results_stream.ensure_group(self.client)
         log.info("results consumer %s ready on %s", self.name, results_stream.results_stream())
+        failures = 0
+        since = 0.0
+        rand = random.Random()
         while not stop.is_set():
             try:
                 self.step()
             except _OUTAGE as exc:
-                log.warning("results consumer: %s; retrying", exc)
+                failures += 1
+                since = since or time.monotonic()
+                delay = OUTAGE_BACKOFF.delay(failures, rand.random())
+                log.warning(
+                    "results consumer: %s: %s; %d entries in hand, retry %d in %.1f s",
+                    type(exc).__name__,
+                    str(exc).strip().splitlines()[0] if str(exc).strip() else "",
+                    len(self._in_hand),
+                    failures,
+                    delay,
+                )
                 close_old_connections()
-                stop.wait(1.0)
+                stop.wait(delay)
+                continue
+            if failures:
+                log.info(
+                    "results consumer: recovered after %d retries (%.1f s)",
+                    failures,
+                    time.monotonic() - since,
+                )
+                failures, since = 0, 0.0
 
     def step(self) -> int:
-        """Claim, read and process one batch; returns the number of entries handled."""
-        entries = self._claim() + self._read_new()
+        """Claim, read and process one batch; returns the number of entries handled.
+
+        Raises an outage error (database or Redis) with the batch kept in hand: the next
+        step processes the same entries again, and reads nothing new until they are done.
+        """
+        entries = self._in_hand or self._claim() + self._read_new()
         if not entries:
             return 0
+        self._in_hand = entries
         outcome = self._process(entries)
         if outcome.done:
             self.client.xack(results_stream.results_stream(), results_stream.GROUP, *outcome.done)
@@ -70,6 +109,7 @@ class ResultsConsumer:
             failed=len(outcome.failed),
             object_events_delivered=outcome.events_delivered,
         )
+        self._in_hand = []
         return len(entries)
 
     def _claim(self) -> list[Entry]:

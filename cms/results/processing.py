@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 import redis
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Q
 
 from cms import live
@@ -169,7 +169,14 @@ def process_batch(
 
 
 def _failed(responses: list[tuple[Any, Any]], message_id: str, outcome: BatchOutcome) -> bool:
-    """Whether a receiver raised; the message is then retried (outcome.failed)."""
+    """Whether a receiver raised; the message is then retried (outcome.failed).
+
+    A receiver that met a database outage raises it again: that is no fault of the message
+    and must not count towards its dead-lettering; the consumer retries the whole batch.
+    """
+    for _, error in responses:
+        if isinstance(error, (OperationalError, InterfaceError)):
+            raise error
     errors = [f"{getattr(r, '__name__', r)}: {e!r}" for r, e in responses if e is not None]
     if errors:
         outcome.failed[message_id] = "; ".join(errors)

@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+from django.db import OperationalError
 
 from cms import live, redis_connection
 from cms.api.serializers import DetectionSerializer
@@ -128,6 +129,36 @@ def test_a_poison_message_is_dead_lettered_while_others_flow(
     assert results_stream.replay_dead_letters(redis_client, [dead["id"]]) == 1
     drain(consumer, lambda: results_stream.counters(redis_client)["delivered"] == 10)
     assert redis_client.xlen(results_stream.dead_letter_stream()) == 0
+
+
+def test_a_receiver_meeting_a_database_outage_holds_the_batch_without_failing_it(
+    publish, consumer, redis_client, settings
+):
+    settings.SIGHTLINE_RESULTS_MAX_DELIVERIES = 1
+    consumer.max_deliveries = 1
+    database_down = True
+
+    def needs_the_database(sender, *, result, **kwargs):
+        if database_down:
+            raise OperationalError("connection to server failed: Connection refused")
+
+    detection_received.connect(needs_the_database)
+    try:
+        for seq in range(3):
+            publish(seq)
+        for _ in range(3):  # retried as often as the outage lasts, never dead-lettered
+            with pytest.raises(OperationalError):
+                consumer.step()
+        database_down = False
+        assert consumer.step() == 3  # the same entries, taken from the hand
+    finally:
+        detection_received.disconnect(needs_the_database)
+    assert redis_client.xlen(results_stream.dead_letter_stream()) == 0
+    counters = results_stream.counters(redis_client)
+    assert counters["delivered"] == 3 and "failed" not in counters
+    assert Detection.objects.count() == 3
+    pending = redis_client.xpending(results_stream.results_stream(), results_stream.GROUP)
+    assert pending["pending"] == 0
 
 
 @pytest.mark.parametrize(
