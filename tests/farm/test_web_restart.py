@@ -20,7 +20,6 @@ missed from the database, then live ones.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -68,9 +67,9 @@ class WebProcess:
             )
         wait_for_http(self.port, "/admin/login/", self.process, self.log)
 
-    def stop(self, signum: int = signal.SIGTERM) -> int:
+    def stop(self) -> int:
         assert self.process is not None
-        self.process.send_signal(signum)
+        self.process.terminate()
         return self.process.wait(30)
 
     def logs(self) -> str:
@@ -124,9 +123,8 @@ def last_stored(display_id: int) -> int:
     )
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["restart", "crash"])
 def test_a_restarted_web_server_leaves_cameras_running_and_clients_resume_without_a_gap(
-    farm_factory, web, results_process, tmp_path, signum
+    farm_factory, web, results_process, tmp_path
 ):
     # given: the farm on a web server of its own, a camera running, a display client reading
     farm = farm_factory(SIGHTLINE_WEB_URL=web.url, SIGHTLINE_RESULTS_BLOCK_MS="100")
@@ -161,8 +159,9 @@ def test_a_restarted_web_server_leaves_cameras_running_and_clients_resume_withou
     try:
         wait_for(lambda: len(client.events) >= 5, 30, "events on the first connection")
 
-        # when: the web server stops (SIGTERM: a restart; SIGKILL: a crash) for a while
-        assert web.stop(signum) is not None
+        # when: the web server stops (SIGTERM, as a restart does) for a while. A crash
+        # (SIGKILL) cuts the connection too; the client's side is the same: it reconnects.
+        assert web.stop() is not None
         stopped_at = last_stored(display.id)
         seen_before = len(client.events)
         wait_for(lambda: last_stored(display.id) > stopped_at + 10, 30, "results while down")
