@@ -47,6 +47,12 @@ class ResultsConsumer:
                 log.warning("results consumer: %s; retrying", exc)
                 close_old_connections()
                 stop.wait(1.0)
+            except redis.ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                # Redis restarted without its data: the stream and the group went with it.
+                log.warning("results consumer: %s; creating the group again", exc)
+                results_stream.ensure_group(self.client)
 
     def step(self) -> int:
         """Claim, read and process one batch; returns the number of entries handled."""
