@@ -94,9 +94,9 @@ class CameraRunner:
         self._models = ExitStack()
         self._confirmed_at = time.monotonic()
         self._unconfirmed = False  # the last check could not confirm the generation
-        # The last check found Redis unreachable (down, or this host cut off): until the next
-        # one, the frame path writes nothing there, so a partition costs one blocked call a
-        # check instead of one per write, and the task stops on time (docs/architecture.md).
+        # The last check, or a write since, found Redis unreachable (down, or this host cut
+        # off): until the next check the frame path writes nothing there, so a partition costs
+        # one blocked call a check instead of one per write, and the task stops on time.
         self._redis_unreachable = False
         self._web_checked_at = 0.0
         self._published_spec = ""
@@ -415,7 +415,7 @@ class CameraRunner:
                     events.setdefault(display_id, []).extend(update.events)
                 if self._redis_unreachable:
                     continue  # as a failed XADD: the result is dropped (docs/deploy.md)
-                self.publisher.publish(
+                self._redis_unreachable = not self.publisher.publish(
                     display_id=display_id,
                     model_id=entry.group.model.id,
                     frame=frame,
@@ -543,6 +543,7 @@ class CameraRunner:
                 self.redis, self.camera_id, self.generation, self.objects.open_presences()
             )
         except redis.RedisError as exc:
+            self._redis_unreachable = True  # until the next check
             log.warning("camera %s: heartbeat failed: %s", self.camera_id, exc)
 
 
