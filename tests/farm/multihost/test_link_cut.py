@@ -87,6 +87,7 @@ def test_a_cut_link_moves_its_cameras_and_nothing_of_its_old_generation_is_store
     wait_for(lambda: consumed(redis_client), 15, "the results consumer to catch up")
     stale = results_stream.counters(redis_client).get("stale_dropped", 0) - stale_before
     print(f"stale results and events refused after the link returned: {stale}")
+    print(f"(results, object events) of B's old generations stored: {before_return}")
     # nothing of B's old generations was stored after the cut, nor anything made after it
     assert stored_of(old) == before_return
     late = [
