@@ -318,7 +318,8 @@ SIGHTLINE_WEB_URL = env_str("SIGHTLINE_WEB_URL", "http://127.0.0.1:8000")
 # sources, model sources: docs/deploy.md). Required for ingest workers and the web server
 # when DEBUG is off; in development one is generated once under DATA_DIR (cms.worker_secret).
 SIGHTLINE_WORKER_SECRET = env_str("SIGHTLINE_WORKER_SECRET", "")
-# Seconds an ingest worker waits for one answer of the web server (it retries twice).
+# Seconds an ingest worker waits for one answer of the web server (it retries twice; the
+# fencing check's fallback tries once, asked again at the next check).
 SIGHTLINE_WEB_TIMEOUT_S = env_float("SIGHTLINE_WEB_TIMEOUT_S", 5.0, greater_than=0)
 SIGHTLINE_WEIGHTS_URL_TTL_S = env_int("SIGHTLINE_WEIGHTS_URL_TTL_S", 3600, minimum=1)
 # Seconds between the JPEG snapshots a running camera keeps in Redis (0: none).

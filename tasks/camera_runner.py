@@ -54,6 +54,7 @@ from tasks.worker_runtime import WorkerRuntime
 log = logging.getLogger(__name__)
 
 CHECK_INTERVAL_S = 1.0
+UNCONFIRMED = "could not confirm the assignment"
 WEB_FALLBACK_INTERVAL_S = 5.0
 INFERENCE_TIMEOUT_S = 30.0
 # Without a frame for this long, presences see time pass (a stalled stream's objects leave).
@@ -92,6 +93,11 @@ class CameraRunner:
         self.groups: list[_Group] = []
         self._models = ExitStack()
         self._confirmed_at = time.monotonic()
+        self._unconfirmed = False  # the last check could not confirm the generation
+        # The last check, or a write since, found Redis unreachable (down, or this host cut
+        # off): until the next check the frame path writes nothing there, so a partition costs
+        # one blocked call a check instead of one per write, and the task stops on time.
+        self._redis_unreachable = False
         self._web_checked_at = 0.0
         self._published_spec = ""
         self._spec_missing_logged = False
@@ -147,6 +153,10 @@ class CameraRunner:
         in_flight: _InFlight | None = None
         while not self.runtime.stopping.is_set():
             now = time.monotonic()
+            if self._unconfirmed and self._unconfirmed_too_long(now):
+                # After a check that could not confirm, calls that time out (a partition) run
+                # past the next check: the task stops before anything else once it is over.
+                return UNCONFIRMED
             if now >= next_check:
                 if in_flight is not None:  # a spec change applies between frames
                     self._finish(in_flight)
@@ -187,11 +197,13 @@ class CameraRunner:
         self.attributes.close()
         # Every open enter gets its leave. Should Redis not take them now, the checkpoint
         # stays and the farm closes the same presences (same keys) at the generation change.
-        if self._publish_events(self.objects.close()):
+        leaves = self.objects.close()
+        if not self._redis_unreachable and self._publish_events(leaves):
             with contextlib.suppress(redis.RedisError):
                 farm_keys.delete_presences(self.redis, self.camera_id, self.generation)
-        with contextlib.suppress(redis.RedisError):  # it expires by itself anyway
-            farm_keys.delete_stream(self.redis, self.camera_id, self.generation)
+        if not self._redis_unreachable:
+            with contextlib.suppress(redis.RedisError):  # it expires by itself anyway
+                farm_keys.delete_stream(self.redis, self.camera_id, self.generation)
 
     # --- fencing and spec changes --------------------------------------------------------
 
@@ -199,18 +211,26 @@ class CameraRunner:
         """True/False when the generation could be checked, None when it could not."""
         try:
             published = farm_keys.read_assignment(self.redis, self.camera_id)
-        except redis.RedisError:
+        except redis.RedisError as exc:
             published = None
+            self._redis_unreachable = isinstance(exc, (redis.ConnectionError, redis.TimeoutError))
+        else:
+            self._redis_unreachable = False
         if published is not None:
             self._published_spec = published[2]
             return published[0] == self.generation
         # Redis lost it (restart) or is unreachable: ask the web server (the database's
         # record), at most every 5 s.
-        if time.monotonic() - self._web_checked_at < WEB_FALLBACK_INTERVAL_S:
+        now = time.monotonic()
+        if now - self._web_checked_at < WEB_FALLBACK_INTERVAL_S:
             return None
+        if self._unconfirmed and self._unconfirmed_too_long(now):
+            return None  # no time left to wait for an answer: the task stops
         self._web_checked_at = time.monotonic()
         try:
-            row = web_client.camera_assignment(self.camera_id)
+            # One try: the next check asks again, and tries with waits between them would
+            # keep a partitioned task running past its worker timeout.
+            row = web_client.camera_assignment(self.camera_id, retries=0)
         except web_client.WebError as exc:
             log.warning("camera %s: assignment not confirmed: %s", self.camera_id, exc)
             return None
@@ -251,10 +271,9 @@ class CameraRunner:
         now = time.monotonic()
         if current is False:
             return "stale generation"
+        self._unconfirmed = current is None
         if current is None:
-            if now - self._confirmed_at > settings.SIGHTLINE_WORKER_TIMEOUT_S:
-                return "could not confirm the assignment"
-            return None
+            return UNCONFIRMED if self._unconfirmed_too_long(now) else None
         self._confirmed_at = now
         if self.spec is not None and self._published_spec not in ("", self.spec.spec_hash):
             # Reconcile writes a spec before it publishes its hash, so the one in Redis is
@@ -268,6 +287,9 @@ class CameraRunner:
                 except web_client.WebError as exc:  # the old spec runs on; tried again
                     log.warning("camera %s: new source not fetched: %s", self.camera_id, exc)
         return None
+
+    def _unconfirmed_too_long(self, now: float) -> bool:
+        return now - self._confirmed_at > settings.SIGHTLINE_WORKER_TIMEOUT_S
 
     def _apply_spec(self, spec: CameraSpec) -> None:
         """Take a new spec: reopen the stream only if the source changed."""
@@ -391,7 +413,9 @@ class CameraRunner:
                     update = self.objects.present(display_id, seen, frame.captured_at)
                     payload = [o.to_dict() for o in update.objects]
                     events.setdefault(display_id, []).extend(update.events)
-                self.publisher.publish(
+                if self._redis_unreachable:
+                    continue  # as a failed XADD: the result is dropped (docs/deploy.md)
+                self._redis_unreachable = not self.publisher.publish(
                     display_id=display_id,
                     model_id=entry.group.model.id,
                     frame=frame,
@@ -447,7 +471,8 @@ class CameraRunner:
         by_display: dict[int, list[PresenceEvent]] = {}
         for display_id, event in self._unsent:
             by_display.setdefault(display_id, []).append(event)
-        if self.publisher.publish_events(by_display, thumbnails):
+        # Redis unreachable: kept for the next try, as when Redis refuses them
+        if not self._redis_unreachable and self.publisher.publish_events(by_display, thumbnails):
             self._unsent = []
             return True
         if len(self._unsent) > MAX_UNSENT_EVENTS:
@@ -469,7 +494,7 @@ class CameraRunner:
         """Keep the newest frame as a JPEG in Redis for the API and the admin."""
         interval = settings.SIGHTLINE_SNAPSHOT_INTERVAL_S
         now = time.monotonic()
-        if not interval or now < self._snapshot_due:
+        if not interval or now < self._snapshot_due or self._redis_unreachable:
             return
         self._snapshot_due = now + interval
         ok, jpeg = cv2.imencode(".jpg", frame.image, [cv2.IMWRITE_JPEG_QUALITY, 80])
@@ -480,6 +505,8 @@ class CameraRunner:
     # --- heartbeat ---------------------------------------------------------------------------
 
     def _heartbeat(self) -> None:
+        if self._redis_unreachable:
+            return  # it would not land; the next check tries Redis again
         now = time.monotonic()
         elapsed = now - self._rate_since
         if elapsed >= 2.0:
@@ -516,6 +543,7 @@ class CameraRunner:
                 self.redis, self.camera_id, self.generation, self.objects.open_presences()
             )
         except redis.RedisError as exc:
+            self._redis_unreachable = True  # until the next check
             log.warning("camera %s: heartbeat failed: %s", self.camera_id, exc)
 
 

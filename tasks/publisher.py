@@ -38,8 +38,9 @@ class ResultPublisher:
         frame: Frame,
         objects: list[dict[str, Any]],
         thumbnail: bytes | None = None,
-    ) -> None:
-        """``objects`` are DetectedObject.to_dict() each; ``thumbnail`` the result's JPEG."""
+    ) -> bool:
+        """``objects`` are DetectedObject.to_dict() each; ``thumbnail`` the result's JPEG.
+        Returns False when Redis did not take the result (it is dropped)."""
         message = ResultMessage(
             display_id=display_id,
             camera_id=self.camera_id,
@@ -61,6 +62,8 @@ class ResultPublisher:
                 exc,
                 extra={"camera_id": self.camera_id, "display_id": display_id},
             )
+            return False
+        return True
 
     def publish_events(
         self,

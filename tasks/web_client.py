@@ -50,10 +50,11 @@ def camera_source(camera_id: int, generation: int, worker: str) -> dict[str, Any
     )
 
 
-def camera_assignment(camera_id: int) -> tuple[int, str, str] | None:
-    """(generation, worker, spec hash) as the database has it; None when it has none."""
+def camera_assignment(camera_id: int, *, retries: int = RETRIES) -> tuple[int, str, str] | None:
+    """(generation, worker, spec hash) as the database has it; None when it has none.
+    A caller that asks again soon anyway passes ``retries=0``: no waiting between tries."""
     try:
-        data = _get(f"/internal/v1/cameras/{camera_id}/assignment", {})
+        data = _get(f"/internal/v1/cameras/{camera_id}/assignment", {}, retries=retries)
     except NotFound:
         return None
     return int(data["generation"]), str(data["worker"]), str(data["spec_hash"])
@@ -71,10 +72,10 @@ def _base() -> str:
     return settings.SIGHTLINE_WEB_URL.rstrip("/") + "/"
 
 
-def _get(path: str, params: dict[str, Any]) -> dict[str, Any]:
+def _get(path: str, params: dict[str, Any], *, retries: int = RETRIES) -> dict[str, Any]:
     url = urljoin(_base(), path.lstrip("/"))
     headers = {"Authorization": authorization_header()}
-    for attempt in range(RETRIES + 1):
+    for attempt in range(retries + 1):
         try:
             response = requests.get(
                 url,
@@ -103,7 +104,7 @@ def _get(path: str, params: dict[str, Any]) -> dict[str, Any]:
             error = WebError(f"GET {path}: HTTP {status}", status)
             if status < 500:
                 raise error  # 403 (a wrong secret), 400: trying again changes nothing
-        if attempt < RETRIES:
+        if attempt < retries:
             log.info("%s, retrying", error)
             time.sleep(RETRY_DELAY_S * 2**attempt)
     raise error

@@ -74,6 +74,13 @@ class ResultsConsumer:
                 close_old_connections()
                 stop.wait(delay)
                 continue
+            except redis.ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                # Redis restarted without its data: the stream and the group went with it.
+                log.warning("results consumer: %s; creating the group again", exc)
+                results_stream.ensure_group(self.client)
+                continue
             if failures:
                 log.info(
                     "results consumer: recovered after %d retries (%.1f s)",

@@ -75,6 +75,7 @@ class Farm:
         }
         self.workers: list[CeleryWorker] = []
         self.beat: subprocess.Popen[bytes] | None = None
+        self.results: subprocess.Popen[bytes] | None = None
         self._model: DetectionModel | None = None
 
     # --- processes ---------------------------------------------------------------
@@ -85,15 +86,21 @@ class Farm:
         return worker
 
     def ingest(
-        self, capacity: int = 4, name: str | None = None, env: dict[str, str] | None = None
+        self,
+        capacity: int = 4,
+        name: str | None = None,
+        env: dict[str, str | None] | None = None,
+        command_prefix: tuple[str, ...] = (),
     ) -> CeleryWorker:
-        """An ingest worker; ``env`` is added to the farm's environment for it alone."""
+        """An ingest worker; ``env`` is added to the farm's environment for it alone (None
+        removes a variable), ``command_prefix`` runs it on another host (tests.support.hosts)."""
         worker = CeleryWorker(
             self.tmp_path,
             prefix="ingest",
             concurrency=capacity,
             extra_args=("--ingest", "--exclude-queues", "control"),
             env={**self.env, **(env or {})},
+            command_prefix=command_prefix,
         )
         if name:
             worker.name = name
@@ -114,10 +121,22 @@ class Farm:
             stderr=subprocess.STDOUT,
         )  # fmt: skip
 
+    def start_results(self) -> None:
+        """The results consumer (``manage.py results``) as a process of its own."""
+        log = (self.tmp_path / "results.log").open("wb")
+        self.results = subprocess.Popen(
+            [sys.executable, "manage.py", "results"],
+            cwd=REPO,
+            env=child_env(**self.env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
     def stop(self) -> None:
-        if self.beat is not None:
-            self.beat.terminate()
-            self.beat.wait(20)
+        for process in (self.beat, self.results):
+            if process is not None:
+                process.terminate()
+                process.wait(20)
         for worker in reversed(self.workers):
             worker.terminate()
 
@@ -165,7 +184,11 @@ class Farm:
         return [r for r in found if r.display_id == display.id]
 
     def logs(self) -> str:
-        return "\n".join(f"--- {w.name}\n{w.log()[-4000:]}" for w in self.workers)
+        parts = [f"--- {w.name}\n{w.log()[-4000:]}" for w in self.workers]
+        results = self.tmp_path / "results.log"
+        if results.exists():
+            parts.append(f"--- results\n{results.read_text(errors='replace')[-4000:]}")
+        return "\n".join(parts)
 
 
 # The web server the farm's ingest workers ask for camera and model sources (they have no
@@ -174,16 +197,22 @@ FARM_WORKER_SECRET = "farm-test-worker-secret-0123456789"
 
 
 @pytest.fixture
+def farm_web_url(live_server) -> str:
+    """Where the farm's workers reach the web server (tests across hosts give another)."""
+    return live_server.url
+
+
+@pytest.fixture
 def farm_factory(
-    tmp_path: Path, farm_weights: Path, farm_video: Path, settings, redis_client, live_server
+    tmp_path: Path, farm_weights: Path, farm_video: Path, settings, redis_client, farm_web_url
 ) -> Iterator[Callable[..., Farm]]:
     farms: list[Farm] = []
 
     def make(**env: str) -> Farm:
-        web = {"SIGHTLINE_WEB_URL": live_server.url, "SIGHTLINE_WORKER_SECRET": FARM_WORKER_SECRET}
+        web = {"SIGHTLINE_WEB_URL": farm_web_url, "SIGHTLINE_WORKER_SECRET": FARM_WORKER_SECRET}
         farm = Farm(tmp_path, farm_weights, farm_video, {**web, **env})
         settings.SIGHTLINE_WORKER_SECRET = FARM_WORKER_SECRET
-        settings.SIGHTLINE_WEB_URL = live_server.url
+        settings.SIGHTLINE_WEB_URL = farm_web_url
         settings.SIGHTLINE_ALLOW_FILE_SOURCES = True
         settings.MEDIA_ROOT = Path(farm.env["MEDIA_ROOT"])
         farms.append(farm)

@@ -30,8 +30,9 @@ def database_url() -> str:
     return f"postgres://{db['USER']}:{db.get('PASSWORD', '')}@{db['HOST']}:{port}/{db['NAME']}"
 
 
-def child_env(**extra: str) -> dict[str, str]:
-    """Environment for a farm process that shares this test session's Redis and database."""
+def child_env(**extra: str | None) -> dict[str, str]:
+    """Environment for a farm process that shares this test session's Redis and database;
+    an ``extra`` of None removes that variable (an ingest host has no DATABASE_URL)."""
     env = dict(os.environ)
     env.update(
         REDIS_URL=settings.REDIS_URL,
@@ -41,7 +42,11 @@ def child_env(**extra: str) -> dict[str, str]:
         # The same key as this process: spec hashes are keyed with it.
         SECRET_KEY=settings.SECRET_KEY,
     )
-    env.update(extra)
+    for name, value in extra.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     return env
 
 
@@ -66,12 +71,14 @@ class CeleryWorker:
         queues: str | None = None,
         concurrency: int = 2,
         extra_args: tuple[str, ...] = (),
-        env: dict[str, str] | None = None,
+        env: dict[str, str | None] | None = None,
+        command_prefix: tuple[str, ...] = (),
     ) -> None:
+        """``command_prefix`` runs it elsewhere, e.g. on a host of tests.support.hosts."""
         self.name = f"{prefix}-{uuid.uuid4().hex[:8]}@{os.uname().nodename}"
         self.log_path = log_dir / f"{self.name.split('@')[0]}.log"
         self.args = [
-            sys.executable, "-m", "celery", "-A", "tasks", "worker",
+            *command_prefix, sys.executable, "-m", "celery", "-A", "tasks", "worker",
             "--hostname", self.name, "--pool", "threads",
             "--concurrency", str(concurrency), "--loglevel", "INFO",
             "--without-mingle", "--without-gossip",
