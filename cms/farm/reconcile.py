@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import redis
-from celery.utils import worker_direct
 from django.conf import settings
 from django.db import connection, transaction
 
@@ -33,7 +32,7 @@ from cms.farm.desired import (
     zone_specs,
 )
 from cms.farm.planner import PlanSettings, plan
-from cms.farm.task_sender import INGEST_CAMERA, RECONCILE, sender
+from cms.farm.task_sender import INGEST_CAMERA, RECONCILE, send_to_workers, sender
 from cms.models import Camera, DetectionModel, Display, StreamAssignment, crop_box
 
 log = logging.getLogger(__name__)
@@ -268,7 +267,7 @@ def apply_plan(commands: list[Command], r: redis.Redis, now: float) -> Counter[s
     if len(claimed) < len(moves):
         log.info("reconcile: %d cameras changed under us, skipped", len(moves) - len(claimed))
     farm_keys.publish_assignments(r, [assignment for _, assignment in claimed])
-    with sender.producer_or_acquire() as producer, producer.batch():
+    if log.isEnabledFor(logging.DEBUG):
         for move, assignment in claimed:
             log.debug(
                 "%s camera %s%s generation %s (%s)",
@@ -278,16 +277,17 @@ def apply_plan(commands: list[Command], r: redis.Redis, now: float) -> Counter[s
                 assignment.generation,
                 move.reason,
             )
-            if isinstance(move, Start):
-                # By name: the control worker never imports the ingest code (and torch).
-                sender.send_task(
-                    INGEST_CAMERA,
-                    args=[move.camera_id, assignment.generation],
-                    queue=worker_direct(assignment.worker),  # type: ignore[arg-type]  # celery-types: a kombu Queue is accepted too
-                    producer=producer,
-                    # A start waiting longer is superseded by a later reconcile anyway.
-                    expires=settings.SIGHTLINE_START_GRACE_S,
-                )
+    # By name: the control worker never imports the ingest code (and torch). A start waiting
+    # longer than the grace is superseded by a later reconcile anyway.
+    send_to_workers(
+        INGEST_CAMERA,
+        [
+            (assignment.worker, [move.camera_id, assignment.generation])
+            for move, assignment in claimed
+            if isinstance(move, Start)
+        ],
+        expires_s=settings.SIGHTLINE_START_GRACE_S,
+    )
     if claimed:
         reasons = Counter(f"{type(m).__name__.lower()} ({m.reason})" for m, _ in claimed)
         log.info("reconcile applied: %s", dict(reasons))
