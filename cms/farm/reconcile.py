@@ -100,7 +100,8 @@ def _desired(
     models: dict[int, ModelSpec],
     secondary_models: dict[int, ModelSpec],
 ) -> dict[int, CameraSpec]:
-    memo.start(models, secondary_models)
+    key = settings.SECRET_KEY.encode()
+    memo.start(models, secondary_models, key)
     camera_raws, convert = _raw_rows(
         cameras, "id", "url", "username", "password", "snapshot_url", "snapshot_interval", "fps"
     )
@@ -111,7 +112,6 @@ def _desired(
         if raw[2] in models:
             row = memo.display(raw, convert, models[raw[2]], secondary_models)
             by_camera.setdefault(row.camera_id, []).append(row)
-    key = settings.SECRET_KEY.encode()
     desired = {}
     for camera in camera_rows:
         rows = by_camera.get(camera.id)
@@ -183,24 +183,27 @@ def _raw_rows(
 class _DesiredMemo:
     """What load_desired built from each row and each camera, by the rows' raw values.
 
-    Valid for one set of models (their specs are in every display's): other models, and it
-    starts empty. Each call keeps only what it used, so rows deleted since are forgotten.
-    A row's warnings (zones that do not parse, ...) are logged again each time it is used,
-    as they were without the memo.
+    Valid for one set of models (their specs are in every display's) and one secret key (the
+    source hashes'): with others it starts empty. Each call keeps only what it used, so rows
+    deleted since are forgotten. A row's warnings (zones that do not parse, ...) are logged
+    again each time it is used, as they were without the memo.
     """
 
     def __init__(self) -> None:
-        self.models: tuple[dict[int, ModelSpec], dict[int, ModelSpec]] = ({}, {})
+        self.made_with: tuple[dict[int, ModelSpec], dict[int, ModelSpec], bytes] = ({}, {}, b"")
         self._cameras: dict[RawRow, CameraRow] = {}
         self._displays: dict[RawRow, tuple[DisplayRow, tuple[str, ...]]] = {}
         self._specs: dict[int, tuple[CameraRow, tuple[DisplayRow, ...], CameraSpec]] = {}
         self._used: tuple[dict[RawRow, Any], dict[RawRow, Any], dict[int, Any]] = ({}, {}, {})
 
-    def start(self, models: dict[int, ModelSpec], secondary_models: dict[int, ModelSpec]) -> None:
-        """Begin a load with these models (any other models than last time: start empty)."""
-        if (models, secondary_models) != self.models:
+    def start(
+        self, models: dict[int, ModelSpec], secondary_models: dict[int, ModelSpec], key: bytes
+    ) -> None:
+        """Begin a load with these models and source-hash key (others than last time: start
+        empty, as every spec could differ)."""
+        if (models, secondary_models, key) != self.made_with:
             self._cameras, self._displays, self._specs = {}, {}, {}
-            self.models = (models, secondary_models)
+            self.made_with = (models, secondary_models, key)
         self._used = ({}, {}, {})
 
     def camera(self, raw: RawRow, convert: Callable[[RawRow], tuple[Any, ...]]) -> CameraRow:

@@ -82,3 +82,13 @@ def test_unchanged_rows_give_the_last_loads_specs_and_every_change_a_new_one(cap
     new_model = load_desired()
     assert new_model[retargeted.camera_id].displays[0].model.confidence == 0.9
     assert new_model[kept.camera_id] == changed[kept.camera_id]
+
+
+def test_another_secret_key_gives_other_source_hashes_not_the_last_loads(settings) -> None:
+    display = make_display()
+    before = load_desired()[display.camera_id]
+
+    settings.SECRET_KEY = "another-secret-key-for-this-test-0123456789"
+    after = load_desired()[display.camera_id]
+
+    assert after.source_hash != before.source_hash
