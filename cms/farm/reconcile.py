@@ -7,15 +7,17 @@ marks the state dirty, which makes exactly one more run afterwards.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import redis
-from celery.utils import worker_direct
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
+from django.db.models import QuerySet
 
 from cms import display_secondary, redis_connection
 from cms.farm import crash_detection, farm_keys, presences, worker_connections
@@ -33,7 +35,7 @@ from cms.farm.desired import (
     zone_specs,
 )
 from cms.farm.planner import PlanSettings, plan
-from cms.farm.task_sender import INGEST_CAMERA, RECONCILE, sender
+from cms.farm.task_sender import INGEST_CAMERA, RECONCILE, send_to_workers, sender
 from cms.models import Camera, DetectionModel, Display, StreamAssignment, crop_box
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,10 @@ def load_desired(camera_ids: list[int] | None = None) -> dict[int, CameraSpec]:
     secondary model that is disabled, deleted, or cannot run as one (weights that do not
     load, not a classify model) is left out of its spec: the display runs its primary model
     and the other secondary models without it.
+
+    What is built from rows that read exactly as in the previous call is that call's
+    (`_memo`): desired state stays a pure function of the rows, but a reconcile with nothing
+    to change no longer decodes 100,000 displays and hashes 20,000 specs again.
     """
     cameras = Camera.objects.filter(enabled=True)
     displays = Display.objects.filter(enabled=True, camera__enabled=True, model__enabled=True)
@@ -81,45 +87,179 @@ def load_desired(camera_ids: list[int] | None = None) -> dict[int, CameraSpec]:
     models = {m.id: model_spec(m) for m in usable}
     classifiers = DetectionModel.objects.filter(DetectionModel.usable_as_secondary(), enabled=True)
     secondary_models = {m.id: model_spec(m) for m in classifiers}
-    camera_rows = (
-        CameraRow(*values)
-        for values in cameras.values_list(
-            "id", "url", "username", "password", "snapshot_url", "snapshot_interval", "fps"
-        ).iterator(chunk_size=5000)
+    if camera_ids is not None:  # a few cameras: not what the next full load will read
+        return _desired(_DesiredMemo(), cameras, displays, models, secondary_models)
+    with _memo_lock:
+        return _desired(_memo, cameras, displays, models, secondary_models)
+
+
+def _desired(
+    memo: _DesiredMemo,
+    cameras: QuerySet[Camera],
+    displays: QuerySet[Display],
+    models: dict[int, ModelSpec],
+    secondary_models: dict[int, ModelSpec],
+) -> dict[int, CameraSpec]:
+    key = settings.SECRET_KEY.encode()
+    memo.start(models, secondary_models, key)
+    camera_raws, convert = _raw_rows(
+        cameras, "id", "url", "username", "password", "snapshot_url", "snapshot_interval", "fps"
     )
-    values = displays.values_list(
-        "id",
-        "camera_id",
-        "model_id",
-        "policy",
-        "policy_interval_ms",
-        "tracking",
-        "zones",
-        "lines",
-        "min_seen_s",
-        "max_lost_s",
-        "secondary",
-        "crop_x1",
-        "crop_y1",
-        "crop_x2",
-        "crop_y2",
-    )
-    display_rows = (
-        _display_row(row, models[row[2]], secondary_models)
-        for row in values.iterator(chunk_size=5000)
-        if row[2] in models
-    )
-    return desired_state(camera_rows, display_rows, key=settings.SECRET_KEY.encode())
+    camera_rows = [memo.camera(raw, convert) for raw in camera_raws]
+    by_camera: dict[int, list[DisplayRow]] = {}
+    display_raws, convert = _raw_rows(displays, *_DISPLAY_COLUMNS)
+    for raw in display_raws:
+        if raw[2] in models:
+            row = memo.display(raw, convert, models[raw[2]], secondary_models)
+            by_camera.setdefault(row.camera_id, []).append(row)
+    desired = {}
+    for camera in camera_rows:
+        rows = by_camera.get(camera.id)
+        if rows:
+            desired[camera.id] = memo.spec(camera, tuple(rows), key)
+    memo.forget_unused()
+    return desired
+
+
+_DISPLAY_COLUMNS = (
+    "id",
+    "camera_id",
+    "model_id",
+    "policy",
+    "policy_interval_ms",
+    "tracking",
+    "zones",
+    "lines",
+    "min_seen_s",
+    "max_lost_s",
+    "secondary",
+    "crop_x1",
+    "crop_y1",
+    "crop_x2",
+    "crop_y2",
+)
+
+RawRow = tuple[Any, ...]
+
+
+def _raw_rows(
+    queryset: QuerySet[Any], *columns: str
+) -> tuple[Iterator[RawRow], Callable[[RawRow], tuple[Any, ...]]]:
+    """The query's rows as the database driver returns them (hashable: JSON columns are
+    text on SQLite and PostgreSQL alike), and the function that converts one into the row
+    ``values_list(*columns)`` would give (JSON decoded, booleans, ...: Django's converters)."""
+    query = queryset.values_list(*columns)
+    compiler = query.query.get_compiler(using=query.db)
+    sql, params = compiler.as_sql()
+    fields = [selected[0] for selected in compiler.select[: compiler.col_count]]
+    converters = list(compiler.get_converters(fields).items())
+    db = connections[query.db]
+    # Most values repeat ("[]" zones, no secondary models): each is decoded once per load.
+    # Shared, so read-only: the rows' consumers only read them.
+    decoded: dict[tuple[int, Any], Any] = {}
+
+    def convert(raw: RawRow) -> tuple[Any, ...]:
+        row = list(raw)
+        for index, (functions, expression) in converters:
+            value = row[index]
+            known = decoded.get((index, value), decoded)
+            if known is decoded:
+                known = value
+                for function in functions:
+                    known = function(known, expression, db)
+                decoded[index, value] = known
+            row[index] = known
+        return tuple(row)
+
+    def rows() -> Iterator[RawRow]:
+        with db.cursor() as cursor:
+            cursor.execute(sql, params)
+            while batch := cursor.fetchmany(5000):
+                yield from batch
+
+    return rows(), convert
+
+
+class _DesiredMemo:
+    """What load_desired built from each row and each camera, by the rows' raw values.
+
+    Valid for one set of models (their specs are in every display's) and one secret key (the
+    source hashes'): with others it starts empty. Each call keeps only what it used, so rows
+    deleted since are forgotten. A row's warnings (zones that do not parse, ...) are logged
+    again each time it is used, as they were without the memo.
+    """
+
+    def __init__(self) -> None:
+        self.made_with: tuple[dict[int, ModelSpec], dict[int, ModelSpec], bytes] = ({}, {}, b"")
+        self._cameras: dict[RawRow, CameraRow] = {}
+        self._displays: dict[RawRow, tuple[DisplayRow, tuple[str, ...]]] = {}
+        self._specs: dict[int, tuple[CameraRow, tuple[DisplayRow, ...], CameraSpec]] = {}
+        self._used: tuple[dict[RawRow, Any], dict[RawRow, Any], dict[int, Any]] = ({}, {}, {})
+
+    def start(
+        self, models: dict[int, ModelSpec], secondary_models: dict[int, ModelSpec], key: bytes
+    ) -> None:
+        """Begin a load with these models and source-hash key (others than last time: start
+        empty, as every spec could differ)."""
+        if (models, secondary_models, key) != self.made_with:
+            self._cameras, self._displays, self._specs = {}, {}, {}
+            self.made_with = (models, secondary_models, key)
+        self._used = ({}, {}, {})
+
+    def camera(self, raw: RawRow, convert: Callable[[RawRow], tuple[Any, ...]]) -> CameraRow:
+        row = self._cameras.get(raw)
+        if row is None:
+            row = CameraRow(*convert(raw))
+        self._used[0][raw] = row
+        return row
+
+    def display(
+        self,
+        raw: RawRow,
+        convert: Callable[[RawRow], tuple[Any, ...]],
+        model: ModelSpec,
+        secondary_models: dict[int, ModelSpec],
+    ) -> DisplayRow:
+        found = self._displays.get(raw)
+        if found is None:
+            found = _display_row(convert(raw), model, secondary_models)
+        for warning in found[1]:
+            log.warning("%s", warning)
+        self._used[1][raw] = found
+        return found[0]
+
+    def spec(self, camera: CameraRow, rows: tuple[DisplayRow, ...], key: bytes) -> CameraSpec:
+        """The camera's spec: the last one when built from the same rows (the same objects,
+        found by identity first, so comparing them costs next to nothing)."""
+        last = self._specs.get(camera.id)
+        if last is not None and last[0] == camera and last[1] == rows:
+            spec = last[2]
+        else:
+            spec = desired_state([camera], rows, key=key)[camera.id]
+        self._used[2][camera.id] = (camera, rows, spec)
+        return spec
+
+    def forget_unused(self) -> None:
+        self._cameras, self._displays, self._specs = self._used
+        self._used = ({}, {}, {})
+
+
+# The control process's. Reconcile runs one at a time anyway (a Redis lock); the lock here
+# keeps any other thread calling load_desired from sharing the memo mid-load.
+_memo = _DesiredMemo()
+_memo_lock = threading.Lock()
 
 
 def _display_row(
     values: tuple[Any, ...], model: ModelSpec, secondary_models: dict[int, ModelSpec]
-) -> DisplayRow:
-    """One row of load_desired's display query (its columns in that order) as a DisplayRow;
-    ``secondary_models`` are the models that can run as secondary ones, by id."""
+) -> tuple[DisplayRow, tuple[str, ...]]:
+    """One row of load_desired's display query (its columns in that order) as a DisplayRow,
+    with the warnings to log about it; ``secondary_models`` are the models that can run as
+    secondary ones, by id."""
     display_id, camera_id, _, policy, interval_ms, tracking, zones, lines, seen, lost = values[:10]
-    zone_rows, line_rows = _geometry(display_id, zones, lines)
-    return DisplayRow(
+    warnings: list[str] = []
+    zone_rows, line_rows = _geometry(display_id, zones, lines, warnings)
+    row = DisplayRow(
         id=display_id,
         camera_id=camera_id,
         model=model,
@@ -131,19 +271,20 @@ def _display_row(
         lines=line_rows,
         min_seen_s=seen,
         max_lost_s=lost,
-        secondary=_secondary(display_id, values[10], secondary_models),
+        secondary=_secondary(display_id, values[10], secondary_models, warnings),
     )
+    return row, tuple(warnings)
 
 
 def _secondary(
-    display_id: int, value: object, models: dict[int, ModelSpec]
+    display_id: int, value: object, models: dict[int, ModelSpec], warnings: list[str]
 ) -> tuple[SecondarySpec, ...]:
     """A display's stored secondary list as specs, in order, each model that cannot run now
     left out (see load_desired). Display.clean() checked the list; a row written around it
-    that does not pass the same check runs without secondary models."""
+    that does not pass the same check runs without secondary models (a warning added)."""
     problems = display_secondary.shape_errors(value)
     if problems:
-        log.warning("display %s: secondary models ignored, %s", display_id, problems[0])
+        warnings.append(f"display {display_id}: secondary models ignored, {problems[0]}")
         return ()
     assert isinstance(value, list)  # shape_errors said so
     return tuple(
@@ -160,14 +301,15 @@ def _secondary(
 
 
 def _geometry(
-    display_id: int, zones: object, lines: object
+    display_id: int, zones: object, lines: object, warnings: list[str]
 ) -> tuple[tuple[ZoneSpec, ...], tuple[LineSpec, ...]]:
     """A display's stored zones and lines as specs. Display.clean() checked them; a row
-    written around it (a shell, a queryset update) that does not parse runs without them."""
+    written around it (a shell, a queryset update) that does not parse runs without them
+    (a warning added)."""
     try:
         return zone_specs(zones), line_specs(lines)
     except ValueError as exc:
-        log.warning("display %s: zones or lines ignored, %s", display_id, exc)
+        warnings.append(f"display {display_id}: zones or lines ignored, {exc}")
         return (), ()
 
 
@@ -268,7 +410,7 @@ def apply_plan(commands: list[Command], r: redis.Redis, now: float) -> Counter[s
     if len(claimed) < len(moves):
         log.info("reconcile: %d cameras changed under us, skipped", len(moves) - len(claimed))
     farm_keys.publish_assignments(r, [assignment for _, assignment in claimed])
-    with sender.producer_or_acquire() as producer, producer.batch():
+    if log.isEnabledFor(logging.DEBUG):
         for move, assignment in claimed:
             log.debug(
                 "%s camera %s%s generation %s (%s)",
@@ -278,16 +420,17 @@ def apply_plan(commands: list[Command], r: redis.Redis, now: float) -> Counter[s
                 assignment.generation,
                 move.reason,
             )
-            if isinstance(move, Start):
-                # By name: the control worker never imports the ingest code (and torch).
-                sender.send_task(
-                    INGEST_CAMERA,
-                    args=[move.camera_id, assignment.generation],
-                    queue=worker_direct(assignment.worker),  # type: ignore[arg-type]  # celery-types: a kombu Queue is accepted too
-                    producer=producer,
-                    # A start waiting longer is superseded by a later reconcile anyway.
-                    expires=settings.SIGHTLINE_START_GRACE_S,
-                )
+    # By name: the control worker never imports the ingest code (and torch). A start waiting
+    # longer than the grace is superseded by a later reconcile anyway.
+    send_to_workers(
+        INGEST_CAMERA,
+        [
+            (assignment.worker, [move.camera_id, assignment.generation])
+            for move, assignment in claimed
+            if isinstance(move, Start)
+        ],
+        expires_s=settings.SIGHTLINE_START_GRACE_S,
+    )
     if claimed:
         reasons = Counter(f"{type(m).__name__.lower()} ({m.reason})" for m, _ in claimed)
         log.info("reconcile applied: %s", dict(reasons))

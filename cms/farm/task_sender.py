@@ -8,7 +8,13 @@ routes, serializer) as the workers' app in ``tasks.celery``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import timedelta
+
 from celery import Celery
+from celery.utils import worker_direct
+from celery.utils.nodenames import anon_nodename
+from kombu.utils.uuid import uuid
 
 RECONCILE = "tasks.control.reconcile"
 INGEST_CAMERA = "tasks.ingest.ingest_camera"
@@ -22,3 +28,62 @@ sender.config_from_object("django.conf:settings", namespace="CELERY")
 # send subscribe to it first: with Redis down that blocks for 20 retries and raises a
 # RuntimeError instead of the broker error callers handle.
 sender.conf.update(result_backend=None)
+
+
+def send_to_workers(
+    name: str, messages: Sequence[tuple[str, list[int]]], *, expires_s: float
+) -> None:
+    """Send task ``name`` once per (worker, args), each to that worker's direct queue, in one
+    pipelined batch: what ``sender.send_task(name, args=..., queue=worker_direct(worker),
+    expires=expires_s)`` sends for each, with the work that is the same for every message
+    done once per batch. Celery spends about 0.35 ms of Python on a send_task, most of it on
+    that work, and reconcile at 20,000 cameras sends 20,000 starts in one run.
+
+    Once per batch: the expiry time (counted from the batch's start, so its messages expire
+    together), the origin, the parent task (the reconcile task sending them), each worker's
+    queue and its declaration. Args are integers, so their repr is their saferepr. No retry
+    per message: the batch reaches the broker when it ends, in pipelines kombu never retries.
+    """
+    if not messages:
+        return
+    amqp = sender.amqp
+    conf = sender.conf
+    expires = sender.now() + timedelta(seconds=expires_s)
+    parent = sender.current_worker_task
+    root_id = (parent.request.root_id or parent.request.id) if parent else None
+    parent_id = parent.request.id if parent else None
+    origin = anon_nodename()  # the sending process, as Celery names it in every message
+    sent_event = conf.task_send_sent_event
+    queues = {worker: worker_direct(worker) for worker in {w for w, _ in messages}}
+    with sender.producer_or_acquire() as producer:
+        for queue in queues.values():
+            producer.maybe_declare(
+                queue, retry=conf.task_publish_retry, **conf.task_publish_retry_policy
+            )
+        with producer.batch():
+            for worker, args in messages:
+                task_id = uuid()
+                message = amqp.create_task_message(
+                    task_id,
+                    name,
+                    args,
+                    None,
+                    expires=expires,
+                    reply_to=sender.thread_oid,
+                    create_sent_event=sent_event,
+                    root_id=root_id,
+                    parent_id=parent_id,
+                    ignore_result=None,
+                    argsrepr=repr(args),
+                    kwargsrepr="{}",
+                    origin=origin,
+                )
+                amqp.send_task_message(
+                    producer,
+                    name,
+                    message,
+                    queue=queues[worker],
+                    declare=[],
+                    retry=False,
+                    expiration=expires_s,
+                )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 
 from cms.farm.commands import Assignment, Start, Stop, UpdateSpec
 from cms.farm.desired import CameraRow, CameraSpec, DisplayRow, ModelSpec, desired_state
 from cms.farm.heartbeats import StreamInfo, WorkerInfo
-from cms.farm.planner import PlanSettings, plan
+from cms.farm.planner import PlanSettings, _Slots, placement_score, plan
 from streams import StreamState
 
 NOW = 1_000_000.0
@@ -232,3 +233,43 @@ def test_imbalance_above_the_threshold_moves_work_until_below_it():
     result = run(specs, assignments, streams, workers, rebalance_threshold=0.3)
     assert starts(result) == {"b": 2}  # 1.0/0.0 -> 0.75/0.25 -> 0.5/0.5
     assert all(c.reason == "rebalance" for c in result.commands)
+
+
+def test_placement_takes_the_worker_that_scoring_every_worker_would():
+    """The heaps behind placement give what scoring every worker with room for every camera
+    gives (placement_score, ties by name), with model bonuses, GPU memory and full workers."""
+    rng = random.Random(17)
+    models = [ModelSpec(m, f"m{m}", "1", f"sha{m}", 0.25, 0.7, 640, None) for m in (1, 2, 3)]
+    for _ in range(200):
+        workers = [
+            worker(
+                f"w{i}",
+                rng.randint(0, 4),
+                cpu_percent=rng.choice([0.0, 30.0, 30.0, 95.0]),
+                memory_percent=rng.choice([0.0, 50.0]),
+                gpu_memory_percent=rng.choice([None, 20.0]),
+                models=tuple(rng.sample([m.key for m in models], rng.randint(0, 2))),
+                draining=rng.random() < 0.1,
+            )
+            for i in range(rng.randint(1, 8))
+        ]
+        desired = []
+        for camera_id in range(1, rng.randint(2, 30)):
+            model = rng.choice(models)
+            row = DisplayRow(camera_id, camera_id, model, None, "every", 1000)
+            camera = CameraRow(camera_id, f"rtsp://h/{camera_id}", "", "", "", 1.0, 5.0)
+            desired.append(desired_state([camera], [row], key=b"k")[camera_id])
+        result = run(desired, workers=workers)
+
+        slots = {w.name: _Slots(w, 0) for w in workers if not w.draining}
+        expected, pending = [], []
+        for s in desired:
+            room = [w for w in slots.values() if w.free > 0]
+            if not room:
+                pending.append(s.camera_id)
+                continue
+            best = min(room, key=lambda w: (placement_score(w, s, SETTINGS), w.info.name))
+            best.assigned += 1
+            expected.append((s.camera_id, best.info.name))
+        assert [(c.camera_id, c.worker) for c in result.commands] == expected
+        assert sorted(result.pending) == pending
