@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test install static system-packages lint typecheck check-migrations pytest bench screenshots clean
+.PHONY: run test install static system-packages lint typecheck check-migrations pytest images docker-test bench screenshots clean
 
 # Reinstall whenever a requirements file changes.
 $(INSTALLED): requirements.txt requirements-nodeps.txt
@@ -48,6 +48,17 @@ pytest: install static system-packages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck check-migrations pytest
+
+# The CPU and CUDA images, with no package index: a wheelhouse filled by this host's pip
+# (build/wheels/), a registry base or one made with debootstrap (docker/build-images.sh;
+# docs/deploy.md "Building on a closed network"). Needs a running Docker engine.
+images:
+	PYTHON=$(PYTHON) docker/build-images.sh
+
+# The compose stack in Docker, end to end (tests/deploy/test_docker_stack.py): it starts
+# dockerd when none runs, builds the images as `make images` does, and sees detections arrive.
+docker-test: install
+	$(PY) -m pytest -m docker tests/deploy $(PYTEST_ARGS)
 
 bench: install system-packages
 	$(PY) bench/streams.py

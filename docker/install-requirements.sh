@@ -8,9 +8,27 @@
 #   install-requirements.sh cuda   torch and torchvision as pinned: the registry's
 #                                  builds, which bring the CUDA 13 runtime as nvidia-* wheels
 #   ... --print                    print the requirements instead of installing them
+#   install-requirements.sh --wheelhouse DIR
+#                                  from a wheelhouse that docker/build-wheelhouse.sh made
+#                                  (the images' build): --no-index, no other package source
 set -eu
 cd "$(dirname "$0")/.."
 variant="${1:-}"
+
+check_imports() {
+  # Fail the build here, not at the first camera, when a wheel does not fit the base image.
+  python -c "import cv2, django, celery, torch, torchvision, ultralytics; print('torch', torch.__version__)"
+}
+
+if [ "$variant" = "--wheelhouse" ]; then
+  wheels="${2:?usage: install-requirements.sh --wheelhouse DIR}"
+  # Only the wheelhouse: no index, and no pip configuration of the build host or base image.
+  export PIP_CONFIG_FILE=/dev/null
+  pip install --no-index --find-links "$wheels" -r "$wheels/runtime.txt"
+  pip install --no-index --find-links "$wheels" --no-deps -r requirements-nodeps.txt
+  check_imports
+  exit 0
+fi
 runtime=$(mktemp)
 trap 'rm -f "$runtime"' EXIT
 
@@ -42,5 +60,4 @@ fi
 # shellcheck disable=SC2086 # $index is one option or nothing
 pip install $index -r "$runtime"
 pip install --no-deps -r requirements-nodeps.txt
-# Fail the build here, not at the first camera, when a wheel does not fit the base image.
-python -c "import cv2, django, celery, torch, torchvision, ultralytics; print('torch', torch.__version__)"
+check_imports

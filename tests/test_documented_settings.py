@@ -2,8 +2,9 @@
 every one the code reads is documented.
 
 "Read" means: cms/settings.py's env_* helpers, an ``os.environ`` lookup in the project's
-Python code, a ``${VAR}`` in the Procfile or the images' shell entry point, the TLS proxy's
-Caddyfile, or a program that is not ours (listed below with the reason). A variable that
+Python code, a ``${VAR}`` in the Procfile or the images' shell scripts (entry point, build
+scripts), an ``ARG`` of a Dockerfile, the TLS proxy's Caddyfile, or a program that is not ours
+(listed below with the reason). A variable that
 only docker compose reads (``${VAR}`` in a docker/compose*.yml file, set in docker/.env or, on
 a GPU host, docker/gpu-host.env) must be named together with its env file, so nobody sets it
 for a process that never sees it.
@@ -38,6 +39,7 @@ EXTERNAL = {
     "COMPOSE_PROJECT_NAME": "docker compose itself",
     "COMPOSE_PROFILES": "docker compose itself",
     "VIRTUAL_ENV": "Python's venv activation, set in the images",
+    "PIP_INDEX_URL": "pip (the host's, filling the images' wheelhouse)",
 }
 # Shell variables of the docs' examples, not settings.
 EXAMPLE_VARIABLES = {"STAFF_TOKEN", "DISPLAY_TOKEN", "PYTEST_ARGS"}
@@ -73,13 +75,24 @@ def code_reads() -> set[str]:
     found: set[str] = set()
     # tests/support: settings of the test suite itself (SIGHTLINE_TEST_CACHE), documented in
     # the README's development section.
-    for package in ("cms", "tasks", "streams", "inference", "docker", "tests/support"):
+    # tests/deploy: the docker smoke test's SMOKE_KEEP_STACK, documented in docs/deploy.md.
+    for package in (
+        "cms",
+        "tasks",
+        "streams",
+        "inference",
+        "docker",
+        "tests/support",
+        "tests/deploy",
+    ):
         for path in (ROOT / package).rglob("*.py"):
             text = path.read_text()
             for pattern in PYTHON_READS:
                 found |= names(pattern, text)
-    for path in ("Procfile", "docker/entrypoint.sh"):
+    for path in ("Procfile", *sorted((ROOT / "docker").glob("*.sh"))):
         found |= names(SHELL_READ, (ROOT / path).read_text())
+    for dockerfile in (ROOT / "docker").rglob("*Dockerfile"):
+        found |= names(rf"(?m)^ARG ({NAME})", dockerfile.read_text())
     found |= names(rf"\{{\$({NAME})\}}", (ROOT / "docker" / "Caddyfile").read_text())
     return found
 

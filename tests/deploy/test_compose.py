@@ -157,6 +157,8 @@ def test_data_and_the_model_cache_are_volumes(services):
     assert "postgres-data:/var/lib/postgresql" in mounts["postgres"]
     assert "redis-data:/data" in mounts["redis"]
     assert "media:/data/media" in mounts["web"]
+    # the control worker validates uploaded weights (found by the docker smoke test)
+    assert "media:/data/media:ro" in mounts["control"]
     assert "models:/data/models" in mounts["ingest"]
     assert "static:/data/static" in mounts["migrate"]
     assert "static:/srv/static:ro" in mounts["proxy"]

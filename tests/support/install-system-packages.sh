@@ -5,6 +5,8 @@
 #   - the compose file check (tests/deploy): Debian's docker-compose, unless a
 #     `docker compose` plugin or a docker-compose is already there
 #   - the browser tests (tests/browser): Debian's chromium and chromium-driver
+#   - the docker smoke test (tests/deploy/test_docker_stack.py, `pytest -m docker`): Debian's
+#     docker.io (dockerd) and debootstrap (the base image where no registry can be reached)
 set -u
 rtsp=(
   python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base
@@ -12,6 +14,7 @@ rtsp=(
 )
 compose=(docker-compose)
 browser=(chromium chromium-driver)
+docker=(docker.io debootstrap)
 
 want_rtsp=()
 dpkg -s "${rtsp[@]}" >/dev/null 2>&1 || want_rtsp=("${rtsp[@]}")
@@ -21,18 +24,22 @@ if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev
 fi
 want_browser=()
 dpkg -s "${browser[@]}" >/dev/null 2>&1 || want_browser=("${browser[@]}")
-missing=("${want_rtsp[@]}" "${want_compose[@]}" "${want_browser[@]}")
+want_docker=()
+if ! command -v dockerd >/dev/null 2>&1 || ! command -v debootstrap >/dev/null 2>&1; then
+  want_docker=("${docker[@]}")
+fi
+missing=("${want_rtsp[@]}" "${want_compose[@]}" "${want_browser[@]}" "${want_docker[@]}")
 [ "${#missing[@]}" -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-  echo "note: not root or no apt-get: RTSP, compose and browser tests will skip. Install: ${missing[*]}"
+  echo "note: not root or no apt-get: RTSP, compose, browser and docker tests will skip. Install: ${missing[*]}"
   exit 0
 fi
 log=/tmp/sightline-apt.log
 export DEBIAN_FRONTEND=noninteractive
 echo "installing Debian packages for tests: ${missing[*]}"
 if ! apt-get update -q >"$log" 2>&1; then
-  echo "warning: apt-get update failed (see $log): RTSP, compose and browser tests will skip"
+  echo "warning: apt-get update failed (see $log): RTSP, compose, browser and docker tests will skip"
   exit 0
 fi
 # One install per group, so that one missing package does not cost the other group.
@@ -47,4 +54,5 @@ install() {
 install RTSP "${want_rtsp[@]}"
 install compose "${want_compose[@]}"
 install browser "${want_browser[@]}"
+install docker "${want_docker[@]}"
 exit 0
