@@ -33,7 +33,6 @@ def compose_command() -> list[str]:
 
 def filled_env(tmp_path: Path) -> Path:
     """docker/.env.example with every required value filled in, as an operator would."""
-    text = ENV_EXAMPLE.read_text()
     values = {
         "SIGHTLINE_DOMAIN": "sightline.example.com",
         "SECRET_KEY": "s" * 50,
@@ -42,10 +41,15 @@ def filled_env(tmp_path: Path) -> Path:
         "SIGHTLINE_WORKER_SECRET": "0123456789abcdef0123",
         "FLOWER_BASIC_AUTH": "admin:0123456789",
     }
+    return fill_example(ENV_EXAMPLE, values, tmp_path / "compose.env")
+
+
+def fill_example(example: Path, values: dict[str, str], path: Path) -> Path:
+    """`example` with each of `values` written on its empty ``NAME=`` line, saved at `path`."""
+    text = example.read_text()
     for name, value in values.items():
         text, count = re.subn(rf"^{name}=$", f"{name}={value}", text, flags=re.MULTILINE)
-        assert count == 1, f"{name}= is not an empty line of .env.example"
-    path = tmp_path / "compose.env"
+        assert count == 1, f"{name}= is not an empty line of {example.name}"
     path.write_text(text)
     return path
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from tests.deploy.compose_files import command, compose_command, filled_env
+from tests.deploy.compose_files import command, compose_command, fill_example, filled_env
 from tests.deploy.conftest import DOCKER
 from tests.support.workers import REPO
 
@@ -49,13 +49,7 @@ def resolved(
 
 def gpu_host_env(tmp_path: Path) -> Path:
     """docker/gpu-host.env.example with every required value filled in."""
-    text = GPU_ENV_EXAMPLE.read_text()
-    for name, value in GPU_HOST_VALUES.items():
-        text, count = re.subn(rf"^{name}=$", f"{name}={value}", text, flags=re.MULTILINE)
-        assert count == 1, f"{name}= is not an empty line of gpu-host.env.example"
-    path = tmp_path / "gpu-host.env"
-    path.write_text(text)
-    return path
+    return fill_example(GPU_ENV_EXAMPLE, GPU_HOST_VALUES, tmp_path / "gpu-host.env")
 
 
 def gpu_host_services(tmp_path: Path, gpu: str) -> dict[str, dict[str, Any]]:
