@@ -10,7 +10,7 @@ from django.db import connection
 from cms import redis_connection
 from cms.results import results_stream
 from cms.results.consumer import ResultsConsumer
-from tests.farm.conftest import farm_factory, farm_video, farm_weights  # noqa: F401
+from tests.farm.conftest import farm_factory, farm_video, farm_web_url, farm_weights  # noqa: F401
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
