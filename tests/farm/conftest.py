@@ -155,8 +155,8 @@ class Farm:
         return self._model
 
     def camera(self, name: str, **fields: Any) -> Camera:
-        fields.setdefault("fps", 2)
-        return Camera.objects.create(name=name, identifier=name, url=str(self.video), **fields)
+        fields = {"fps": 2, "url": str(self.video), **fields}
+        return Camera.objects.create(name=name, identifier=name, **fields)
 
     def display(self, name: str, camera: Camera, **fields: Any) -> Display:
         fields.setdefault("model", self.model())

@@ -1,20 +1,54 @@
-"""Ingest host B's network link cut while its cameras run (tests.farm.multihost)."""
+"""Ingest host B's network link cut while its cameras run (tests.farm.multihost).
+
+The cameras show the suite's trained shapes detector a parked square and circle with a zone
+on the left half, so B's tasks make object events as well as results: both must be fenced.
+"""
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files import File
 
-from cms.models import Detection, ObjectEvent
+from cms.models import Detection, DetectionModel, Display, ObjectEvent
 from cms.results import results_stream
+from inference.synthetic.video import Scene, stationary_path, write_video
 from tests.farm.conftest import generations, placement, wait_for
 
 REDIS_SOCKET_TIMEOUT_S = 5  # cms.redis_connection.client()
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+# A square in the left zone and a circle outside it, parked for the whole (looping) video.
+PARKED = Scene(
+    paths=(
+        stationary_path(1, "square", at=(80, 120), t0=0.0, t1=20.0, jitter_px=2),
+        stationary_path(2, "circle", at=(240, 120), t0=0.0, t1=20.0, jitter_px=2),
+    ),
+    duration_s=20.0,
+    fps=10.0,
+    seed=3,
+)
+LEFT = [{"name": "left", "polygon": [[0, 0], [160, 0], [160, 240], [0, 240]]}]
+
+
+@pytest.fixture(scope="module")
+def parked_video(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("link-cut") / "parked.mp4"
+    write_video(PARKED, path)
+    return path
+
+
+def shapes_model(weights: Path) -> DetectionModel:
+    model = DetectionModel(name="shapes", version="trained", confidence=0.5, imgsz=320)
+    with weights.open("rb") as handle:
+        model.weights.save("shapes.pt", File(handle), save=False)
+    model.save()
+    return model
 
 
 def stored_of(old: dict[int, int]) -> tuple[int, int]:
@@ -33,7 +67,7 @@ def consumed(redis_client) -> bool:
 
 
 def test_a_cut_link_moves_its_cameras_and_nothing_of_its_old_generation_is_stored(
-    hosts, farm_factory, redis_client
+    hosts, farm_factory, redis_client, parked_video, trained_detector_path
 ):
     farm = farm_factory()
     farm.control()
@@ -42,14 +76,21 @@ def test_a_cut_link_moves_its_cameras_and_nothing_of_its_old_generation_is_store
     wait_for(lambda: {b.name, c.name} <= set(farm.workers_online()), 30, "both ingest hosts")
     # The camera is a device outside the farm that every ingest host reaches; here a file
     # both namespaces can read (the same filesystem), the source URL being the same for all.
-    cameras = [farm.camera(f"cut{i}", fps=2) for i in range(4)]
+    cameras = [farm.camera(f"cut{i}", url=str(parked_video), fps=2) for i in range(4)]
+    model = shapes_model(trained_detector_path)
     for camera in cameras:
-        farm.display(f"d-{camera.identifier}", camera)
+        farm.display(
+            f"d-{camera.identifier}", camera, model=model, zones=LEFT, policy=Display.Policy.CHANGE
+        )
     wait_for(lambda: set(placement(farm, cameras)) == {b.name, c.name}, 90, "cameras on B and C")
     on_b = [camera for camera in cameras if farm.running_on(camera) == b.name]
     old = generations(on_b)
-    # B's results cross the bridge and are stored: the path the cut must fence off
-    wait_for(lambda: all(stored_of({k: v})[0] for k, v in old.items()), 60, "B's results stored")
+    # B's results and enters cross the bridge and are stored: the path the cut must fence off
+    wait_for(
+        lambda: all(all(stored_of({k: v})) for k, v in old.items()),
+        60,
+        "B's results and object events stored",
+    )
 
     hosts.b.host.cut()
     cut_at, cut_wall = time.monotonic(), datetime.now(UTC)
@@ -89,6 +130,8 @@ def test_a_cut_link_moves_its_cameras_and_nothing_of_its_old_generation_is_store
     print(f"stale results and events refused after the link returned: {stale}")
     print(f"(results, object events) of B's old generations stored: {before_return}")
     # nothing of B's old generations was stored after the cut, nor anything made after it
+    # (its tasks' own leaves, sent as they ended, included; reconcile closed their enters)
+    assert before_return[1] > 0, "B's object events were never stored: nothing was fenced"
     assert stored_of(old) == before_return
     late = [
         model.objects.filter(camera_id=k, generation=v, **{field: cut_wall}).count()
