@@ -15,29 +15,17 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from django.core.files import File
 
 from cms import redis_connection
 from cms.farm.reconcile import restart_camera
 from cms.models import Camera, Detection, DetectionModel, Display, ObjectEvent, StreamAssignment
 from cms.results import results_stream
 from cms.results.consumer import ResultsConsumer
-from inference.synthetic.video import Scene, stationary_path, write_video
+from inference.synthetic.video import write_video
 from tests.farm.conftest import wait_for
+from tests.support.parked_shapes import LEFT, PARKED, shapes_model
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-# A square in the left half and a circle in the right one, parked with 2 px of box noise.
-PARKED = Scene(
-    paths=(
-        stationary_path(1, "square", at=(80, 120), t0=0.0, t1=20.0, jitter_px=2),
-        stationary_path(2, "circle", at=(240, 120), t0=0.0, t1=20.0, jitter_px=2),
-    ),
-    duration_s=20.0,
-    fps=10.0,
-    seed=3,
-)
-LEFT = [{"name": "left", "polygon": [[0, 0], [160, 0], [160, 240], [0, 240]]}]
 
 
 @pytest.fixture(scope="module")
@@ -63,14 +51,6 @@ def consume_until(consumer, condition, timeout, what):
         return condition()
 
     return wait_for(step, timeout, what)
-
-
-def shapes_model(weights: Path) -> DetectionModel:
-    model = DetectionModel(name="shapes", version="trained", confidence=0.5, imgsz=320)
-    with weights.open("rb") as handle:
-        model.weights.save("shapes.pt", File(handle), save=False)
-    model.save()
-    return model
 
 
 def parked_display(name: str, video: Path, model: DetectionModel, **fields) -> Display:

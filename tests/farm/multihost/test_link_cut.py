@@ -12,28 +12,16 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.files import File
 
-from cms.models import Detection, DetectionModel, Display, ObjectEvent
+from cms.models import Detection, Display, ObjectEvent
 from cms.results import results_stream
-from inference.synthetic.video import Scene, stationary_path, write_video
+from inference.synthetic.video import write_video
 from tests.farm.conftest import generations, placement, wait_for
+from tests.support.parked_shapes import LEFT, PARKED, shapes_model
 
 REDIS_SOCKET_TIMEOUT_S = 5  # cms.redis_connection.client()
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-# A square in the left zone and a circle outside it, parked for the whole (looping) video.
-PARKED = Scene(
-    paths=(
-        stationary_path(1, "square", at=(80, 120), t0=0.0, t1=20.0, jitter_px=2),
-        stationary_path(2, "circle", at=(240, 120), t0=0.0, t1=20.0, jitter_px=2),
-    ),
-    duration_s=20.0,
-    fps=10.0,
-    seed=3,
-)
-LEFT = [{"name": "left", "polygon": [[0, 0], [160, 0], [160, 240], [0, 240]]}]
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +29,6 @@ def parked_video(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("link-cut") / "parked.mp4"
     write_video(PARKED, path)
     return path
-
-
-def shapes_model(weights: Path) -> DetectionModel:
-    model = DetectionModel(name="shapes", version="trained", confidence=0.5, imgsz=320)
-    with weights.open("rb") as handle:
-        model.weights.save("shapes.pt", File(handle), save=False)
-    model.save()
-    return model
 
 
 def stored_of(old: dict[int, int]) -> tuple[int, int]:
