@@ -106,9 +106,15 @@ def record_worker_read(model_id: int, class_names: Any, *, task: str) -> None:
         values["task"] = task
     if row.validation_state == DetectionModel.Validation.PENDING:
         values["validation_state"] = DetectionModel.Validation.VALID
-    if values:
-        # update_fields-free queryset update: bookkeeping, no reconcile needed
-        DetectionModel.objects.filter(pk=model_id).update(**values)
+    if not values:
+        return
+    # A queryset update sends no post_save. Class names and "it loads" are bookkeeping, but
+    # the task decides whether the model can run as a display's model or secondary one.
+    DetectionModel.objects.filter(pk=model_id).update(**values)
+    if "task" in values:
+        from cms.farm.reconcile import request_reconcile
+
+        transaction.on_commit(lambda: request_reconcile(f"model {model_id} read as {task}"))
 
 
 def probe_in_child(path: Path, *, timeout: float) -> dict[str, Any]:

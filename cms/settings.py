@@ -278,6 +278,9 @@ SIGHTLINE_MODEL_VALIDATION_TIMEOUT_S = env_float(
 # Running cameras move only when worker loads (0..1) differ by more than this.
 SIGHTLINE_REBALANCE_THRESHOLD = env_float("SIGHTLINE_REBALANCE_THRESHOLD", 0.5, greater_than=0)
 SIGHTLINE_RECONCILE_INTERVAL_S = env_float("SIGHTLINE_RECONCILE_INTERVAL_S", 30.0, greater_than=0)
+# Reconcile reads desired state from the database after each noted change, and at least
+# this often (a write around the ORM's signals: raw SQL, a queryset update in a shell).
+SIGHTLINE_DESIRED_RELOAD_S = env_float("SIGHTLINE_DESIRED_RELOAD_S", 120.0, minimum=0)
 # Saves within this window are reconciled together.
 SIGHTLINE_RECONCILE_DEBOUNCE_S = env_float("SIGHTLINE_RECONCILE_DEBOUNCE_S", 0.3, greater_than=0)
 # Results go to this Redis Stream, trimmed to about this many entries.

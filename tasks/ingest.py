@@ -1,5 +1,10 @@
 """The long-lived ingest task: one per camera, on an ingest worker's direct queue.
 
+Reconcile sends each worker one ``start_cameras`` message listing its cameras (and their
+generations); the worker sends itself one ``ingest_camera`` task per camera, on its own
+direct queue, expiring when the list would have. So a farm of 20,000 cameras starts with
+500 messages from the control process, and each camera still runs as a task of its own.
+
 Acknowledged on receipt (not acks_late): with the Redis broker an unacknowledged
 message comes back after the visibility timeout, duplicating a task that runs for
 hours. Recovery is reconcile's job, guarded by the generation (fencing).
@@ -10,6 +15,8 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from celery.utils import worker_direct
+from kombu.exceptions import OperationalError
 
 from cms.logs import log_context
 from tasks.worker_runtime import worker_runtime
@@ -35,6 +42,24 @@ def ingest_camera(self, camera_id: int, generation: int) -> str:
             return "crashed"
         log.info("camera %s generation %s ended: %s", camera_id, generation, ended)
     return ended
+
+
+@shared_task(name="tasks.ingest.start_cameras", bind=True, ignore_result=True, acks_late=False)
+def start_cameras(self, cameras: list[list[int]]) -> int:
+    """Start each [camera id, generation] reconcile sent this worker: one ingest_camera task
+    each on this worker's direct queue, expiring with this message. Returns how many."""
+    queue = worker_direct(self.request.hostname or "")
+    sent = 0
+    for camera_id, generation in cameras:
+        try:
+            ingest_camera.apply_async(
+                (camera_id, generation), queue=queue, expires=self.request.expires
+            )
+        except OperationalError as exc:  # the broker is down: reconcile starts it again
+            log.warning("could not start camera %s generation %s: %s", camera_id, generation, exc)
+            continue
+        sent += 1
+    return sent
 
 
 @shared_task(name="tasks.ingest.try_model", bind=True, ignore_result=True, acks_late=False)

@@ -180,7 +180,7 @@ def leave_farm(reason: str) -> None:
     # before Django is set up.
     from cms.farm.reconcile import request_reconcile
 
-    request_reconcile(f"{runtime.name}: {reason}")
+    request_reconcile(f"{runtime.name}: {reason}", desired_changed=False)
 
 
 @celeryd_after_setup.connect

@@ -6,13 +6,13 @@ import threading
 import time
 
 import pytest
-from celery.utils import worker_direct
 
 from cms.farm import farm_keys
 from cms.farm.heartbeats import WorkerInfo
 from cms.farm.reconcile import reconcile_once, run_reconcile
 from cms.models import StreamAssignment
 from tests.farm.conftest import generations, placement, wait_for
+from tests.support.broker import queued
 from tests.support.workers import reset_broker_connections
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -128,8 +128,11 @@ def test_two_reconciles_at_once_assign_each_camera_exactly_once(farm_factory, re
     for thread in threads:
         thread.join(60)
     assert set(generations(cameras).values()) == {1}
-    sent = sum(redis_client.llen(worker_direct(n).name) for n in ("w1", "w2"))
-    assert sent == len(cameras)
+    # One start message per worker, listing its [camera, generation] pairs.
+    started = [
+        pair for n in ("w1", "w2") for m in queued(redis_client, n) for pair in m["body"][0][0]
+    ]
+    assert sorted(started) == sorted([camera.id, 1] for camera in cameras)
 
 
 def test_redis_restart_under_a_running_farm_moves_nothing(farm_factory, embedded_redis):

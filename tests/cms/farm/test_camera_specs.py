@@ -93,6 +93,7 @@ def test_reconcile_deletes_the_spec_of_a_camera_no_longer_wanted(redis_client) -
     assert farm_keys.read_spec(redis_client, camera.id) == load_desired()[camera.id]
     StreamAssignment.objects.filter(camera=camera).update(worker="ingest@gone", generation=1)
     Camera.objects.filter(pk=camera.pk).update(enabled=False)
+    farm_keys.note_desired_change(redis_client)  # what the save's signal does after commit
 
     reconcile_once(redis_client)
 

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import datetime
 
 import pytest
 from celery.utils import worker_direct
 
-from cms.farm.task_sender import INGEST_CAMERA, send_to_workers, sender
+from cms.farm.task_sender import START_CAMERAS, send_to_workers, sender
+from tests.support.broker import queued
 
 # Differ between any two messages: ids, and times taken when each was built.
 PER_MESSAGE = {("headers", "id"), ("headers", "root_id"), ("headers", "expires")}
 PER_MESSAGE |= {("properties", "correlation_id"), ("properties", "delivery_tag")}
-
-
-def queued(redis_client, worker: str) -> list[dict]:
-    """The messages on the worker's direct queue, oldest first, body decoded."""
-    raws = redis_client.lrange(worker_direct(worker).name, 0, -1)[::-1]
-    messages = [json.loads(raw) for raw in raws]
-    for message in messages:
-        message["body"] = json.loads(base64.b64decode(message["body"]))
-    return messages
 
 
 def comparable(message: dict) -> dict:
@@ -38,26 +28,28 @@ def comparable(message: dict) -> dict:
 def test_batch_sends_what_send_task_sends_to_each_workers_direct_queue(redis_client, worker):
     with sender.producer_or_acquire() as producer:
         sender.send_task(
-            INGEST_CAMERA,
-            args=[7, 3],
+            START_CAMERAS,
+            args=[[[7, 3], [9, 2]]],
             queue=worker_direct(worker),
             producer=producer,
             expires=60,
         )
-    send_to_workers(INGEST_CAMERA, [(worker, [7, 3]), ("other@host", [8, 1])], expires_s=60)
+    send_to_workers(
+        START_CAMERAS, [(worker, [[[7, 3], [9, 2]]]), ("other@host", [[[8, 1]]])], expires_s=60
+    )
 
     by_send_task, batched = queued(redis_client, worker)
     assert comparable(batched) == comparable(by_send_task)
-    assert batched["body"][0] == [7, 3]
+    assert batched["body"][0] == [[[7, 3], [9, 2]]]
     assert batched["headers"]["id"] != by_send_task["headers"]["id"]
     assert batched["headers"]["root_id"] == batched["headers"]["id"]
     assert batched["properties"]["correlation_id"] == batched["headers"]["id"]
     sent_at = datetime.fromisoformat(by_send_task["headers"]["expires"])
     expires = datetime.fromisoformat(batched["headers"]["expires"])
     assert 0 <= (expires - sent_at).total_seconds() < 5
-    assert [m["body"][0] for m in queued(redis_client, "other@host")] == [[8, 1]]
+    assert [m["body"][0] for m in queued(redis_client, "other@host")] == [[[[8, 1]]]]
 
 
 def test_nothing_to_send_opens_no_connection(redis_client):
-    send_to_workers(INGEST_CAMERA, [], expires_s=60)
+    send_to_workers(START_CAMERAS, [], expires_s=60)
     assert not redis_client.keys("*dq2*")
