@@ -92,8 +92,10 @@ def _ttl() -> int:
 
 def _dump(payload: Any) -> bytes:
     # orjson: compact JSON like json.dumps(separators=(",", ":")) (UTF-8, no \u escapes),
-    # several times faster; reconcile encodes 20,000 fencing keys a run at scale.
-    return orjson.dumps(payload)
+    # several times faster; reconcile encodes 20,000 fencing keys a run at scale. Numpy
+    # scalars, which json took as the floats and ints they subclass, as numbers too: a
+    # worker's figures may be computed with numpy.
+    return orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 # --- worker heartbeats --------------------------------------------------------------
