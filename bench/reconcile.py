@@ -140,7 +140,15 @@ def heartbeating(workers: int, capacity: int) -> Iterator[None]:
         while not stop.is_set():
             for name in names:
                 farm_keys.write_worker(
-                    r, WorkerInfo(name, "cuda:0", capacity, cpu_percent=30, last_seen=time.time())
+                    r,
+                    WorkerInfo(
+                        name,
+                        "cuda:0",
+                        capacity,
+                        cpu_percent=30,
+                        last_seen=time.time(),
+                        start_lists=True,
+                    ),
                 )
             stop.wait(2)
 

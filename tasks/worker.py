@@ -68,6 +68,7 @@ def worker_info(runtime: WorkerRuntime, *, started_at: float) -> WorkerInfo:
         last_seen=time.time(),
         started_at=started_at,
         backends=tuple(ModelBackend.from_dict(r) for r in runtime.backend_reports()),
+        start_lists=True,
     )
 
 

@@ -76,6 +76,9 @@ class WorkerInfo:
     started_at: float = 0.0
     # The backend of each loaded model (none in heartbeats from before backends existed).
     backends: tuple[ModelBackend, ...] = ()
+    # Takes one start_cameras message listing its cameras; a worker from before that
+    # (upgraded after the control worker) is sent one ingest_camera message per camera.
+    start_lists: bool = False
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,15 @@ from cms.farm.desired import (
     line_specs,
     zone_specs,
 )
+from cms.farm.heartbeats import WorkerInfo
 from cms.farm.planner import PlanSettings, plan
-from cms.farm.task_sender import RECONCILE, START_CAMERAS, send_to_workers, sender
+from cms.farm.task_sender import (
+    INGEST_CAMERA,
+    RECONCILE,
+    START_CAMERAS,
+    send_to_workers,
+    sender,
+)
 from cms.models import Camera, DetectionModel, Display, StreamAssignment, crop_box
 
 log = logging.getLogger(__name__)
@@ -411,7 +418,7 @@ def _reconcile_once(r: redis.Redis) -> dict[str, Any]:
     )
     # Before any start is sent or new spec hash published: the worker reads its spec here.
     specs_written = write_specs(r, desired, result.commands)
-    applied, published = apply_plan(result.commands, r, now)
+    applied, published = apply_plan(result.commands, r, now, workers)
     unwanted = [c.camera_id for c in result.commands if isinstance(c, Stop)]
     farm_keys.delete_specs(r, [c for c in unwanted if c not in desired])
     _record_pending(result.pending)
@@ -454,10 +461,11 @@ def write_specs(r: redis.Redis, desired: dict[int, CameraSpec], commands: list[C
 
 
 def apply_plan(
-    commands: list[Command], r: redis.Redis, now: float
+    commands: list[Command], r: redis.Redis, now: float, workers: dict[str, WorkerInfo]
 ) -> tuple[Counter[str], set[tuple[int, int, str, str]]]:
-    """Carry out a plan's commands; returns how many of each kind took effect, and the
-    fencing values it published (farm_keys.fencing_value).
+    """Carry out a plan's commands (``workers``: the online workers it was made for);
+    returns how many of each kind took effect, and the fencing values it published
+    (farm_keys.fencing_value).
 
     Claims happen in one transaction, each guarded by the generation the plan saw, so
     a concurrent reconcile that got there first makes ours a no-op. Fencing keys are
@@ -499,11 +507,13 @@ def apply_plan(
     for move, assignment in claimed:
         if isinstance(move, Start):
             starts.setdefault(assignment.worker, []).append([move.camera_id, assignment.generation])
+    lists = {w: cameras for w, cameras in starts.items() if _takes_start_lists(workers, w)}
+    expires_s = settings.SIGHTLINE_START_GRACE_S
     send_to_workers(
-        START_CAMERAS,
-        [(worker, [cameras]) for worker, cameras in starts.items()],
-        expires_s=settings.SIGHTLINE_START_GRACE_S,
+        START_CAMERAS, [(w, [cameras]) for w, cameras in lists.items()], expires_s=expires_s
     )
+    singles = [(w, pair) for w, pairs in starts.items() if w not in lists for pair in pairs]
+    send_to_workers(INGEST_CAMERA, singles, expires_s=expires_s)
     if claimed:
         reasons = Counter(f"{type(m).__name__.lower()} ({m.reason})" for m, _ in claimed)
         log.info("reconcile applied: %s", dict(reasons))
@@ -511,6 +521,13 @@ def apply_plan(
         type(move).__name__ for move, _ in claimed
     )
     return applied, {farm_keys.fencing_value(assignment) for _, assignment in claimed}
+
+
+def _takes_start_lists(workers: dict[str, WorkerInfo], name: str) -> bool:
+    """Whether the worker takes start_cameras (a worker from before it, upgraded after the
+    control worker, does not: it would refuse the task as unknown)."""
+    worker = workers.get(name)
+    return worker is not None and worker.start_lists
 
 
 def _claim(moves: list[Start | Stop], at: datetime) -> set[int]:

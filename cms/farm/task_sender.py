@@ -19,6 +19,7 @@ from kombu.utils.uuid import uuid
 
 RECONCILE = "tasks.control.reconcile"
 START_CAMERAS = "tasks.ingest.start_cameras"  # to one ingest worker's direct queue
+INGEST_CAMERA = "tasks.ingest.ingest_camera"  # the same, to a worker from before start lists
 VALIDATE_MODEL = "tasks.control.validate_model"
 RECORD_WORKER_REPORTS = "tasks.control.record_worker_reports"
 TRY_MODEL = "tasks.ingest.try_model"  # to one ingest worker's direct queue (cms.model_tryout)

@@ -114,7 +114,9 @@ def test_two_reconciles_at_once_assign_each_camera_exactly_once(farm_factory, re
     redis_client.flushdb()  # drop the triggers those saves sent; nobody consumes them here
     now = time.time()
     for name in ("w1", "w2"):
-        farm_keys.write_worker(redis_client, WorkerInfo(name, "cpu", 20, last_seen=now))
+        farm_keys.write_worker(
+            redis_client, WorkerInfo(name, "cpu", 20, last_seen=now, start_lists=True)
+        )
 
     barrier = threading.Barrier(2)
 
