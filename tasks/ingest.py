@@ -49,17 +49,18 @@ def start_cameras(self, cameras: list[list[int]]) -> int:
     """Start each [camera id, generation] reconcile sent this worker: one ingest_camera task
     each on this worker's direct queue, expiring with this message. Returns how many."""
     queue = worker_direct(self.request.hostname or "")
-    sent = 0
-    for camera_id, generation in cameras:
+    for sent, (camera_id, generation) in enumerate(cameras):
         try:
             ingest_camera.apply_async(
                 (camera_id, generation), queue=queue, expires=self.request.expires
             )
-        except OperationalError as exc:  # the broker is down: reconcile starts it again
-            log.warning("could not start camera %s generation %s: %s", camera_id, generation, exc)
-            continue
-        sent += 1
-    return sent
+        except OperationalError as exc:
+            # The broker is down for the rest too (each send would retry first): stop here.
+            # Reconcile starts the cameras again once their start grace has passed.
+            left = [camera for camera, _ in cameras[sent:]]
+            log.warning("could not start cameras %s: %s", left, exc)
+            return sent
+    return len(cameras)
 
 
 @shared_task(name="tasks.ingest.try_model", bind=True, ignore_result=True, acks_late=False)
