@@ -235,6 +235,12 @@ class LatestFrameReader:
         return self._board.snapshot()
 
     @property
+    def on_demand(self) -> bool:
+        """Whether frames are decoded as they are taken (a local file read not in real time):
+        none is ever skipped, and the next one is ready a decode after this one is taken."""
+        return self._on_demand
+
+    @property
     def alive(self) -> bool:
         """Whether the reader's thread is running."""
         return self._thread.is_alive()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Mapping
 from concurrent.futures import Future
 from contextlib import ExitStack
@@ -59,6 +60,11 @@ WEB_FALLBACK_INTERVAL_S = 5.0
 INFERENCE_TIMEOUT_S = 30.0
 # Without a frame for this long, presences see time pass (a stalled stream's objects leave).
 NO_FRAME_TICK_S = 1.0
+# A camera reading a file on demand (not realtime): how many of its frames wait for the next
+# forward pass (one pass of several frames is cheaper per frame than one pass each), and how
+# long it waits for its next frame to be decoded.
+ON_DEMAND_QUEUED_FRAMES = 4
+NEXT_DECODE_WAIT_S = 0.05
 # Object events Redis could not take are retried with the next ones, up to this many.
 MAX_UNSENT_EVENTS = 10_000
 
@@ -79,6 +85,11 @@ class _InFlight:
     frame: Frame
     submitted: float  # monotonic
     pending: list[tuple[_Group, Future[list[DetectedObject]]]] = field(default_factory=list)
+
+    @property
+    def queued(self) -> bool:
+        """Whether a batcher has yet to take it into a forward pass."""
+        return any(not f.running() and not f.done() for _, f in self.pending)
 
 
 class CameraRunner:
@@ -150,7 +161,7 @@ class CameraRunner:
     def _loop(self) -> str:
         last_seq: int | None = None
         next_check = 0.0
-        in_flight: _InFlight | None = None
+        in_flight: deque[_InFlight] = deque()  # submitted frames, oldest first
         while not self.runtime.stopping.is_set():
             now = time.monotonic()
             if self._unconfirmed and self._unconfirmed_too_long(now):
@@ -158,36 +169,49 @@ class CameraRunner:
                 # past the next check: the task stops before anything else once it is over.
                 return UNCONFIRMED
             if now >= next_check:
-                if in_flight is not None:  # a spec change applies between frames
-                    self._finish(in_flight)
-                    in_flight = None
+                while in_flight:  # a spec change applies between frames
+                    self._finish(in_flight.popleft())
                 next_check = now + CHECK_INTERVAL_S
                 ended = self._check_assignment()
                 if ended:
                     return ended
                 self._heartbeat()
-            if in_flight is None:
+            if not in_flight:
                 frame = self.reader.wait_newer(last_seq, timeout=0.5) if self.reader else None
                 if frame is None:
                     if time.monotonic() - self._last_frame_at > NO_FRAME_TICK_S:
                         self._publish_events(self.objects.tick(time.time()))
                     continue
                 last_seq = frame.seq
-                in_flight = self._submit(frame)
-            # A frame that is already waiting goes in before this one's results are handled:
-            # a worker that is behind keeps its models busy instead of idle while it tracks
-            # and publishes. A camera the worker keeps up with has none waiting, and its
-            # frames go one at a time as before (no added latency).
-            waiting = self.reader.wait_newer(last_seq, timeout=0) if self.reader else None
-            upcoming = None
-            if waiting is not None:
+                in_flight.append(self._submit(frame))
+            # Frames already waiting go in before the oldest one's results are handled: a
+            # worker that is behind keeps its models busy instead of idle while it tracks and
+            # publishes. A camera the worker keeps up with has none waiting, and its frames go
+            # one at a time (no added latency).
+            while self._may_submit(in_flight) and (waiting := self._waiting_frame(last_seq)):
                 last_seq = waiting.seq
-                upcoming = self._submit(waiting)
-            self._finish(in_flight)
-            in_flight = upcoming
-        if in_flight is not None:
-            self._finish(in_flight)
+                in_flight.append(self._submit(waiting))
+            self._finish(in_flight.popleft())
+        while in_flight:
+            self._finish(in_flight.popleft())
         return "worker shutting down"
+
+    def _may_submit(self, in_flight: deque[_InFlight]) -> bool:
+        """Whether another frame may go in before the oldest is finished: for a live camera,
+        its newest frame beside the one in inference; for a file read on demand, which is
+        always behind, until a pass's worth waits behind the pass that runs, so the model
+        goes from one pass to the next while the camera tracks and publishes."""
+        if self.reader is None or not self.reader.on_demand:
+            return len(in_flight) < 2
+        queued = sum(1 for entry in in_flight if entry.queued)
+        return queued < ON_DEMAND_QUEUED_FRAMES and len(in_flight) < 3 * ON_DEMAND_QUEUED_FRAMES
+
+    def _waiting_frame(self, last_seq: int | None) -> Frame | None:
+        """A frame newer than `last_seq` if one is there; a file read on demand decodes its
+        next frame once this one is taken, so for it, wait that long."""
+        if self.reader is None:
+            return None
+        return self.reader.wait_newer(last_seq, NEXT_DECODE_WAIT_S if self.reader.on_demand else 0)
 
     def _close(self) -> None:
         if self.reader is not None:

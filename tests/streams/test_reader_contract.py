@@ -142,6 +142,7 @@ def test_a_file_not_in_realtime_is_read_as_fast_as_it_is_consumed(tmp_path):
     reader = LatestFrameReader(
         SourceSpec(str(video), target_fps=1000, realtime=False), allow_files=True
     ).start()
+    assert reader.on_demand
     try:
         seen = []
         last = None
