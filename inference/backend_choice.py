@@ -4,8 +4,7 @@ measured, no I/O.
 A candidate is a backend and a variant of it, named by a label: "torch", "openvino" (a static
 batch-1 FP32 export run at FP32: the exact one), "openvino bf16" (the same export compiled at
 the CPU's own default precision, where that is not f32), "openvino dynamic" (an export with a
-dynamic batch and shape), "openvino dynamic bf16" (that export at the device's precision), and
-the like for ONNX Runtime and TensorRT. The worker measures each
+dynamic batch and shape), and the like for ONNX Runtime and TensorRT. The worker measures each
 on a real frame of the stream, one frame per call and four frames in one call (ms per frame
 each), and how many of torch's objects it reproduces (`agreement`); `choose` keeps the
 cheapest eligible one, the cost being the mean of the two per-frame figures (`Measurement.cost`).
@@ -54,12 +53,12 @@ class Candidate:
     @property
     def dynamic(self) -> bool:
         """Whether it runs an export with a dynamic batch and shape."""
-        return DYNAMIC in self.variant.split()
+        return self.variant == DYNAMIC
 
     @property
     def exact_precision(self) -> bool:
         """Whether it runs the export at its own precision (not the device's default)."""
-        return set(self.variant.split()) <= {DYNAMIC}
+        return self.variant in ("", DYNAMIC)
 
 
 def backend_of_label(label: str) -> str:
@@ -146,17 +145,14 @@ def wanted_backend(model_backend: str, worker_backend: str) -> str:
 
 def variants_of(backend: str, *, device_precision: str = "") -> list[Candidate]:
     """The candidates of one backend: torch alone; an exported backend's static export and
-    its dynamic one; OpenVINO also both at `device_precision` (the CPU's default inference
-    precision, e.g. "bf16") when that is given and is not f32."""
+    its dynamic one; OpenVINO also its static export at `device_precision` (the CPU's default
+    inference precision, e.g. "bf16") when that is given and is not f32."""
     if backend == TORCH:
         return [Candidate(TORCH)]
-    at_device = backend == "openvino" and device_precision and device_precision != "f32"
     variants = [Candidate(backend)]
-    if at_device:
+    if backend == "openvino" and device_precision and device_precision != "f32":
         variants.append(Candidate(backend, device_precision))
     variants.append(Candidate(backend, DYNAMIC))
-    if at_device:
-        variants.append(Candidate(backend, f"{DYNAMIC} {device_precision}"))
     return variants
 
 
