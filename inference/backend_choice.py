@@ -7,7 +7,8 @@ the CPU's own default precision, where that is not f32), "openvino dynamic" (an 
 dynamic batch and shape), and the like for ONNX Runtime and TensorRT. The worker measures each
 on a real frame of the stream, one frame per call and four frames in one call (ms per frame
 each), and how many of torch's objects it reproduces (`agreement`); `choose` keeps the
-cheapest eligible one, the cost being the mean of the two per-frame figures (`Measurement.cost`).
+cheapest eligible one, the cost being the per-frame figure at the size of the passes the model
+really runs (`Measurement.cost_at`).
 `auto` never picks a candidate that failed (export, load, run) or that disagrees with torch; a
 forced backend runs its cheapest eligible variant, or falls back to torch with the reason.
 torch is always the reference and always a candidate.
@@ -87,16 +88,20 @@ class Measurement:
         backend, _, variant = self.label.partition(" ")
         return Candidate(backend, variant)
 
-    @property
-    def cost(self) -> float | None:
-        """What ranking compares: the mean of the single-frame and the batched per-frame
-        figures (a camera alone runs single frames, several cameras on one model batch),
-        the single-frame one alone where batching was not measured."""
+    def cost_at(self, frames_per_pass: float | None) -> float | None:
+        """What ranking compares: ms per frame at passes of `frames_per_pass` frames (what the
+        model's batcher has been running): the single-frame figure at one, the batched one at
+        BATCHED_FRAMES or more, linear in between. Where the pass size is not known, the mean
+        of the two (a camera alone runs single frames, several cameras on one model batch);
+        the single-frame figure alone where batching was not measured."""
         if self.ms_per_frame is None:
             return None
         if self.ms_batched is None:
             return self.ms_per_frame
-        return (self.ms_per_frame + self.ms_batched) / 2
+        if frames_per_pass is None:
+            return (self.ms_per_frame + self.ms_batched) / 2
+        weight = min(max((frames_per_pass - 1) / (BATCHED_FRAMES - 1), 0.0), 1.0)
+        return (1 - weight) * self.ms_per_frame + weight * self.ms_batched
 
     @property
     def eligible(self) -> bool:
@@ -173,8 +178,11 @@ def candidates_to_try(
     return [Candidate(TORCH), *variants]
 
 
-def choose(wanted: str, measurements: Iterable[Measurement]) -> Choice:
-    """The candidate to run for `wanted` given each one's measurement.
+def choose(
+    wanted: str, measurements: Iterable[Measurement], *, frames_per_pass: float | None = None
+) -> Choice:
+    """The candidate to run for `wanted` given each one's measurement and the mean size of
+    the passes the model runs (`Measurement.cost_at`; None where not known).
 
     `auto`: the eligible candidate of the lowest cost (ties keep torch, then the exact
     variant, then the order measured). A forced backend: its cheapest eligible variant, else
@@ -195,30 +203,37 @@ def choose(wanted: str, measurements: Iterable[Measurement]) -> Choice:
         return Choice(TORCH, "forced by setting", candidates, TORCH, batched)
     if wanted != AUTO:
         variants = [m for m in by_label.values() if m.backend == wanted]
-        best = _cheapest([m for m in variants if m.eligible])
+        best = _cheapest([m for m in variants if m.eligible], frames_per_pass)
         if best is not None:
             return chosen(best, "forced by setting")
         why = [m.why_not() for m in variants] or [f"{wanted} was not measured"]
         return Choice(TORCH, "fell back to torch: " + "; ".join(why), candidates, TORCH, batched)
     rejected = [m.why_not() for m in by_label.values() if not m.eligible and m.backend != TORCH]
-    best = _cheapest([m for m in by_label.values() if m.eligible])
+    best = _cheapest([m for m in by_label.values() if m.eligible], frames_per_pass)
     if best is None:
         reason = _join("auto: nothing measured, torch kept", rejected)
         return Choice(TORCH, reason, candidates, TORCH, batched)
     if best.backend == TORCH:
         return chosen(best, _join("auto: torch is the fastest", rejected))
     reference = by_label.get(TORCH)
-    torch_cost = reference.cost if reference is not None and reference.eligible else None
-    speed = f" ({torch_cost / best.cost:.1f}x torch)" if torch_cost and best.cost else ""
+    eligible = reference is not None and reference.eligible
+    torch_cost = reference.cost_at(frames_per_pass) if reference and eligible else None
+    best_cost = best.cost_at(frames_per_pass)
+    at = f" at {frames_per_pass:.1f} frames per pass" if frames_per_pass is not None else ""
+    speed = f" ({torch_cost / best_cost:.1f}x torch{at})" if torch_cost and best_cost else ""
     return chosen(best, _join(f"auto: fastest{speed}", rejected))
 
 
-def _cheapest(measurements: list[Measurement]) -> Measurement | None:
+def _cheapest(measurements: list[Measurement], frames_per_pass: float | None) -> Measurement | None:
     """The lowest cost; ties keep torch, then a variant at the export's own precision."""
-    ranked = [m for m in measurements if m.cost is not None]
+    costs = {m.label: m.cost_at(frames_per_pass) for m in measurements}
+    ranked = [m for m in measurements if costs[m.label] is not None]
     if not ranked:
         return None
-    return min(ranked, key=lambda m: (m.cost, m.backend != TORCH, not m.candidate.exact_precision))
+    return min(
+        ranked,
+        key=lambda m: (costs[m.label], m.backend != TORCH, not m.candidate.exact_precision),
+    )
 
 
 def _join(reason: str, rejected: list[str]) -> str:

@@ -6,7 +6,8 @@ time. For a model that runs on torch (every model starts there), it exports the 
 OpenVINO the static export at the CPU's default precision) at the stream's real input shape
 (`letterbox_shape` of a real frame at the model's imgsz), loads each, checks each against a
 fresh torch instance on that frame (`agreement`), times every candidate over a few interleaved
-passes on it, at one frame per call and at BATCHED_FRAMES per call, and lets `choose` decide.
+passes on it, at one frame per call and at BATCHED_FRAMES per call, and lets `choose` decide
+at the size of the passes the model's batcher has been running (`ModelStore.frames_per_pass`).
 The winner replaces torch under the model's shared MicroBatcher between two batches
 (`ModelStore.swap`), with a fresh split policy, so the camera never stops and no result is
 lost. Anything that fails leaves torch running, with the reason in `report()`.
@@ -258,7 +259,12 @@ class BackendSwitcher:
             models: dict[str, Detector] = {}
         else:
             models, errors = self._load_candidates(request, weights.path, candidates, shape, tools)
-            choice = choose(request.wanted, self._measure(request, models, errors, tools))
+            measured = self._measure(request, models, errors, tools)
+            # The passes the cameras gave the model while it ran on torch (the exports took
+            # a while): a lone live camera runs single frames, several cameras or a file read
+            # on demand run batches, and the fastest candidate differs between the two.
+            passes = self._store.frames_per_pass(source.key)
+            choice = choose(request.wanted, measured, frames_per_pass=passes)
         if self._store.current(source.key) is None:
             return BackendReport(request.key, TORCH, "the model was unloaded while measuring")
         running = self._running.get(source.key, (None, TORCH))

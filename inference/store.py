@@ -149,6 +149,17 @@ class ModelStore:
             return None
         return entry.loaded.result()
 
+    def frames_per_pass(self, key: str) -> float | None:
+        """How many frames the batcher of the model `key` has gathered per pass, on average
+        since it started: the pass size its cameras give it. None before its first pass."""
+        with self._lock:
+            entry = self._entries.get(key)
+            batcher = entry.batcher if entry is not None else None
+        stats = batcher.stats() if batcher is not None else None
+        if stats is None or not stats.gathers:
+            return None
+        return stats.frames / stats.gathers
+
     def swap(
         self, key: str, model: Model, *, load_id: int, policy: SplitPolicy | None = None
     ) -> bool:

@@ -123,10 +123,31 @@ def test_openvino_gets_a_variant_at_the_cpus_default_precision_unless_that_is_f3
     )
 
 
-def test_the_cost_is_the_mean_of_the_single_and_the_batched_figures():
-    assert Measurement("openvino", ms_per_frame=20.0, ms_batched=10.0).cost == 15.0
-    assert Measurement("openvino", ms_per_frame=20.0).cost == 20.0
-    assert Measurement("openvino", error="boom").cost is None
+def test_the_cost_follows_the_size_of_the_passes_the_model_runs():
+    both = Measurement("openvino", ms_per_frame=20.0, ms_batched=10.0)
+    assert both.cost_at(1.0) == 20.0  # a lone live camera: single frames
+    assert both.cost_at(2.5) == 15.0  # half way to the BATCHED_FRAMES (4) of the batched figure
+    assert both.cost_at(4.0) == both.cost_at(8.0) == 10.0  # batches: the batched figure
+    assert both.cost_at(None) == 15.0  # no pass seen yet: the mean of the two
+    assert Measurement("openvino", ms_per_frame=20.0).cost_at(8.0) == 20.0
+    assert Measurement("openvino", error="boom").cost_at(1.0) is None
+
+
+def test_auto_chooses_for_the_passes_the_model_runs():
+    measured = [
+        Measurement("torch", ms_per_frame=34.5, agreement=1.0, ms_batched=16.5),
+        Measurement("openvino", ms_per_frame=18.5, agreement=1.0, ms_batched=11.0),
+        Measurement("openvino dynamic", ms_per_frame=20.5, agreement=1.0, ms_batched=9.5),
+    ]
+
+    alone = choose("auto", measured, frames_per_pass=1.0)
+    batched = choose("auto", measured, frames_per_pass=7.9)
+
+    assert alone.variant == "openvino"
+    assert "1.9x torch at 1.0 frames per pass" in alone.reason
+    assert batched.variant == "openvino dynamic"
+    assert "1.7x torch at 7.9 frames per pass" in batched.reason
+    assert choose("auto", measured).variant == "openvino"  # the mean: 14.75 against 15.0
 
 
 def test_auto_ranks_every_variant_by_its_cost_and_reports_both_figures():

@@ -105,6 +105,8 @@ def test_auto_moves_a_running_model_to_the_fastest_agreeing_backend_without_losi
         assert report.variant in report.candidates and report.variant.startswith(report.backend)
         assert report.to_dict()["variant"] == report.variant
         assert report.reason.startswith("auto: fastest"), report
+        # chosen for the camera's passes: one frame at a time
+        assert "at 1.0 frames per pass" in report.reason, report
         assert batcher.model.info.backend == report.backend
         with store.acquire(source) as model:
             assert model.info.backend == report.backend

@@ -153,6 +153,23 @@ def test_streams_share_one_batcher_per_model(detection_weights, tmp_path, loader
     assert store.loaded() == []
 
 
+def test_frames_per_pass_is_what_the_models_batcher_gathered(
+    detection_weights, tmp_path, loader, bus, options
+):
+    store = ModelStore(tmp_path, loader=loader)
+    source = local("people", detection_weights)
+
+    with store.acquire_batcher(source, max_batch=3, max_wait_ms=1000) as batcher:
+        assert store.frames_per_pass(source.key) is None  # no pass yet
+        for future in [batcher.submit(bus, options) for _ in range(3)]:
+            future.result(timeout=60)  # the batcher waits for max_batch frames: one pass
+        assert store.frames_per_pass(source.key) == 3.0
+        assert batcher.detect(bus, options, timeout=60)  # alone, after max_wait
+        assert store.frames_per_pass(source.key) == 2.0
+    assert store.frames_per_pass("never loaded") is None
+    store.close()
+
+
 def test_a_broken_model_does_not_disturb_streams_on_a_good_one(
     detection_weights, classifier_weights, tmp_path, bus, options
 ):
