@@ -53,10 +53,14 @@ def farm_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_detection_weights(tmp_path_factory.mktemp("farm-weights") / "yolov8n.pt")
 
 
+FARM_VIDEO_FRAMES = 50
+"""How many frames the farm_video clip has (it loops at its end)."""
+
+
 @pytest.fixture(scope="session")
 def farm_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("farm-video") / "clip.mp4"
-    return write_video(path, frames=50, fps=10, width=320, height=240)
+    return write_video(path, frames=FARM_VIDEO_FRAMES, fps=10, width=320, height=240)
 
 
 class Farm:

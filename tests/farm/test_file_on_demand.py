@@ -7,11 +7,9 @@ from itertools import pairwise
 
 import pytest
 
-from tests.farm.conftest import wait_for
+from tests.farm.conftest import FARM_VIDEO_FRAMES, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-CLIP_FRAMES = 50  # the farm_video fixture's
 
 
 def test_a_file_read_on_demand_publishes_every_frame_once_and_in_order(farm_factory):
@@ -23,13 +21,13 @@ def test_a_file_read_on_demand_publishes_every_frame_once_and_in_order(farm_fact
 
     # two passes through the clip (it loops), with frames submitted ahead of their results
     results = wait_for(
-        lambda: found if len(found := farm.results_for(display)) >= 2 * CLIP_FRAMES else None,
+        lambda: found if len(found := farm.results_for(display)) >= 2 * FARM_VIDEO_FRAMES else None,
         180,
         "two passes through the clip",
     )
     seqs = [r.frame_seq for r in results]
     follows = [
-        later == earlier + 1 or (later == 0 and earlier == CLIP_FRAMES - 1)
+        later == earlier + 1 or (later == 0 and earlier == FARM_VIDEO_FRAMES - 1)
         for earlier, later in pairwise(seqs)
     ]
     assert all(follows), f"frames skipped, repeated or out of order: {seqs}"
