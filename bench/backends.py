@@ -576,9 +576,8 @@ def farm_arms(
     if candidate.dynamic:
         static, _ = cached_export(exports, Candidate(backend), shape, sha256_of(weights))
         name = f"{backend} static {shape[0]}x{shape[1]}, {NUM_THREADS} threads"
-        model = YOLO(str(static), task="detect")
-        exact = backend == "openvino"  # at FP32, as the dynamic variant runs
-        arms.append(Arm(name, model, NUM_THREADS, base, backend, static, at_fp32=exact))
+        model = YOLO(str(static), task="detect")  # at the dynamic variant's precision
+        arms.append(Arm(name, model, NUM_THREADS, base, backend, static, at_fp32=at_fp32))
     return arms, export
 
 

@@ -216,8 +216,9 @@ def choose(
     if best.backend == TORCH:
         return chosen(best, _join("auto: torch is the fastest", rejected))
     reference = by_label.get(TORCH)
-    eligible = reference is not None and reference.eligible
-    torch_cost = reference.cost_at(frames_per_pass) if reference and eligible else None
+    torch_cost = None
+    if reference is not None and reference.eligible:
+        torch_cost = reference.cost_at(frames_per_pass)
     best_cost = best.cost_at(frames_per_pass)
     at = f" at {frames_per_pass:.1f} frames per pass" if frames_per_pass is not None else ""
     speed = f" ({torch_cost / best_cost:.1f}x torch{at})" if torch_cost and best_cost else ""
