@@ -4,7 +4,8 @@ measured, no I/O.
 A candidate is a backend and a variant of it, named by a label: "torch", "openvino" (a static
 batch-1 FP32 export run at FP32: the exact one), "openvino bf16" (the same export compiled at
 the CPU's own default precision, where that is not f32), "openvino dynamic" (an export with a
-dynamic batch and shape), and the like for ONNX Runtime and TensorRT. The worker measures each
+dynamic batch and shape), "openvino dynamic bf16" (that export at the CPU's default precision),
+and the like for ONNX Runtime and TensorRT. The worker measures each
 on a real frame of the stream, one frame per call and four frames in one call (ms per frame
 each), and how many of torch's objects it reproduces (`agreement`); `choose` keeps the
 cheapest eligible one, the cost being the per-frame figure at the size of the passes the model
@@ -39,9 +40,10 @@ BATCHED_FRAMES = 4
 
 @dataclass(frozen=True)
 class Candidate:
-    """One way to run a model: a backend, and a variant of it ("" for the static batch-1
-    export at its exported precision; DYNAMIC; or a device precision such as "bf16", the
-    static export compiled at the device's default precision)."""
+    """One way to run a model: a backend, and a variant of it: "" for the static batch-1
+    export at its exported precision; DYNAMIC for the dynamic export; and either of them
+    compiled at a device precision such as "bf16" (the device's default precision): "bf16",
+    "dynamic bf16"."""
 
     backend: str
     variant: str = ""
@@ -54,12 +56,17 @@ class Candidate:
     @property
     def dynamic(self) -> bool:
         """Whether it runs an export with a dynamic batch and shape."""
-        return self.variant == DYNAMIC
+        return DYNAMIC in self.variant.split()
+
+    @property
+    def precision(self) -> str:
+        """The device precision it is compiled at ("bf16"); "" for the export's own."""
+        return " ".join(part for part in self.variant.split() if part != DYNAMIC)
 
     @property
     def exact_precision(self) -> bool:
         """Whether it runs the export at its own precision (not the device's default)."""
-        return self.variant in ("", DYNAMIC)
+        return not self.precision
 
 
 def backend_of_label(label: str) -> str:
@@ -150,15 +157,20 @@ def wanted_backend(model_backend: str, worker_backend: str) -> str:
 
 def variants_of(backend: str, *, device_precision: str = "") -> list[Candidate]:
     """The candidates of one backend: torch alone; an exported backend's static export and
-    its dynamic one; OpenVINO also its static export at `device_precision` (the CPU's default
-    inference precision, e.g. "bf16") when that is given and is not f32."""
+    its dynamic one; OpenVINO also both of them at `device_precision` (the CPU's default
+    inference precision, e.g. "bf16") when that is given and is not f32. Both: on a CPU with
+    AMX, bf16 runs a batch of frames in one pass much cheaper than one by one, which the
+    static export cannot (docs/benchmarks.md)."""
     if backend == TORCH:
         return [Candidate(TORCH)]
-    variants = [Candidate(backend)]
-    if backend == "openvino" and device_precision and device_precision != "f32":
-        variants.append(Candidate(backend, device_precision))
-    variants.append(Candidate(backend, DYNAMIC))
-    return variants
+    if backend != "openvino" or device_precision in ("", "f32"):
+        return [Candidate(backend), Candidate(backend, DYNAMIC)]
+    return [
+        Candidate(backend),
+        Candidate(backend, device_precision),
+        Candidate(backend, DYNAMIC),
+        Candidate(backend, f"{DYNAMIC} {device_precision}"),
+    ]
 
 
 def candidates_to_try(

@@ -3,7 +3,7 @@
 A worker process has one `BackendSwitcher`: one background thread that takes one model at a
 time. For a model that runs on torch (every model starts there), it exports the candidates
 (`candidates_to_try`: each backend's static batch-1 export, its dynamic-batch export, and for
-OpenVINO the static export at the CPU's default precision) at the stream's real input shape
+OpenVINO both exports at the CPU's default precision too) at the stream's real input shape
 (`letterbox_shape` of a real frame at the model's imgsz), loads each, checks each against a
 fresh torch instance on that frame (`agreement`), times every candidate over a few interleaved
 passes on it, at one frame per call and at BATCHED_FRAMES per call, and lets `choose` decide
@@ -295,7 +295,7 @@ class BackendSwitcher:
         tools: BackendTools,
     ) -> tuple[dict[str, Detector], dict[str, str]]:
         """A fresh torch instance (the reference, timed like the others) and each export, by
-        label; a variant at the device's precision loads its backend's static export again."""
+        label; a variant at the device's precision loads its export again, compiled at that."""
         device, imgsz = self._store.device, request.options.imgsz
         models: dict[str, Detector] = {}
         errors: dict[str, str] = {}

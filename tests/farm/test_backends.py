@@ -101,11 +101,13 @@ def test_auto_switches_a_running_display_in_place_and_a_missing_backend_keeps_to
     assert report["worker"] == worker.name
     assert report["backend"] in ("openvino", "onnxruntime"), report
     assert report["reason"].startswith("auto: fastest"), report
-    # every variant, by label, one frame and four frames per call ("openvino bf16" where
-    # OpenVINO's CPU default precision is bf16, as on this project's EPYCs)
+    # every variant, by label, one frame and four frames per call ("openvino bf16" and
+    # "openvino dynamic bf16" where OpenVINO's CPU default precision is bf16, as on this
+    # project's EPYCs)
     labels = {"torch", "openvino", "openvino dynamic", "onnxruntime", "onnxruntime dynamic"}
     precision = device_precision("cpu")
-    labels |= {f"openvino {precision}"} if precision not in ("", "f32") else set()
+    if precision not in ("", "f32"):
+        labels |= {f"openvino {precision}", f"openvino dynamic {precision}"}
     assert set(report["candidates"]) == labels, report
     assert set(report["batched"]) == labels, report
     assert all(ms > 0 for ms in [*report["candidates"].values(), *report["batched"].values()])

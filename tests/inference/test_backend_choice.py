@@ -107,13 +107,22 @@ def test_candidates_are_torch_first_then_each_backends_variants():
 
 def test_openvino_gets_a_variant_at_the_cpus_default_precision_unless_that_is_f32():
     bf16 = candidates_to_try("openvino", ["openvino"], device_precision="bf16")
-    assert labels(bf16) == ["torch", "openvino", "openvino bf16", "openvino dynamic"]
-    assert [(c.backend, c.exact_precision, c.dynamic) for c in bf16] == [
-        ("torch", True, False),
-        ("openvino", True, False),
-        ("openvino", False, False),
-        ("openvino", True, True),
+    assert labels(bf16) == [
+        "torch",
+        "openvino",
+        "openvino bf16",
+        "openvino dynamic",
+        "openvino dynamic bf16",
     ]
+    assert [(c.backend, c.precision, c.exact_precision, c.dynamic) for c in bf16] == [
+        ("torch", "", True, False),
+        ("openvino", "", True, False),
+        ("openvino", "bf16", False, False),
+        ("openvino", "", True, True),
+        ("openvino", "bf16", False, True),
+    ]
+    # A report's label reads back as the same candidate.
+    assert [Measurement(c.label).candidate for c in bf16] == bf16
     assert "openvino f32" not in labels(
         candidates_to_try("auto", ["openvino"], device_precision="f32")
     )

@@ -42,11 +42,13 @@ def source_of(path: Path) -> ModelSource:
 
 
 def expected_labels() -> set[str]:
-    """Every candidate `auto` measures here: "openvino bf16" only where OpenVINO's CPU
-    default precision is not f32 (bf16 on this project's EPYCs)."""
+    """Every candidate `auto` measures here: "openvino bf16" and "openvino dynamic bf16" only
+    where OpenVINO's CPU default precision is not f32 (bf16 on this project's EPYCs)."""
     labels = {"torch", "openvino", "openvino dynamic", "onnxruntime", "onnxruntime dynamic"}
     precision = device_precision("cpu")
-    return labels | ({f"openvino {precision}"} if precision not in ("", "f32") else set())
+    if precision not in ("", "f32"):
+        labels |= {f"openvino {precision}", f"openvino dynamic {precision}"}
+    return labels
 
 
 def wait_for_choice(switcher: BackendSwitcher, key: str):
@@ -204,7 +206,13 @@ def test_a_forced_backend_runs_its_cheapest_variant_among_the_measured_ones(
         report = wait_for_choice(switcher, "7:abc")
         switcher.close()
 
-        labels = {"torch", "openvino", f"openvino {precision}", "openvino dynamic"}
+        labels = {
+            "torch",
+            "openvino",
+            f"openvino {precision}",
+            "openvino dynamic",
+            f"openvino dynamic {precision}",
+        }
         assert set(report.candidates) == labels, report
         assert set(report.batched) == labels, report
         assert (report.backend, report.reason.split(" (at ")[0]) == (

@@ -186,14 +186,17 @@ def test_a_dynamic_export_agrees_with_torch_one_frame_and_four_frames_per_call(
         assert share >= REQUIRED_AGREEMENT, f"{backend} dynamic: {share:.4f} agree"
 
 
+@pytest.mark.parametrize("dynamic", [False, True], ids=["static", "dynamic"])
 def test_openvino_at_the_cpus_default_precision_agrees_with_torch(
-    trained_detector_path, frames, shape, cache_dir, torch_detections
+    dynamic, trained_detector_path, frames, shape, cache_dir, torch_detections
 ):
-    """The "openvino bf16" variant: the FP32 export left at the CPU's default precision."""
+    """The "openvino bf16" and "openvino dynamic bf16" variants: the FP32 exports left at the
+    CPU's default precision."""
     precision = device_precision("cpu")
     if precision in ("", "f32"):
         pytest.skip(f"OpenVINO's CPU default precision here is {precision or 'unknown'}, not bf16")
-    artifact = export(trained_detector_path, "openvino", shape, cache_dir)
+    batch = {"dynamic": True, "batch": 8} if dynamic else {}
+    artifact = export(trained_detector_path, "openvino", shape, cache_dir, **batch)
     detector = UltralyticsDetector(
         artifact,
         name="shapes",
@@ -211,7 +214,7 @@ def test_openvino_at_the_cpus_default_precision_agrees_with_torch(
 
     for detections in (single, batched):
         share = agreement(torch_detections, detections)
-        assert share >= REQUIRED_AGREEMENT, f"openvino {precision}: {share:.4f} agree"
+        assert share >= REQUIRED_AGREEMENT, f"openvino {precision}, {dynamic=}: {share:.4f} agree"
     # It really runs at the lower precision: not float-exact like the FP32 compile.
     assert agreement(torch_detections, single, box_px=0.05, confidence=1e-3) < 1.0
 
