@@ -5,11 +5,11 @@ A candidate is a backend and a variant of it, named by a label: "torch", "openvi
 batch-1 FP32 export run at FP32: the exact one), "openvino bf16" (the same export compiled at
 the CPU's own default precision, where that is not f32), "openvino dynamic" (an export with a
 dynamic batch and shape), "openvino dynamic bf16" (that export at the CPU's default precision),
-and the like for ONNX Runtime and TensorRT. The worker measures each
-on a real frame of the stream, one frame per call and four frames in one call (ms per frame
-each), and how many of torch's objects it reproduces (`agreement`); `choose` keeps the
-cheapest eligible one, the cost being the per-frame figure at the size of the passes the model
-really runs (`Measurement.cost_at`).
+and the like for ONNX Runtime and TensorRT. The worker measures each on a real frame of the
+stream, one frame per call and four frames in one call (ms per frame each), and how many of
+torch's objects it reproduces (`agreement`); `choose` keeps the cheapest eligible one, the cost
+being the per-frame figure at the size of the passes the model really runs
+(`Measurement.cost_at`).
 `auto` never picks a candidate that failed (export, load, run) or that disagrees with torch; a
 forced backend runs its cheapest eligible variant, or falls back to torch with the reason.
 torch is always the reference and always a candidate.
@@ -61,7 +61,7 @@ class Candidate:
     @property
     def precision(self) -> str:
         """The device precision it is compiled at ("bf16"); "" for the export's own."""
-        return " ".join(part for part in self.variant.split() if part != DYNAMIC)
+        return next((part for part in self.variant.split() if part != DYNAMIC), "")
 
     @property
     def exact_precision(self) -> bool:
