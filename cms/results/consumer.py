@@ -47,8 +47,10 @@ class ResultsConsumer:
         self.claim_idle_ms = settings.SIGHTLINE_RESULTS_CLAIM_IDLE_MS
         self.max_deliveries = settings.SIGHTLINE_RESULTS_MAX_DELIVERIES
         self._claim_cursor = "0-0"
-        # Entries read but not yet handled because of an outage: retried before new ones.
+        # Entries read but not yet handled because of an outage: retried before new ones,
+        # and once the receivers have handled them, the outcome still to write to Redis.
         self._in_hand: list[Entry] = []
+        self._outcome: BatchOutcome | None = None
 
     def run(self, stop: threading.Event) -> None:
         results_stream.ensure_group(self.client)
@@ -93,19 +95,28 @@ class ResultsConsumer:
         """Claim, read and process one batch; returns the number of entries handled.
 
         Raises an outage error (database or Redis) with the batch kept in hand: the next
-        step processes the same entries again, and reads nothing new until they are done.
+        step goes on with the same entries, and reads nothing new until they are done. A
+        batch the receivers handled before Redis went away is not handled again: only its
+        acknowledgements, dead letters and counts are written, each once.
         """
         entries = self._in_hand or self._claim() + self._read_new()
         if not entries:
             return 0
         self._in_hand = entries
-        outcome = self._process(entries)
+        if self._outcome is None:
+            self._outcome = self._process(entries)
+        self._settle(self._outcome, dict(entries))
+        self._in_hand, self._outcome = [], None
+        return len(entries)
+
+    def _settle(self, outcome: BatchOutcome, by_id: dict[str, dict[bytes, bytes]]) -> None:
+        """Write a processed batch's outcome to Redis. Safe to repeat after an outage: an
+        acknowledgement is idempotent and `dead_letter` moves a message only once."""
         if outcome.done:
             self.client.xack(results_stream.results_stream(), results_stream.GROUP, *outcome.done)
-        by_id = dict(entries)
         for message_id, error in outcome.malformed.items():
-            log.warning("results: malformed message %s: %s", message_id, error)
-            results_stream.dead_letter(self.client, message_id, by_id[message_id], error, 1)
+            if results_stream.dead_letter(self.client, message_id, by_id[message_id], error, 1):
+                log.warning("results: malformed message %s: %s", message_id, error)
         self._handle_failures(outcome.failed, by_id)
         results_stream.count(
             self.client,
@@ -116,8 +127,6 @@ class ResultsConsumer:
             failed=len(outcome.failed),
             object_events_delivered=outcome.events_delivered,
         )
-        self._in_hand = []
-        return len(entries)
 
     def _claim(self) -> list[Entry]:
         next_cursor, claimed, *_ = cast(
@@ -183,7 +192,9 @@ class ResultsConsumer:
                     results_stream.results_stream(), results_stream.GROUP, message_id, message_id, 1
                 ),
             )
-            deliveries = pending[0]["times_delivered"] if pending else self.max_deliveries
+            if not pending:
+                continue  # dead-lettered already, by a step that Redis cut off before it ended
+            deliveries = pending[0]["times_delivered"]
             log.warning("results: message %s failed (%d): %s", message_id, deliveries, error)
             if deliveries >= self.max_deliveries:
                 results_stream.dead_letter(

@@ -168,22 +168,35 @@ def figures(client: redis.Redis) -> dict[str, Any]:
     }
 
 
+# Acknowledge, and only if that took the message out of the group's pending entries, move it
+# to the dead letters and count it: all or nothing, and a second call for the same message
+# (a retry after a lost reply) does nothing.
+_DEAD_LETTER_SCRIPT = """
+if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
+redis.call('HINCRBY', KEYS[3], 'dead_lettered', 1)
+return 1
+"""
+
+
 def dead_letter(
     client: redis.Redis, message_id: str, fields: dict[bytes, bytes], error: str, deliveries: int
-) -> None:
-    """Move a message to the dead-letter stream with its error, and acknowledge it."""
-    entry: dict[FieldT, EncodableT] = {
+) -> bool:
+    """Move a message still pending in the group to the dead-letter stream with its error,
+    and acknowledge it. Returns False, changing nothing, for a message no longer pending
+    (dead-lettered already, or acknowledged)."""
+    entry: dict[str, EncodableT] = {
         "original_id": message_id,
         "error": error[:2000],
         "deliveries": deliveries,
         "failed_at": time.time(),
         "fields": json.dumps({k.decode(): v.decode(errors="replace") for k, v in fields.items()}),
     }
-    pipe = client.pipeline()
-    pipe.xadd(dead_letter_stream(), entry)
-    pipe.xack(results_stream(), GROUP, message_id)
-    pipe.hincrby(COUNTERS, "dead_lettered", 1)
-    pipe.execute()
+    arguments = [GROUP, message_id, *(part for pair in entry.items() for part in pair)]
+    moved = client.register_script(_DEAD_LETTER_SCRIPT)(
+        keys=[results_stream(), dead_letter_stream(), COUNTERS], args=arguments
+    )
+    return bool(moved)
 
 
 def dead_letters(client: redis.Redis, count_: int = 200) -> list[dict[str, Any]]:

@@ -14,9 +14,9 @@ from cms import live
 from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo, WorkerInfo
 from cms.models import Detection, Display, StreamAssignment
-from cms.results import results_stream
 from streams import StreamState
 from tests.factories import make_display
+from tests.results.conftest import dead_letter_one
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +52,7 @@ def running(redis_client):
 
 def test_dashboard_and_its_state(admin_client, running, redis_client):
     display, pending = running
-    results_stream.dead_letter(redis_client, "1-0", {b"r": b"x"}, "boom", 5)
+    dead_letter_one(redis_client, {b"r": b"x"}, "boom", 5)
     page = admin_client.get(reverse("admin-farm"))
     assert page.status_code == 200
     assert b"Reconcile now" in page.content

@@ -11,6 +11,7 @@ from cms.farm import farm_keys
 from cms.farm.heartbeats import StreamInfo, WorkerInfo
 from cms.results import results_stream
 from streams import StreamReason, StreamState
+from tests.results.conftest import dead_letter_one
 
 
 def samples(client) -> dict[tuple[str, tuple], float]:
@@ -49,9 +50,8 @@ def populate(redis_client) -> None:
     farm_keys.write_report(
         redis_client, {"duration_ms": 42.0, "commands": {"Start": 2}, "pending": {"9": "x"}}
     )
-    results_stream.ensure_group(redis_client)
-    redis_client.xadd(results_stream.results_stream(), {"r": "{}"})
-    results_stream.dead_letter(redis_client, "1-0", {b"r": b"x"}, "boom", 5)
+    dead_letter_one(redis_client, {b"r": b"x"}, "boom", 5)
+    redis_client.xadd(results_stream.results_stream(), {"r": "{}"})  # not read yet: the lag
 
 
 def test_metrics_report_workers_streams_reconcile_and_results(client, redis_client):

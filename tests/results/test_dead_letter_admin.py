@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from cms.models import Detection
 from cms.results import results_stream
-from tests.results.conftest import drain
+from tests.results.conftest import dead_letter_one, drain
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -16,7 +16,7 @@ def test_dead_letters_are_listed_and_replayed_from_the_admin(
     admin_client, publish, consumer, redis_client
 ):
     # given a result that could not be read, and one whose receiver was down
-    results_stream.dead_letter(redis_client, "1-0", {b"r": b"{broken"}, "ValueError: broken", 5)
+    dead_letter_one(redis_client, {b"r": b"{broken"}, "ValueError: broken", 5)
     publish(3)
     redis_client.xadd(
         results_stream.dead_letter_stream(),
@@ -25,7 +25,7 @@ def test_dead_letters_are_listed_and_replayed_from_the_admin(
             "error": "RuntimeError: receiver down",
             "deliveries": 5,
             "failed_at": 0,
-            "fields": _fields_of_first_result(redis_client),
+            "fields": _fields_of_newest_result(redis_client),
         },
     )
     redis_client.delete(results_stream.results_stream())
@@ -46,10 +46,10 @@ def test_dead_letters_are_listed_and_replayed_from_the_admin(
     assert redis_client.xlen(results_stream.dead_letter_stream()) == 1
 
 
-def _fields_of_first_result(client) -> str:
+def _fields_of_newest_result(client) -> str:
     import json
 
-    [(_, fields)] = client.xrange(results_stream.results_stream())
+    [(_, fields)] = client.xrevrange(results_stream.results_stream(), count=1)
     return json.dumps({k.decode(): v.decode() for k, v in fields.items()})
 
 
