@@ -57,12 +57,10 @@ def drain(consumer, until, timeout=30.0):
     raise AssertionError("condition not reached before the deadline")
 
 
-def dead_letter_one(client, fields: dict[bytes, bytes], error: str, deliveries: int) -> str:
-    """Read `fields` off the results stream as a consumer would and dead-letter them;
-    returns the entry's id."""
+def dead_letter_one(client, fields: dict[bytes, bytes], error: str, deliveries: int) -> None:
+    """Read `fields` off the results stream as a consumer would, and dead-letter them."""
     stream = results_stream.results_stream()
     results_stream.ensure_group(client)
     entry_id = client.xadd(stream, fields).decode()
     client.xreadgroup(results_stream.GROUP, "tests", {stream: ">"})
     assert results_stream.dead_letter(client, entry_id, fields, error, deliveries)
-    return entry_id
