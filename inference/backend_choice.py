@@ -4,7 +4,8 @@ measured, no I/O.
 A candidate is a backend and a variant of it, named by a label: "torch", "openvino" (a static
 batch-1 FP32 export run at FP32: the exact one), "openvino bf16" (the same export compiled at
 the CPU's own default precision, where that is not f32), "openvino dynamic" (an export with a
-dynamic batch and shape), "openvino dynamic bf16" (that export at the CPU's default precision),
+dynamic batch and shape), "openvino dynamic bf16" (that export at the CPU's default precision,
+on a CPU with AMX),
 and the like for ONNX Runtime and TensorRT. The worker measures each on a real frame of the
 stream, one frame per call and four frames in one call (ms per frame each), and how many of
 torch's objects it reproduces (`agreement`); `choose` keeps the cheapest eligible one, the cost
@@ -155,26 +156,28 @@ def wanted_backend(model_backend: str, worker_backend: str) -> str:
     return model_backend or worker_backend or AUTO
 
 
-def variants_of(backend: str, *, device_precision: str = "") -> list[Candidate]:
+def variants_of(backend: str, *, device_precision: str = "", amx: bool = False) -> list[Candidate]:
     """The candidates of one backend: torch alone; an exported backend's static export and
-    its dynamic one; OpenVINO also both of them at `device_precision` (the CPU's default
-    inference precision, e.g. "bf16") when that is given and is not f32. Both: on a CPU with
-    AMX, bf16 runs a batch of frames in one pass much cheaper than one by one, which the
-    static export cannot (docs/benchmarks.md)."""
+    its dynamic one; OpenVINO also its static export at `device_precision` (the CPU's default
+    inference precision, e.g. "bf16") when that is given and is not f32, and on a CPU with
+    `amx` its dynamic export at that precision too. With AMX, bf16 runs a batch of frames in
+    one pass much cheaper than one by one, which the static export cannot; without, the
+    dynamic export at bf16 missed the agreement bar (docs/backends.md)."""
     if backend == TORCH:
         return [Candidate(TORCH)]
     if backend != "openvino" or device_precision in ("", "f32"):
         return [Candidate(backend), Candidate(backend, DYNAMIC)]
+    dynamic_low = [Candidate(backend, f"{DYNAMIC} {device_precision}")] if amx else []
     return [
         Candidate(backend),
         Candidate(backend, device_precision),
         Candidate(backend, DYNAMIC),
-        Candidate(backend, f"{DYNAMIC} {device_precision}"),
+        *dynamic_low,
     ]
 
 
 def candidates_to_try(
-    wanted: str, available: Iterable[str], *, device_precision: str = ""
+    wanted: str, available: Iterable[str], *, device_precision: str = "", amx: bool = False
 ) -> list[Candidate]:
     """The candidates to measure for `wanted` on a worker that has `available`: torch first
     (the reference), then every variant (`variants_of`) of every available backend for
@@ -186,7 +189,9 @@ def candidates_to_try(
         backends = [b for b in dict.fromkeys(available) if b != TORCH and b in BACKEND_NAMES]
     else:
         backends = [] if wanted == TORCH else [wanted]
-    variants = [v for b in backends for v in variants_of(b, device_precision=device_precision)]
+    variants = [
+        v for b in backends for v in variants_of(b, device_precision=device_precision, amx=amx)
+    ]
     return [Candidate(TORCH), *variants]
 
 

@@ -3,7 +3,8 @@
 A worker process has one `BackendSwitcher`: one background thread that takes one model at a
 time. For a model that runs on torch (every model starts there), it exports the candidates
 (`candidates_to_try`: each backend's static batch-1 export, its dynamic-batch export, and for
-OpenVINO both exports at the CPU's default precision too) at the stream's real input shape
+OpenVINO the static export at the CPU's default precision too, and the dynamic one on a CPU
+with AMX) at the stream's real input shape
 (`letterbox_shape` of a real frame at the model's imgsz), loads each, checks each against a
 fresh torch instance on that frame (`agreement`), times every candidate over a few interleaved
 passes on it, at one frame per call and at BATCHED_FRAMES per call, and lets `choose` decide
@@ -106,6 +107,7 @@ class BackendTools:
     ]
     backend_of_weights: Callable[[Path], str]
     device_precision: Callable[[str], str]
+    has_amx: Callable[[str], bool]
 
 
 def default_tools() -> BackendTools:
@@ -117,6 +119,7 @@ def default_tools() -> BackendTools:
         agreement=backends.agreement,
         backend_of_weights=backends.backend_of_weights,
         device_precision=backends.device_precision,
+        has_amx=backends.has_amx,
     )
 
 
@@ -249,7 +252,10 @@ class BackendSwitcher:
             return BackendReport(request.key, backend, reason)
         device = self._store.device
         candidates = candidates_to_try(
-            request.wanted, tools.available(device), device_precision=tools.device_precision(device)
+            request.wanted,
+            tools.available(device),
+            device_precision=tools.device_precision(device),
+            amx=tools.has_amx(device),
         )
         imgsz = request.options.imgsz
         height, width = request.frame.shape[:2]

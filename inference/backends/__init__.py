@@ -15,7 +15,7 @@ from inference.backends.formats import (
     check_backend,
     is_installed,
 )
-from inference.backends.openvino_precision import device_precision
+from inference.backends.openvino_precision import device_precision, has_amx
 from inference.backends.shapes import letterbox_shape
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "export_key",
     "export_model",
     "export_record",
+    "has_amx",
     "is_installed",
     "letterbox_shape",
 ]
