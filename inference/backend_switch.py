@@ -4,11 +4,11 @@ A worker process has one `BackendSwitcher`: one background thread that takes one
 time. For a model that runs on torch (every model starts there), it exports the candidates
 (`candidates_to_try`: each backend's static batch-1 export, its dynamic-batch export, and for
 OpenVINO the static export at the CPU's default precision too, and the dynamic one on a CPU
-with AMX) at the stream's real input shape
-(`letterbox_shape` of a real frame at the model's imgsz), loads each, checks each against a
-fresh torch instance on that frame (`agreement`), times every candidate over a few interleaved
-passes on it, at one frame per call and at BATCHED_FRAMES per call, and lets `choose` decide
-at the size of the passes the model's batcher has been running (`ModelStore.frames_per_pass`).
+with AMX) at the stream's real input shape (`letterbox_shape` of a real frame at the model's
+imgsz), loads each, checks each against a fresh torch instance on that frame (`agreement`),
+times every candidate over a few interleaved passes on it, at one frame per call and at
+BATCHED_FRAMES per call, and lets `choose` decide at the size of the passes the model's
+batcher has been running (`ModelStore.frames_per_pass`).
 The winner replaces torch under the model's shared MicroBatcher between two batches
 (`ModelStore.swap`), with a fresh split policy, so the camera never stops and no result is
 lost. Anything that fails leaves torch running, with the reason in `report()`.
