@@ -16,9 +16,9 @@ from rest_framework.test import APIClient
 
 from cms.models import Camera, DetectionModel, Display
 from inference.backend_switch import MEASURING
-from inference.backends import device_precision, has_amx
 from inference.synthetic.video import Scene, stationary_path, write_video
 from tests.farm.conftest import wait_for
+from tests.support.candidates import expected_labels
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -104,12 +104,7 @@ def test_auto_switches_a_running_display_in_place_and_a_missing_backend_keeps_to
     # every variant, by label, one frame and four frames per call ("openvino bf16" where
     # OpenVINO's CPU default precision is bf16, as on this project's EPYCs, and "openvino
     # dynamic bf16" where the CPU has AMX too)
-    labels = {"torch", "openvino", "openvino dynamic", "onnxruntime", "onnxruntime dynamic"}
-    precision = device_precision("cpu")
-    if precision not in ("", "f32"):
-        labels.add(f"openvino {precision}")
-        if has_amx("cpu"):
-            labels.add(f"openvino dynamic {precision}")
+    labels = expected_labels()
     assert set(report["candidates"]) == labels, report
     assert set(report["batched"]) == labels, report
     assert all(ms > 0 for ms in [*report["candidates"].values(), *report["batched"].values()])

@@ -12,8 +12,9 @@ import pytest
 
 from inference import ModelSource, ModelStore, PredictOptions, sha256_of
 from inference.backend_switch import MEASURING, BackendSwitcher, SwitchRequest
-from inference.backends import agreement, device_precision, has_amx
+from inference.backends import agreement, device_precision
 from inference.synthetic.video import Scene, render_scene, stationary_path
+from tests.support.candidates import expected_labels, openvino_labels
 from tests.support.trained import TRAINED_CONFIDENCE, TRAINED_IMGSZ
 
 pytestmark = pytest.mark.slow
@@ -39,23 +40,6 @@ def frame():
 
 def source_of(path: Path) -> ModelSource:
     return ModelSource(name="shapes", version="trained", sha256=sha256_of(path), path=str(path))
-
-
-def expected_labels() -> set[str]:
-    """Every candidate `auto` measures here: "openvino bf16" only where OpenVINO's CPU
-    default precision is not f32 (bf16 on this project's EPYCs), "openvino dynamic bf16"
-    only where the CPU has AMX too."""
-    return {"torch", "onnxruntime", "onnxruntime dynamic", *openvino_labels()}
-
-
-def openvino_labels() -> set[str]:
-    labels = {"openvino", "openvino dynamic"}
-    precision = device_precision("cpu")
-    if precision not in ("", "f32"):
-        labels.add(f"openvino {precision}")
-        if has_amx("cpu"):
-            labels.add(f"openvino dynamic {precision}")
-    return labels
 
 
 def wait_for_choice(switcher: BackendSwitcher, key: str):
